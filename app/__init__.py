@@ -1,0 +1,1 @@
+"""Plateau: a searchable archive of French tech-debate episodes."""

@@ -1,0 +1,27 @@
+"""One place for configuration: environment variables prefixed PLATEAU_."""
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="PLATEAU_", extra="ignore")
+
+    data_dir: Path = Path("./data")
+    database_url: str | None = None
+    admin_token: str | None = None
+    base_url: str = "http://127.0.0.1:8000"
+
+    @property
+    def db_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.data_dir / 'plateau.db'}"
+
+    @property
+    def index_dir(self) -> Path:
+        return self.data_dir / "index"
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

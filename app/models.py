@@ -1,0 +1,74 @@
+"""The archive's tables: shows, episodes, people, their appearances and caption lines."""
+from datetime import date, datetime, timezone
+
+from sqlalchemy import Column, Index, UniqueConstraint
+from sqlalchemy import Text as SAText
+from sqlmodel import Field, SQLModel
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class Show(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    slug: str = Field(unique=True, index=True)
+    name: str
+    channel: str | None = None
+
+
+class Episode(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    slug: str = Field(unique=True, index=True)
+    source: str = Field(unique=True, index=True)  # file name it was ingested from: its identity
+    content_hash: str
+    format: str
+    title: str
+    show_id: int | None = Field(default=None, foreign_key="show.id", index=True)
+    channel: str | None = None
+    aired_on: date | None = Field(default=None, index=True)
+    description: str | None = Field(default=None, sa_column=Column(SAText))
+    media_url: str | None = None
+    duration: float = 0.0
+    # "indexed", "pending" (committed, not yet in the index) or "failed" (retried at startup)
+    index_state: str = Field(default="pending", index=True)
+    ingested_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class Person(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    slug: str = Field(unique=True, index=True)
+    name: str
+
+
+class PersonAlias(SQLModel, table=True):
+    __tablename__ = "person_alias"
+    __table_args__ = (UniqueConstraint("person_id", "name"),)
+    id: int | None = Field(default=None, primary_key=True)
+    person_id: int = Field(foreign_key="person.id", index=True, ondelete="CASCADE")
+    name: str
+    folded: str = Field(index=True)
+
+
+class Appearance(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("episode_id", "person_id", "kind"),)
+    id: int | None = Field(default=None, primary_key=True)
+    episode_id: int = Field(foreign_key="episode.id", index=True, ondelete="CASCADE")
+    person_id: int = Field(foreign_key="person.id", index=True, ondelete="CASCADE")
+    kind: str  # "guest" or "host"
+    role: str | None = None  # role and affiliation as this episode states them
+    named_as: str  # the spelling this episode uses
+    found_in: str  # "description", "sidecar" or "introduction"
+    position: int = 0
+
+
+class CaptionLine(SQLModel, table=True):
+    __tablename__ = "caption_line"
+    __table_args__ = (Index("ix_caption_line_episode_position", "episode_id", "position", unique=True),)
+    id: int | None = Field(default=None, primary_key=True)
+    episode_id: int = Field(foreign_key="episode.id", ondelete="CASCADE")
+    position: int
+    start: float
+    end: float
+    text: str = Field(sa_column=Column(SAText, nullable=False))
