@@ -1,0 +1,1 @@
+"""JSON routes under /api, on the same services as the pages."""

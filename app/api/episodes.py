@@ -1,0 +1,108 @@
+"""JSON routes for episodes and shows: lists, details, and the writes (ingest, edit, delete)."""
+import json
+from datetime import date
+
+from fastapi import APIRouter, Depends, File, Form, HTTPException, Query, Response, UploadFile
+from pydantic import BaseModel
+from sqlmodel import Session
+
+from app.api.auth import require_admin
+from app.config import get_settings
+from app.db import get_session
+from app.ingest.transcript import EpisodeFacts, GuestMention
+from app.models import Episode
+from app.search import get_search_index
+from app.services import episodes as episode_service
+from app.services.ingest import MAX_FILE_BYTES, ingest_bytes
+
+router = APIRouter(prefix="/api", tags=["épisodes"])
+
+
+def episode_or_404(session: Session, slug: str) -> Episode:
+    episode = episode_service.get_episode(session, slug)
+    if episode is None:
+        raise HTTPException(404, f"Aucun épisode « {slug} ».")
+    return episode
+
+
+@router.get("/episodes")
+def list_episodes(session: Session = Depends(get_session), page: int = Query(1, ge=1, le=100_000),
+                  per_page: int = Query(20, ge=1, le=100), show: str | None = None,
+                  guest: str | None = None, year: int | None = Query(None, ge=1900, le=2100)) -> dict:
+    total, items = episode_service.list_episodes(session, show=show, guest=guest, year=year,
+                                                 page=page, per_page=per_page)
+    return {"total": total, "page": page,
+            "items": [s.as_json() for s in episode_service.summarize(session, items)]}
+
+
+@router.get("/episodes/{slug}")
+def get_episode(slug: str, session: Session = Depends(get_session)) -> dict:
+    return episode_service.episode_json(session, episode_or_404(session, slug))
+
+
+@router.post("/episodes", dependencies=[Depends(require_admin)], status_code=201)
+async def post_episode(response: Response, file: UploadFile = File(...), title: str | None = Form(None),
+                       show: str | None = Form(None), aired_on: date | None = Form(None),
+                       host: str | None = Form(None), guests: str | None = Form(None),
+                       media_url: str | None = Form(None), description: str | None = Form(None),
+                       session: Session = Depends(get_session)) -> dict:
+    """Ingest one transcript (page text, VTT, SRT or JSON); sidecar fields as form fields win."""
+    data = await file.read(MAX_FILE_BYTES + 1)
+    overrides = EpisodeFacts(title=title, show=show, aired_on=aired_on, host=host, media_url=media_url,
+                             description=description, guests=parse_guests_field(guests))
+    outcome = ingest_bytes(session, file.filename or "envoi.txt", data, overrides=overrides,
+                           index=get_search_index(get_settings()))
+    if outcome.status == "failed":
+        raise HTTPException(422, f"Fichier refusé : {outcome.reason}")
+    if outcome.status == "unchanged":
+        response.status_code = 200
+    return {"status": outcome.status, **episode_service.episode_json(session, episode_or_404(session, outcome.slug))}
+
+
+def parse_guests_field(raw: str | None) -> list[GuestMention]:
+    if not raw:
+        return []
+    try:
+        items = json.loads(raw)
+        return [GuestMention(str(g["name"]), g.get("role")) for g in items]
+    except (ValueError, TypeError, KeyError, AttributeError):
+        raise HTTPException(422, 'Champ « guests » invalide : attendu [{"name": ..., "role": ...}].') from None
+
+
+class EpisodeChanges(BaseModel):
+    title: str | None = None
+    show: str | None = None
+    aired_on: date | None = None
+    media_url: str | None = None
+    description: str | None = None
+
+
+@router.patch("/episodes/{slug}", dependencies=[Depends(require_admin)])
+def patch_episode(slug: str, changes: EpisodeChanges, session: Session = Depends(get_session)) -> dict:
+    episode = episode_or_404(session, slug)
+    episode_service.edit_episode(session, episode, changes.model_dump(exclude_unset=True),
+                                 get_search_index(get_settings()))
+    return episode_service.episode_json(session, episode)
+
+
+@router.delete("/episodes/{slug}", dependencies=[Depends(require_admin)], status_code=204)
+def delete_episode(slug: str, session: Session = Depends(get_session)) -> Response:
+    episode_service.delete_episode(session, episode_or_404(session, slug), get_search_index(get_settings()))
+    return Response(status_code=204)
+
+
+@router.get("/shows")
+def list_shows(session: Session = Depends(get_session)) -> dict:
+    shows = episode_service.list_shows(session)
+    return {"total": len(shows), "items": [{"slug": s.slug, "name": s.name, "channel": s.channel,
+                                            "episodes": n} for s, n in shows]}
+
+
+@router.get("/shows/{slug}")
+def get_show(slug: str, session: Session = Depends(get_session), page: int = Query(1, ge=1, le=100_000)) -> dict:
+    show = episode_service.get_show(session, slug)
+    if show is None:
+        raise HTTPException(404, f"Aucune émission « {slug} ».")
+    total, items = episode_service.list_episodes(session, show=slug, page=page)
+    return {"slug": show.slug, "name": show.name, "channel": show.channel, "total": total, "page": page,
+            "items": [s.as_json() for s in episode_service.summarize(session, items)]}

@@ -1,0 +1,143 @@
+"""The `plateau` command: ingest, serve, reindex, check, export, backup."""
+import sqlite3
+import sys
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from sqlmodel import Session, func, select
+
+from app.config import Settings, get_settings
+from app.db import get_engine
+from app.main import prepare_data
+from app.models import Episode
+from app.search import get_search_index
+from app.services import exports as export_service
+from app.services.ingest import ingest_paths
+
+cli = typer.Typer(help="Plateau : archive consultable des débats tech.", no_args_is_help=True,
+                  add_completion=False, pretty_exceptions_enable=False)
+out = Console()
+err = Console(stderr=True)
+
+STATUS_LABELS = {"added": "ajouté", "updated": "mis à jour", "unchanged": "inchangé",
+                 "failed": "échec", "skipped": "ignoré"}
+
+
+def ready() -> Settings:
+    settings = get_settings()
+    prepare_data(settings)
+    return settings
+
+
+def progress_bar() -> Progress:
+    return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+                    console=err, transient=True, disable=not err.is_terminal)
+
+
+@cli.command()
+def ingest(paths: list[Path] = typer.Argument(..., help="Fichiers ou dossiers de transcriptions."),
+           show: str | None = typer.Option(None, help="Nom de l'émission, à la place de celui de la description."),
+           media_url: str | None = typer.Option(None, "--media-url", help="Lien vers la vidéo."),
+           if_empty: bool = typer.Option(False, "--if-empty", help="Ne rien faire si l'archive a déjà des épisodes.")):
+    """Ajoute ou met à jour des épisodes depuis des transcriptions."""
+    settings = ready()
+    index = get_search_index(settings)
+    with Session(get_engine(settings)) as session:
+        if if_empty and session.exec(select(func.count(Episode.id))).one():
+            out.print("L'archive contient déjà des épisodes : rien à faire.")
+            return
+        with progress_bar() as bar:
+            task = bar.add_task("Ingestion", total=None)
+            outcomes = ingest_paths(
+                session, paths, index=index, show=show, media_url=media_url,
+                on_total=lambda n: bar.update(task, total=n),
+                progress=lambda o: bar.update(task, advance=1, description=f"{Path(o.source).name[:40]}"))
+    counts = {status: 0 for status in STATUS_LABELS}
+    for outcome in outcomes:
+        counts[outcome.status] += 1
+        if outcome.status in ("failed", "skipped"):
+            (err if outcome.status == "failed" else out).print(
+                f"{STATUS_LABELS[outcome.status]} : {outcome.source} — {outcome.reason}", markup=False, highlight=False)
+        else:
+            out.print(f"{STATUS_LABELS[outcome.status]} : {outcome.source} → {outcome.slug}", markup=False, highlight=False)
+    out.print(f"{counts['added']} ajouté(s), {counts['updated']} mis à jour, {counts['unchanged']} inchangé(s), "
+              f"{counts['failed']} en échec, {counts['skipped']} ignoré(s).")
+    if counts["failed"]:
+        err.print("Des fichiers ont été refusés : corrigez-les (raison ci-dessus) puis relancez la même commande.")
+        raise typer.Exit(1)
+
+
+@cli.command()
+def serve(host: str = "127.0.0.1", port: int = 8000, workers: int = typer.Option(1, min=1, max=32)):
+    """Sert l'archive (pages et API)."""
+    import uvicorn
+
+    ready()
+    uvicorn.run("app.main:create_app", factory=True, host=host, port=port, workers=workers, proxy_headers=True)
+
+
+@cli.command()
+def reindex():
+    """Reconstruit l'index de recherche depuis la base, dans un nouveau dossier mis en place d'un coup."""
+    settings = ready()
+    with Session(get_engine(settings)) as session, progress_bar() as bar:
+        task = bar.add_task("Indexation", total=None)
+        count = get_search_index(settings).rebuild(
+            session, progress=lambda done, total: bar.update(task, completed=done, total=total))
+    out.print(f"Index reconstruit : {count} épisode(s).")
+
+
+@cli.command()
+def check():
+    """Vérifie que l'index et la base sont d'accord (code de sortie non nul sinon)."""
+    settings = ready()
+    with Session(get_engine(settings)) as session:
+        problems = get_search_index(settings).check(session)
+    if problems:
+        for problem in problems:
+            err.print(f"- {problem}", markup=False, highlight=False)
+        err.print("L'index ne correspond pas à la base : lancez `plateau reindex`.")
+        raise typer.Exit(1)
+    out.print("Base et index sont d'accord.")
+
+
+@cli.command()
+def export(slug: str, format: str = typer.Option("txt", "--format", "-f", help="vtt, srt, txt ou json")):
+    """Écrit la transcription d'un épisode sur la sortie standard."""
+    if format not in export_service.MEDIA_TYPES:
+        err.print(f"Format inconnu « {format} » : choisissez vtt, srt, txt ou json.")
+        raise typer.Exit(2)
+    settings = ready()
+    with Session(get_engine(settings)) as session:
+        text = export_service.export_episode(session, slug, format)
+    if text is None:
+        err.print(f"Aucun épisode « {slug} ». La liste : `curl {settings.base_url}/api/episodes`.")
+        raise typer.Exit(1)
+    sys.stdout.write(text)
+
+
+@cli.command()
+def backup(file: Path):
+    """Copie cohérente de la base, même pendant que le serveur tourne (API de sauvegarde SQLite)."""
+    settings = ready()
+    if not settings.db_url.startswith("sqlite:///"):
+        err.print("La sauvegarde ne sait copier qu'une base SQLite.")
+        raise typer.Exit(2)
+    if file.exists():
+        err.print(f"{file} existe déjà : choisissez un autre nom (rien n'est écrasé).")
+        raise typer.Exit(1)
+    file.parent.mkdir(parents=True, exist_ok=True)
+    source = sqlite3.connect(settings.db_url.removeprefix("sqlite:///"))
+    target = sqlite3.connect(file)
+    try:
+        source.backup(target)
+    finally:
+        target.close()
+        source.close()
+    out.print(f"Base sauvegardée dans {file}.")
+
+
+def main() -> None:
+    cli()

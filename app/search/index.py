@@ -1,0 +1,398 @@
+"""The Whoosh index on disk: generations swapped atomically, writes after commit, searchers per thread."""
+import fcntl
+import logging
+import os
+import shutil
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterable
+from contextlib import contextmanager
+from pathlib import Path
+
+from rapidfuzz import process
+from rapidfuzz.distance import Levenshtein
+from sqlalchemy import func
+from sqlmodel import Session, select
+from whoosh import index as windex
+from whoosh.filedb.filestore import FileStorage
+from whoosh.writing import LockError
+
+from app.models import CaptionLine, Episode
+from app.search.passages import cut_passages, make_schema, passage_documents
+
+log = logging.getLogger(__name__)
+
+CURRENT = "CURRENT"  # names the generation folder in use; replaced atomically by a rebuild
+WRITER_TIMEOUT = 30.0  # seconds a writer waits for another process's lock
+
+
+class IndexBusy(RuntimeError):
+    pass
+
+
+def episode_stamps(session: Session, episode_ids: Iterable[int] | None = None) -> dict[int, str]:
+    """What the index must hold for each episode: its content hash and number of caption lines."""
+    stmt = (
+        select(Episode.id, Episode.content_hash, func.count(CaptionLine.id))
+        .join(CaptionLine, CaptionLine.episode_id == Episode.id, isouter=True)
+        .group_by(Episode.id)
+    )
+    if episode_ids is not None:
+        stmt = stmt.where(Episode.id.in_(list(episode_ids)))
+    return {eid: f"{h}:{n}" for eid, h, n in session.exec(stmt)}
+
+
+def episode_lines(session: Session, episode_id: int) -> list[tuple[int, float, str]]:
+    stmt = (
+        select(CaptionLine.position, CaptionLine.start, CaptionLine.text)
+        .where(CaptionLine.episode_id == episode_id)
+        .order_by(CaptionLine.position)
+    )
+    return list(session.exec(stmt))
+
+
+class Vocabulary:
+    """The folded words of one searcher's index: prefix and fuzzy expansion, 'did you mean'."""
+
+    def __init__(self, searcher):
+        self.reader = searcher.reader()
+        self._words: list[str] | None = None
+
+    def words(self) -> list[str]:
+        if self._words is None:
+            self._words = [b.decode("utf-8") for b in self.reader.lexicon("exact")]
+        return self._words
+
+    def frequency(self, word: str) -> int:
+        return self.reader.doc_frequency("exact", word)
+
+    def expand_prefix(self, prefix: str, limit: int = 5000) -> list[tuple[str, int]]:
+        found = []
+        for b in self.reader.expand_prefix("exact", prefix):
+            w = b.decode("utf-8")
+            found.append((w, self.reader.doc_frequency("exact", w)))
+            if len(found) >= limit:
+                break
+        return found
+
+    def near(self, word: str, distance: int = 1) -> list[str]:
+        matches = process.extract(word, self.words(), scorer=Levenshtein.distance, score_cutoff=distance, limit=200)
+        return [w for w, _, _ in sorted(matches, key=lambda m: (m[1], -self.frequency(m[0])))]
+
+    def closest(self, word: str) -> str | None:
+        """The most frequent index word within two edits (one for short words), for 'did you mean'."""
+        near = self.near(word, 1 if len(word) <= 5 else 2)
+        return near[0] if near else None
+
+
+class ThreadSearcher:
+    def __init__(self, generation: str, ix, searcher):
+        self.generation = generation
+        self.ix = ix
+        self.searcher = searcher
+        self.vocabulary = Vocabulary(searcher)
+        self.episode_of: list[str] | None = None
+
+    def episodes(self) -> list[str]:
+        """Episode id of each document number, read once per searcher from the column."""
+        if self.episode_of is None:
+            reader = self.searcher.reader()
+            self.episode_of = list(reader.column_reader("episode")) if reader.doc_count_all() else []
+        return self.episode_of
+
+
+class SearchIndex:
+    def __init__(self, index_dir: Path):
+        self.index_dir = Path(index_dir)
+        self.schema = make_schema()
+        self._local = threading.local()
+        self.writer_timeout = WRITER_TIMEOUT
+
+    # --- storage --------------------------------------------------------------------------
+
+    def _generation(self) -> str | None:
+        try:
+            name = (self.index_dir / CURRENT).read_text().strip()
+        except FileNotFoundError:
+            return None
+        return name or None
+
+    def _exists(self, generation: str | None) -> bool:
+        return bool(generation) and windex.exists_in(str(self.index_dir / generation))
+
+    @contextmanager
+    def _setup_lock(self):
+        self.index_dir.mkdir(parents=True, exist_ok=True)
+        with open(self.index_dir / ".setup.lock", "a+") as fh:
+            fcntl.flock(fh, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(fh, fcntl.LOCK_UN)
+
+    def _new_generation(self) -> str:
+        name = f"gen-{time.time_ns():020d}-{uuid.uuid4().hex[:6]}"  # sorts by creation time
+        path = self.index_dir / name
+        path.mkdir(parents=True)
+        windex.create_in(str(path), self.schema)
+        return name
+
+    def _point_to(self, generation: str) -> None:
+        previous = self._generation()
+        tmp = self.index_dir / f".{CURRENT}.{uuid.uuid4().hex}"
+        tmp.write_text(generation)
+        os.replace(tmp, self.index_dir / CURRENT)
+        self._prune(keep={generation, previous})
+
+    def _prune(self, keep: set) -> None:
+        """Remove older generations, keeping the one just replaced (searchers may still read it)
+        and any newer one (a rebuild in progress elsewhere)."""
+        newest_kept = max(k for k in keep if k)
+        for path in self.index_dir.glob("gen-*"):
+            if path.is_dir() and path.name not in keep and path.name < newest_kept:
+                shutil.rmtree(path, ignore_errors=True)
+
+    def ensure(self) -> None:
+        """Create an empty index when there is none (a fresh data folder, or a deleted index)."""
+        if self._exists(self._generation()):
+            return
+        with self._setup_lock():
+            if not self._exists(self._generation()):
+                self._point_to(self._new_generation())
+
+    def exists(self) -> bool:
+        return self._exists(self._generation())
+
+    def _open(self, generation: str):
+        return windex.open_dir(str(self.index_dir / generation), schema=self.schema)
+
+    # --- writing --------------------------------------------------------------------------
+
+    @contextmanager
+    def _writer(self, commit: bool = True):
+        """A writer on the current generation; waits for other writers up to writer_timeout."""
+        deadline = time.monotonic() + self.writer_timeout
+        while True:
+            self.ensure()
+            generation = self._generation()
+            ix = self._open(generation)
+            try:
+                writer = ix.writer(timeout=max(0.0, deadline - time.monotonic()), delay=0.05)
+            except LockError as exc:
+                raise IndexBusy("l'index est occupé par une autre écriture") from exc
+            if self._generation() == generation:
+                break
+            writer.cancel()  # a rebuild swapped generations while we waited: write to the new one
+            if time.monotonic() > deadline:
+                raise IndexBusy("l'index est occupé par une reconstruction")
+        try:
+            yield writer
+        except BaseException:
+            writer.cancel()
+            raise
+        else:
+            if commit:
+                writer.commit()
+            else:
+                writer.cancel()
+
+    def _documents(self, session: Session, episode_id: int, stamp: str) -> list[dict]:
+        return list(passage_documents(episode_id, stamp, cut_passages(episode_lines(session, episode_id))))
+
+    def index_episodes(self, session: Session, episode_ids: list[int]) -> None:
+        """(Re)index these episodes from the database, after its commit; marks each indexed or failed."""
+        ids = sorted(set(episode_ids))
+        if not ids:
+            return
+        stamps = episode_stamps(session, ids)
+        prepared: dict[int, list[dict]] = {}
+        failed: set[int] = set()
+        for eid in ids:
+            if eid not in stamps:
+                continue  # gone from the database: removed from the index below
+            try:
+                prepared[eid] = self._documents(session, eid, stamps[eid])
+            except Exception:
+                log.exception("indexing episode %s failed", eid)
+                failed.add(eid)
+        try:
+            with self._writer() as writer:
+                for eid in ids:
+                    writer.delete_by_term("episode", str(eid))
+                    for doc in prepared.get(eid, []):
+                        writer.add_document(**doc)
+        except Exception:
+            log.exception("index write failed for episodes %s", ids)
+            failed.update(prepared)
+        self._mark(session, {eid: ("failed" if eid in failed else "indexed") for eid in stamps})
+
+    def _mark(self, session: Session, states: dict[int, str]) -> None:
+        for eid, state in states.items():
+            episode = session.get(Episode, eid)
+            if episode is not None and episode.index_state != state:
+                episode.index_state = state
+                session.add(episode)
+        session.commit()
+
+    def delete_episode(self, episode_id: int) -> None:
+        with self._writer() as writer:
+            writer.delete_by_term("episode", str(episode_id))
+
+    def _indexed_stamps(self, generation: str | None = None) -> dict[int, str]:
+        ix = self._open(generation or self._generation())
+        with ix.searcher() as s:
+            return {int(f["episode"]): f.get("stamp", "") for f in s.documents(kind="episode")}
+
+    def index_pending(self, session: Session) -> int:
+        """Index every episode not marked indexed, or missing or stale in the index. Returns how many."""
+        self.ensure()
+        stamps = episode_stamps(session)
+        held = self._indexed_stamps()
+        todo = {eid for eid, stamp in stamps.items() if held.get(eid) != stamp}
+        todo |= set(session.exec(select(Episode.id).where(Episode.index_state != "indexed")))
+        orphans = set(held) - set(stamps)
+        if orphans:
+            with self._writer() as writer:
+                for eid in orphans:
+                    writer.delete_by_term("episode", str(eid))
+        done = 0
+        for chunk in _chunks(sorted(todo), 50):
+            self.index_episodes(session, chunk)
+            done += len(chunk)
+        return done
+
+    def rebuild(self, session: Session, progress: Callable[[int, int], None] | None = None) -> int:
+        """Build a whole new generation from the database, then swap it in; returns episodes indexed."""
+        self.ensure()
+        stamps = episode_stamps(session)
+        with self._setup_lock():
+            generation = self._new_generation()
+        ix = self._open(generation)
+        writer = ix.writer(limitmb=256, procs=2, multisegment=True)
+        failed: set[int] = set()
+        total = len(stamps)
+        try:
+            for n, (eid, stamp) in enumerate(sorted(stamps.items()), 1):
+                try:
+                    docs = self._documents(session, eid, stamp)
+                except Exception:
+                    log.exception("indexing episode %s failed", eid)
+                    failed.add(eid)
+                    continue
+                for doc in docs:
+                    writer.add_document(**doc)
+                if progress:
+                    progress(n, total)
+            writer.commit()
+        except BaseException:
+            writer.cancel()
+            shutil.rmtree(self.index_dir / generation, ignore_errors=True)
+            raise
+        # Catch up with what other writers did meanwhile, holding the old generation's lock so that
+        # no write lands in the folder being replaced; then swap.
+        with self._writer(commit=False):
+            latest = episode_stamps(session)
+            held = self._indexed_stamps(generation)
+            catch_up = [e for e, s in latest.items() if held.get(e) != s and e not in failed]
+            gone = set(held) - set(latest)
+            if catch_up or gone:
+                with ix.writer(timeout=self.writer_timeout) as writer:
+                    for eid in gone | set(catch_up):
+                        writer.delete_by_term("episode", str(eid))
+                    for eid in catch_up:
+                        for doc in self._documents(session, eid, latest[eid]):
+                            writer.add_document(**doc)
+            self._point_to(generation)
+        states = {eid: ("failed" if eid in failed else "indexed") for eid in latest}
+        self._mark(session, states)
+        return len(latest) - len(failed)
+
+    def check(self, session: Session) -> list[str]:
+        """Where the index and the database disagree, in French; [] when they agree."""
+        generation = self._generation()
+        if not self._exists(generation):
+            return ["L'index de recherche est absent : lancez « plateau reindex »."]
+        try:
+            held = self._indexed_stamps(generation)
+        except Exception as exc:
+            return [f"L'index de recherche est illisible ({exc}) : lancez « plateau reindex »."]
+        stamps = episode_stamps(session)
+        problems = []
+        if len(held) != len(stamps):
+            problems.append(f"La base compte {len(stamps)} épisodes, l'index {len(held)}.")
+        slugs = dict(session.exec(select(Episode.id, Episode.slug)).all())
+        missing = sorted(slugs[e] for e in stamps if e not in held)
+        stale = sorted(slugs[e] for e, s in stamps.items() if e in held and held[e] != s)
+        orphans = sorted(set(held) - set(stamps))
+        failed = sorted(session.exec(select(Episode.slug).where(Episode.index_state == "failed")).all())
+        if missing:
+            problems.append(f"{len(missing)} épisode(s) absent(s) de l'index : {_sample(missing)}.")
+        if stale:
+            problems.append(f"{len(stale)} épisode(s) périmé(s) dans l'index : {_sample(stale)}.")
+        if orphans:
+            problems.append(f"{len(orphans)} épisode(s) supprimé(s) de la base restent dans l'index.")
+        if failed:
+            problems.append(f"{len(failed)} épisode(s) dont l'indexation a échoué : {_sample(failed)}.")
+        if problems:
+            problems.append("Lancez « plateau reindex » pour reconstruire l'index.")
+        return problems
+
+    # --- reading --------------------------------------------------------------------------
+
+    def searcher(self) -> ThreadSearcher:
+        """This thread's searcher, reopened after a swap and refreshed after writes."""
+        current: ThreadSearcher | None = getattr(self._local, "current", None)
+        generation = self._generation()
+        if current is not None and current.generation == generation:
+            if current.searcher.up_to_date():
+                return current
+            # not Searcher.refresh(): it reuses segment readers and so misses new deletions
+            current.searcher.close()
+            current = ThreadSearcher(generation, current.ix, current.ix.searcher())
+        else:
+            if current is not None:
+                current.searcher.close()
+            if not self._exists(generation):
+                self.ensure()
+                generation = self._generation()
+            ix = self._open(generation)
+            current = ThreadSearcher(generation, ix, ix.searcher())
+        self._local.current = current
+        return current
+
+    def forget_searcher(self) -> None:
+        current = getattr(self._local, "current", None)
+        self._local.current = None
+        if current is not None:
+            try:
+                current.searcher.close()
+            except Exception:
+                pass
+
+    def search(self, session: Session, request):
+        from app.search.service import run_search
+
+        return run_search(self, session, request)
+
+
+def _chunks(items: list, size: int):
+    for i in range(0, len(items), size):
+        yield items[i : i + size]
+
+
+def _sample(slugs: list[str], n: int = 5) -> str:
+    return ", ".join(slugs[:n]) + (" …" if len(slugs) > n else "")
+
+
+_indexes: dict[Path, SearchIndex] = {}
+_indexes_lock = threading.Lock()
+
+
+def get_search_index(settings) -> SearchIndex:
+    """One SearchIndex per index folder per process."""
+    key = Path(settings.index_dir).resolve()
+    with _indexes_lock:
+        if key not in _indexes:
+            _indexes[key] = SearchIndex(key)
+        return _indexes[key]

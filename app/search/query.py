@@ -1,0 +1,296 @@
+"""Tolerant parser for what people type in the search box: any string gives a query or a French message."""
+import re
+import unicodedata
+from dataclasses import dataclass, field
+
+from whoosh import query as wq
+
+from app.search.analysis import ELISIONS, STOP_WORDS, TAIL_MARK, WORD, fold, shingle, stem
+from app.search.passages import MAX_PHRASE_WORDS
+
+MAX_QUERY_CHARS = 500
+MAX_WORD_CHARS = 60
+MAX_TERMS = 16  # words, phrases, prefixes and fuzzy words in one query
+MAX_EXPANSION = 64  # index words a prefix or a fuzzy word may stand for
+MIN_PREFIX_CHARS = 2
+
+
+class QueryError(ValueError):
+    """A query that cannot run; the message is shown to the user as is."""
+
+
+# --- the parsed query -------------------------------------------------------------------------
+
+
+@dataclass
+class Word:
+    text: str  # folded, unstemmed
+
+
+@dataclass
+class Phrase:
+    words: list[str]  # folded, unstemmed
+
+
+@dataclass
+class Prefix:
+    text: str
+
+
+@dataclass
+class Fuzzy:
+    text: str
+    distance: int = 1
+
+
+@dataclass
+class Not:
+    child: object
+
+
+@dataclass
+class And:
+    children: list = field(default_factory=list)
+
+
+@dataclass
+class Or:
+    children: list = field(default_factory=list)
+
+
+LEAVES = (Word, Phrase, Prefix, Fuzzy)
+
+
+def clean(text: str) -> str:
+    """Drop what cannot be typed on purpose: NUL and control characters, lone surrogates, bidi marks."""
+    text = text.encode("utf-8", "replace").decode("utf-8")  # lone surrogates become "?"
+    text = unicodedata.normalize("NFC", text)
+    text = text.replace("«", '"').replace("»", '"').replace("“", '"').replace("”", '"')
+    return "".join(" " if unicodedata.category(c) in ("Cc", "Cf", "Cs", "Zl", "Zp") else c for c in text)
+
+
+_LEX = re.compile(r'"(?P<phrase>[^"]*)"?|(?P<open>\()|(?P<close>\))|(?P<word>[^\s()"]+)')
+
+
+def _lex(text: str):
+    for m in _LEX.finditer(text):
+        if m.group("phrase") is not None:
+            yield ("phrase", m.group("phrase"))
+        elif m.group("open"):
+            yield ("(", "(")
+        elif m.group("close"):
+            yield (")", ")")
+        else:
+            yield ("word", m.group("word"))
+
+
+def _word_node(raw: str):
+    """One typed word: may carry -, *, ~; may split into several words (l'IA, peut-être, title:x)."""
+    fuzzy = prefix = False
+    distance = None
+    m = re.search(r"~(\d?)$", raw)
+    if m:
+        fuzzy = True
+        distance = {"": None, "0": 1, "1": 1}.get(m.group(1), 2)
+        raw = raw[: m.start()]
+    elif raw.endswith("*"):
+        prefix = True
+        raw = raw.rstrip("*")
+    parts = [fold(w) for w in WORD.findall(raw)]
+    if any(len(p) > MAX_WORD_CHARS for p in parts):
+        raise QueryError(f"Un mot de la recherche est trop long (plus de {MAX_WORD_CHARS} caractères).")
+    while len(parts) > 1 and parts[0] in ELISIONS:
+        parts = parts[1:]  # l'intelligence → intelligence, qu'elle → elle
+    if not parts:
+        return None
+    if len(parts) > 1:
+        return Phrase(parts)
+    if prefix:
+        return Prefix(parts[0])
+    if fuzzy:
+        # one edit; two for words of six letters or more, as machine transcripts mangle names (Keepit → Kipit)
+        return Fuzzy(parts[0], distance or (1 if len(parts[0]) < 6 else 2))
+    return Word(parts[0])
+
+
+def parse(text: str):
+    """The query tree for a search string; QueryError for one that cannot run; None when empty."""
+    if len(text) > MAX_QUERY_CHARS:
+        raise QueryError(f"La recherche est trop longue : {MAX_QUERY_CHARS} caractères au plus.")
+    tokens = list(_lex(clean(text)))
+    pos = 0
+
+    def peek():
+        return tokens[pos] if pos < len(tokens) else (None, None)
+
+    def parse_or(depth):
+        branches = [parse_and(depth)]
+        while peek() == ("word", "OR"):
+            nonlocal pos
+            pos += 1
+            branches.append(parse_and(depth))
+        branches = [b for b in branches if b is not None]
+        if not branches:
+            return None
+        return branches[0] if len(branches) == 1 else Or(branches)
+
+    def parse_and(depth):
+        nonlocal pos
+        items = []
+        while pos < len(tokens):
+            kind, value = tokens[pos]
+            if kind == ")":
+                if depth > 0:
+                    break
+                pos += 1  # a stray closing parenthesis is ignored
+                continue
+            if kind == "word" and value == "OR":
+                if items:
+                    break
+                pos += 1  # OR with nothing before it
+                continue
+            if kind == "word" and value == "AND":
+                pos += 1
+                continue
+            node = parse_unary(depth)
+            if node is not None:
+                items.append(node)
+        if not items:
+            return None
+        return items[0] if len(items) == 1 else And(items)
+
+    def parse_unary(depth):
+        nonlocal pos
+        kind, value = tokens[pos]
+        if kind == "word" and value == "NOT":
+            pos += 1
+            if pos >= len(tokens) or tokens[pos][0] == ")" or tokens[pos] == ("word", "OR"):
+                return None
+            child = parse_unary(depth)
+            return Not(child) if child is not None else None
+        if kind == "word" and value.startswith("-") and len(value) > 1:
+            pos += 1
+            child = _word_node(value[1:])
+            return Not(child) if child is not None else None
+        pos += 1
+        if kind == "(":
+            if depth > 20:
+                raise QueryError("La recherche a trop de parenthèses imbriquées.")
+            inner = parse_or(depth + 1)
+            if peek()[0] == ")":
+                pos += 1
+            return inner
+        if kind == "phrase":
+            parts = [fold(w) for w in WORD.findall(value)]
+            if any(len(p) > MAX_WORD_CHARS for p in parts):
+                raise QueryError(f"Un mot de la recherche est trop long (plus de {MAX_WORD_CHARS} caractères).")
+            if not parts:
+                return None
+            if len(parts) > MAX_PHRASE_WORDS:
+                raise QueryError(f"Une citation entre guillemets est limitée à {MAX_PHRASE_WORDS} mots.")
+            return Phrase(parts)
+        return _word_node(value)
+
+    tree = parse_or(0)
+    if tree is not None and sum(1 for _ in leaves(tree)) > MAX_TERMS:
+        raise QueryError(f"La recherche compte trop de termes : {MAX_TERMS} au plus.")
+    return tree
+
+
+def leaves(node, negated=False):
+    """(leaf, negated) for every word, phrase, prefix and fuzzy word of the tree."""
+    if isinstance(node, LEAVES):
+        yield node, negated
+    elif isinstance(node, Not):
+        yield from leaves(node.child, not negated)
+    elif isinstance(node, (And, Or)):
+        for child in node.children:
+            yield from leaves(child, negated)
+
+
+# --- to a whoosh query ------------------------------------------------------------------------
+
+
+@dataclass
+class Compiled:
+    query: wq.Query
+    stems: set[str] = field(default_factory=set)  # plain words to highlight
+    exact: set[str] = field(default_factory=set)  # folded words to highlight (prefix, fuzzy, quoted word)
+    phrases: list[list[str]] = field(default_factory=list)
+    notices: list[str] = field(default_factory=list)
+
+
+def compile_query(tree, vocabulary) -> Compiled:
+    """vocabulary: expand_prefix(prefix) -> [(word, doc_frequency)] and near(word, distance) -> [word]."""
+    out = Compiled(wq.NullQuery)
+
+    def leaf(node, negated):
+        if isinstance(node, Word):
+            if node.text in STOP_WORDS:
+                return None  # too common to mean anything alone; quote it to search it in a phrase
+            if not negated:
+                out.stems.add(stem(node.text))
+            return wq.Term("body", stem(node.text))
+        if isinstance(node, Phrase):
+            if not negated:
+                out.phrases.append(node.words)
+            return phrase_query(node.words)
+        if isinstance(node, Prefix):
+            if len(node.text) < MIN_PREFIX_CHARS:
+                raise QueryError(f"Un préfixe doit avoir au moins {MIN_PREFIX_CHARS} lettres avant *.")
+            found = vocabulary.expand_prefix(node.text)
+            if len(found) > MAX_EXPANSION:
+                out.notices.append(
+                    f"« {node.text}* » correspond à {len(found)} mots : seuls les {MAX_EXPANSION} plus fréquents sont cherchés."
+                )
+                found = sorted(found, key=lambda wf: -wf[1])[:MAX_EXPANSION]
+            terms = [w for w, _ in found]
+        else:
+            terms = vocabulary.near(node.text, node.distance)[:MAX_EXPANSION]
+        if not negated:
+            out.exact.update(terms)
+        return wq.Or([wq.Term("exact", t) for t in terms]) if terms else wq.NullQuery
+
+    def build(node, negated=False):
+        if isinstance(node, LEAVES):
+            return leaf(node, negated)
+        if isinstance(node, Not):
+            return build(node.child, not negated)
+        if isinstance(node, Or):
+            parts = [build(c, negated) for c in node.children if not isinstance(c, Not)]
+            parts = [p for p in parts if p is not None]
+            return wq.Or(parts) if parts else None
+        positives = [build(c, negated) for c in node.children if not isinstance(c, Not)]
+        negatives = [build(c.child, not negated) for c in node.children if isinstance(c, Not)]
+        positives = [p for p in positives if p is not None]
+        negatives = [n for n in negatives if n is not None]
+        if not positives:
+            return None
+        q = positives[0] if len(positives) == 1 else wq.And(positives)
+        if negatives:
+            q = wq.AndNot(q, negatives[0] if len(negatives) == 1 else wq.Or(negatives))
+        return q
+
+    if isinstance(tree, Not):
+        raise QueryError("Ajoutez au moins un mot à chercher en plus de ce qui est exclu.")
+    q = build(tree)
+    if q is None:
+        if any(isinstance(n, Not) for n in getattr(tree, "children", [])):
+            raise QueryError("Ajoutez au moins un mot à chercher en plus de ce qui est exclu.")
+        raise QueryError("Ces mots sont trop courants pour être cherchés seuls : mettez la citation entre guillemets.")
+    out.query = q
+    return out
+
+
+def phrase_query(ws: list[str]) -> wq.Query:
+    """A phrase as bi-words: it must start in a passage's own lines and may end in its tail."""
+    if len(ws) == 1:
+        return wq.Term("exact", ws[0])
+    pairs = [shingle(a, b) for a, b in zip(ws, ws[1:])]
+    if len(pairs) == 1:
+        return wq.Term("sh", pairs[0])
+    # the first k bi-words in the own lines, the rest in the tail, for every k
+    options = [
+        wq.Phrase("sh", pairs[:k] + [TAIL_MARK + p for p in pairs[k:]]) for k in range(len(pairs), 0, -1)
+    ]
+    return wq.Or(options)

@@ -1,0 +1,315 @@
+"""Run a search request: query → passages → hits grouped by episode, with snippets and filters."""
+import logging
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date
+
+from markupsafe import Markup
+from sqlalchemy import and_, or_
+from sqlmodel import Session, select
+from whoosh.collectors import FilterCollector, TimeLimit, TimeLimitCollector
+
+from app.export import format_timestamp
+from app.models import Appearance, CaptionLine, Episode, Person, Show
+from app.search.analysis import STOP_WORDS, WORD, fold
+from app.search.query import QueryError, clean, compile_query, parse
+from app.search.snippets import locate
+
+log = logging.getLogger(__name__)
+
+TIME_BUDGET = 3.0  # seconds a query may run before it stops with what it found
+HITS_PER_EPISODE = 3
+MAX_PER_PAGE = 50
+MAX_PAGE = 1000
+NEXT_LINES = 3  # lines after a passage fetched to show a phrase that runs past its end
+SORTS = ("relevance", "date")
+
+
+@dataclass
+class SearchRequest:
+    q: str = ""
+    show: str | None = None  # show slug
+    guest: str | None = None  # person slug
+    date_from: date | None = None
+    date_to: date | None = None
+    sort: str = "relevance"  # or "date" (newest first)
+    page: int = 1
+    per_page: int = 10  # episodes per page; hits per page when searching inside one episode
+    episode: str | None = None  # episode slug: search inside this episode only
+
+
+@dataclass
+class EpisodeRef:
+    id: int
+    slug: str
+    title: str
+    show: str | None
+    show_slug: str | None
+    aired_on: date | None
+    source: str
+
+    def to_json(self) -> dict:
+        return {"slug": self.slug, "title": self.title, "show": self.show,
+                "aired_on": self.aired_on.isoformat() if self.aired_on else None, "source": self.source}
+
+
+@dataclass
+class Hit:
+    episode: EpisodeRef
+    start: float  # second of the caption line where the match starts
+    position: int  # that caption line's position in the episode
+    text: str
+    snippet: Markup  # escaped text with the matched words in <mark>
+    score: float
+
+    @property
+    def timestamp(self) -> str:
+        return format_timestamp(self.start)
+
+    @property
+    def url(self) -> str:
+        return f"/episodes/{self.episode.slug}?t={int(self.start)}"
+
+    def to_json(self) -> dict:
+        start = int(self.start) if float(self.start).is_integer() else self.start
+        return {"episode": self.episode.to_json(), "start": start, "timestamp": self.timestamp,
+                "text": self.text, "snippet": str(self.snippet), "url": self.url}
+
+
+@dataclass
+class EpisodeGroup:
+    episode: EpisodeRef
+    hits: list[Hit]
+    matches: int  # passages of this episode that match
+
+    @property
+    def more(self) -> int:
+        return max(0, self.matches - len(self.hits))
+
+
+@dataclass
+class SearchResults:
+    request: SearchRequest
+    total: int = 0  # matching passages (hits)
+    episodes: int = 0  # episodes holding at least one
+    groups: list[EpisodeGroup] = field(default_factory=list)
+    suggestion: str | None = None
+    error: str | None = None  # the query could not run; say why
+    notices: list[str] = field(default_factory=list)  # it ran, with a caveat (partial, capped)
+
+    @property
+    def page(self) -> int:
+        return self.request.page
+
+    @property
+    def hits(self) -> list[Hit]:
+        return [hit for group in self.groups for hit in group.hits]
+
+    @property
+    def pages(self) -> int:
+        per_page = max(1, self.request.per_page)
+        counted = self.total if self.request.episode else self.episodes
+        return max(1, -(-counted // per_page))
+
+    def to_json(self) -> dict:
+        hits = []
+        for group in self.groups:
+            for i, hit in enumerate(group.hits):
+                item = hit.to_json()
+                item["episode_matches"] = group.matches
+                if i == len(group.hits) - 1:
+                    item["more_in_episode"] = group.more
+                hits.append(item)
+        return {"total": self.total, "page": self.page, "hits": hits, "suggestion": self.suggestion,
+                "episodes": self.episodes, "pages": self.pages, "error": self.error, "notices": self.notices}
+
+
+def validate(request: SearchRequest) -> str | None:
+    if request.page < 1 or request.page > MAX_PAGE:
+        return f"Le numéro de page doit être compris entre 1 et {MAX_PAGE}."
+    if request.per_page < 1 or request.per_page > MAX_PER_PAGE:
+        return f"Le nombre de résultats par page doit être compris entre 1 et {MAX_PER_PAGE}."
+    if request.sort not in SORTS:
+        return "Le tri doit être « relevance » (pertinence) ou « date »."
+    if request.date_from and request.date_to and request.date_from > request.date_to:
+        return "La date de début est après la date de fin."
+    return None
+
+
+def run_search(index, session: Session, request: SearchRequest) -> SearchResults:
+    results = SearchResults(request)
+    results.error = validate(request)
+    if results.error or not (request.q or "").strip():
+        return results
+    try:
+        tree = parse(request.q)
+    except QueryError as error:
+        results.error = str(error)
+        return results
+    if tree is None:
+        results.error = "La recherche ne contient aucun mot à chercher."
+        return results
+    for attempt in (1, 2):
+        try:
+            _run(index, session, request, tree, results)
+            return results
+        except QueryError as error:
+            results.error = str(error)
+            return results
+        except Exception:
+            # a searcher left on a generation a rebuild removed, a segment merged away: reopen once
+            log.exception("search failed (attempt %s) for %r", attempt, request.q)
+            index.forget_searcher()
+            results.groups, results.total, results.episodes, results.notices = [], 0, 0, []
+    results.error = "La recherche est momentanément indisponible ; réessayez dans un instant."
+    return results
+
+
+def _run(index, session: Session, request: SearchRequest, tree, results: SearchResults) -> None:
+    deadline = time.monotonic() + TIME_BUDGET
+    current = index.searcher()
+    searcher = current.searcher
+    compiled = compile_query(tree, current.vocabulary)
+    results.notices.extend(compiled.notices)
+    episode_of = current.episodes()
+
+    # every matching passage, unscored: the total, the episodes, each episode's count
+    by_episode: dict[int, list[int]] = defaultdict(list)
+    for n, docnum in enumerate(searcher.docs_for_query(compiled.query)):
+        by_episode[int(episode_of[docnum])].append(docnum)
+        if n % 4096 == 4095 and time.monotonic() > deadline:
+            raise QueryError("La recherche a pris trop de temps : précisez-la (plus de mots, une citation entre guillemets).")
+    refs = _episode_refs(session, list(by_episode), request) if by_episode else {}
+    results.episodes = len(refs)
+    results.total = sum(len(by_episode[e]) for e in refs)
+    if not results.total:
+        if not (request.show or request.guest or request.date_from or request.date_to or request.episode):
+            results.suggestion = _suggestion(request.q, current.vocabulary)
+        return
+
+    def scored(docnums: set[int], limit: int | None) -> list[tuple[int, float]]:
+        top = searcher.collector(limit=limit)
+        # the filter must wrap the time limit: TimeLimitCollector drives its child's collect() itself
+        timed = TimeLimitCollector(top, max(0.05, deadline - time.monotonic()), use_alarm=False)
+        try:
+            searcher.search_with_collector(compiled.query, FilterCollector(timed, allow=docnums))
+        except TimeLimit:
+            results.notices.append("La recherche a été interrompue faute de temps : résultats partiels.")
+        return [(d, score) for d, score in top.results().items() if d in docnums]
+
+    per_page, first = request.per_page, (request.page - 1) * request.per_page
+    if request.episode:
+        (eid,) = refs
+        ranked = scored(set(by_episode[eid]), None)
+        ordered = sorted(ranked, key=lambda item: item[0])  # docnums follow the episode's order
+        shown = {eid: ordered[first : first + per_page]}
+    elif request.sort == "date":
+        order = sorted(refs.values(), key=lambda r: (r.aired_on or date.min, r.id), reverse=True)
+        page_ids = [r.id for r in order[first : first + per_page]]
+        ranked = scored({d for e in page_ids for d in by_episode[e]}, None)
+        shown = _top_per_episode(ranked, episode_of)
+        shown = {e: shown.get(e, []) for e in page_ids}
+    else:
+        allowed = {d for e in refs for d in by_episode[e]}
+        limit = max(50, (first + per_page) * HITS_PER_EPISODE * 2)
+        while True:
+            ranked = scored(allowed, limit)
+            shown = _top_per_episode(ranked, episode_of)
+            if len(shown) >= first + per_page or len(ranked) >= len(allowed) or len(ranked) < limit:
+                break
+            limit *= 4
+        shown = dict(list(shown.items())[first : first + per_page])
+    results.groups = _groups(session, searcher, shown, refs, by_episode, compiled, per_episode=not request.episode)
+
+
+def _top_per_episode(ranked: list[tuple[int, float]], episode_of) -> dict[int, list[tuple[int, float]]]:
+    """Episodes in the order of their best passage, each with its best passages."""
+    groups: dict[int, list[tuple[int, float]]] = {}
+    for docnum, score in ranked:
+        hits = groups.setdefault(int(episode_of[docnum]), [])
+        if len(hits) < HITS_PER_EPISODE:
+            hits.append((docnum, score))
+    return groups
+
+
+def _episode_refs(session: Session, episode_ids: list[int], request: SearchRequest) -> dict[int, EpisodeRef]:
+    """The matched episodes that exist and pass the filters, in one query."""
+    stmt = (
+        select(Episode.id, Episode.slug, Episode.title, Show.name, Show.slug, Episode.aired_on, Episode.source)
+        .join(Show, Show.id == Episode.show_id, isouter=True)
+        .where(Episode.id.in_(episode_ids))
+    )
+    if request.show:
+        stmt = stmt.where(Show.slug == request.show)
+    if request.guest:
+        stmt = stmt.where(
+            Episode.id.in_(
+                select(Appearance.episode_id).join(Person, Person.id == Appearance.person_id)
+                .where(Person.slug == request.guest)
+            )
+        )
+    if request.date_from:
+        stmt = stmt.where(Episode.aired_on >= request.date_from)
+    if request.date_to:
+        stmt = stmt.where(Episode.aired_on <= request.date_to)
+    if request.episode:
+        stmt = stmt.where(Episode.slug == request.episode)
+    return {row[0]: EpisodeRef(*row) for row in session.exec(stmt)}
+
+
+def _groups(session, searcher, shown, refs, by_episode, compiled, per_episode: bool) -> list[EpisodeGroup]:
+    """Hits for the shown passages: their lines fetched in one query, each located and highlighted."""
+    stored = {d: searcher.stored_fields(d) for hits in shown.values() for d, _ in hits}
+    ranges = [(int(e), f["first"], f["first"] + len(f["starts"]) - 1 + NEXT_LINES)
+              for e, hits in shown.items() for f in (stored[d] for d, _ in hits)]
+    lines: dict[tuple[int, int], str] = {}
+    if ranges:
+        cond = or_(*(and_(CaptionLine.episode_id == e, CaptionLine.position.between(lo, hi)) for e, lo, hi in ranges))
+        for eid, position, text in session.exec(select(CaptionLine.episode_id, CaptionLine.position, CaptionLine.text).where(cond)):
+            lines[(eid, position)] = text
+    groups = []
+    for eid, hits in shown.items():
+        ref = refs[eid]
+        group = EpisodeGroup(ref, [], len(by_episode[eid]))
+        seen_lines = set()
+        for docnum, score in hits:
+            f = stored[docnum]
+            own = len(f["starts"])
+            texts = []
+            for position in range(f["first"], f["first"] + own + NEXT_LINES):
+                if (eid, position) not in lines:
+                    break
+                texts.append(lines[(eid, position)])
+            if len(texts) < own:
+                continue  # the database changed under the index: reindexing will catch up
+            found = locate(texts, own, compiled.stems, compiled.exact, compiled.phrases)
+            position = f["first"] + found.line
+            if position in seen_lines:
+                continue
+            seen_lines.add(position)
+            group.hits.append(Hit(ref, f["starts"][found.line], position, found.text, found.snippet, score))
+        if group.hits or not per_episode:
+            groups.append(group)
+    return groups
+
+
+def _suggestion(q: str, vocabulary) -> str | None:
+    """The query with each word the index does not know replaced by the closest one it knows."""
+    text = clean(q)
+    changed = False
+
+    def replace(match):
+        nonlocal changed
+        word = match.group()
+        folded = fold(word)
+        if word in ("OR", "AND", "NOT") or folded in STOP_WORDS or len(folded) < 3 or vocabulary.frequency(folded):
+            return word
+        better = vocabulary.closest(folded)
+        if better is None or better == folded:
+            return word
+        changed = True
+        return better
+
+    suggestion = WORD.sub(replace, text)
+    return " ".join(suggestion.split()) if changed else None

@@ -1,0 +1,68 @@
+"""Find where a hit's match starts and build its snippet: the one place that marks HTML safe."""
+from dataclasses import dataclass
+
+from markupsafe import Markup, escape
+
+from app.search.analysis import STOP_WORDS, stem, word_spans
+
+SNIPPET_CHARS = 220
+
+
+@dataclass
+class Located:
+    line: int  # index in the given lines of the caption line where the match starts
+    snippet: Markup
+    text: str
+
+
+def _marked(tokens: list[tuple[int, str, int, int]], stems: set[str], exact: set[str], phrases: list[list[str]]) -> set[int]:
+    marked = set()
+    for i, (_, w, _, _) in enumerate(tokens):
+        if w in exact or (w not in STOP_WORDS and stem(w) in stems):
+            marked.add(i)
+    folded = [w for _, w, _, _ in tokens]
+    for phrase in phrases:
+        n = len(phrase)
+        for i in range(len(folded) - n + 1):
+            if folded[i : i + n] == phrase:
+                marked.update(range(i, i + n))
+    return marked
+
+
+def locate(lines: list[str], own_lines: int, stems: set[str], exact: set[str], phrases: list[list[str]]) -> Located:
+    """lines: a passage's own lines followed by a few of the next ones (for phrases across the end)."""
+    tokens = [(li, w, s, e) for li, text in enumerate(lines) for (w, s, e) in word_spans(text)]
+    marked = _marked(tokens, stems, exact, phrases)
+    first = min((i for i in marked if tokens[i][0] < own_lines), default=None)
+    line = tokens[first][0] if first is not None else 0
+    # the snippet runs from the match line, far enough to show a phrase that crosses a line break
+    last_marked_line = max((tokens[i][0] for i in marked if tokens[i][0] >= line), default=line)
+    end = line
+    length = len(lines[line]) if lines else 0
+    while end + 1 < len(lines) and (end < min(last_marked_line, line + 3) or length < SNIPPET_CHARS // 2):
+        end += 1
+        length += len(lines[end]) + 1
+    pieces, plain = [], []
+    for li in range(line, end + 1):
+        text = lines[li]
+        spans = [(s, e) for i, (tl, _, s, e) in enumerate(tokens) if tl == li and i in marked]
+        html, cursor = [], 0
+        for s, e in _merge(text, spans):
+            html.append(escape(text[cursor:s]))
+            html.append(Markup("<mark>") + escape(text[s:e]) + Markup("</mark>"))
+            cursor = e
+        html.append(escape(text[cursor:]))
+        pieces.append(Markup("").join(html))
+        plain.append(text)
+    return Located(line=line, snippet=Markup(" ").join(pieces), text=" ".join(plain))
+
+
+def _merge(text: str, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Adjacent marked words separated by spaces or an apostrophe become one <mark>."""
+    merged: list[tuple[int, int]] = []
+    for s, e in spans:
+        if merged and text[merged[-1][1] : s].strip(" '’-") == "":
+            merged[-1] = (merged[-1][0], e)
+        else:
+            merged.append((s, e))
+    return merged

@@ -1,0 +1,179 @@
+"""Episodes and shows: lookups, lists with filters, and the summaries the API and pages show."""
+from dataclasses import dataclass, field
+from datetime import date
+
+from sqlalchemy import extract, func
+from sqlmodel import Session, col, select
+
+from app.models import Appearance, CaptionLine, Episode, Person, Show
+from app.names import fold, slugify
+
+
+@dataclass
+class Guest:
+    slug: str
+    name: str
+    role: str | None
+
+
+@dataclass
+class EpisodeSummary:
+    episode: Episode
+    show: Show | None
+    guests: list[Guest] = field(default_factory=list)
+    host: Person | None = None
+
+    def as_json(self) -> dict:
+        e = self.episode
+        return {
+            "slug": e.slug, "title": e.title, "show": self.show.name if self.show else None,
+            "aired_on": e.aired_on.isoformat() if e.aired_on else None, "source": e.source,
+            "duration": e.duration,
+            "guests": [{"slug": g.slug, "name": g.name, "role": g.role} for g in self.guests],
+        }
+
+
+def get_episode(session: Session, slug: str) -> Episode | None:
+    return session.exec(select(Episode).where(Episode.slug == slug)).first()
+
+
+def summarize(session: Session, episodes: list[Episode]) -> list[EpisodeSummary]:
+    """Summaries with show, guests (in the episode's order) and host, in two queries, order kept."""
+    if not episodes:
+        return []
+    ids = [e.id for e in episodes]
+    shows = {s.id: s for s in session.exec(select(Show).where(
+        col(Show.id).in_({e.show_id for e in episodes if e.show_id}))).all()}
+    summaries = {e.id: EpisodeSummary(e, shows.get(e.show_id)) for e in episodes}
+    rows = session.exec(
+        select(Appearance, Person).join(Person, Person.id == Appearance.person_id)
+        .where(col(Appearance.episode_id).in_(ids)).order_by(Appearance.position)
+    ).all()
+    for appearance, person in rows:
+        summary = summaries[appearance.episode_id]
+        if appearance.kind == "host":
+            summary.host = person
+        else:
+            summary.guests.append(Guest(person.slug, person.name, appearance.role))
+    return [summaries[i] for i in ids]
+
+
+def newest_first(query):
+    # Undated episodes go last; among equals the most recently ingested first.
+    return query.order_by(col(Episode.aired_on).is_(None), col(Episode.aired_on).desc(), col(Episode.id).desc())
+
+
+def episode_json(session: Session, episode: Episode) -> dict:
+    """The whole episode as the API and the JSON export give it."""
+    summary = summarize(session, [episode])[0]
+    return {
+        **summary.as_json(),
+        "host": summary.host.name if summary.host else None,
+        "channel": episode.channel or (summary.show.channel if summary.show else None),
+        "description": episode.description,
+        "media_url": episode.media_url,
+        "segments": [{"start": c.start, "end": c.end, "text": c.text} for c in captions_of(session, episode)],
+    }
+
+
+def list_episodes(session: Session, *, show: str | None = None, guest: str | None = None,
+                  year: int | None = None, page: int = 1, per_page: int = 20) -> tuple[int, list[Episode]]:
+    query = select(Episode)
+    if show:
+        query = query.join(Show, Show.id == Episode.show_id).where(Show.slug == show)
+    if guest:
+        query = query.where(col(Episode.id).in_(
+            select(Appearance.episode_id).join(Person, Person.id == Appearance.person_id)
+            .where(Person.slug == guest)))
+    if year:
+        query = query.where(extract("year", Episode.aired_on) == year)
+    total = session.exec(select(func.count()).select_from(query.subquery())).one()
+    items = session.exec(newest_first(query).offset((page - 1) * per_page).limit(per_page)).all()
+    return total, list(items)
+
+
+def captions_of(session: Session, episode: Episode) -> list[CaptionLine]:
+    return list(session.exec(select(CaptionLine).where(CaptionLine.episode_id == episode.id)
+                             .order_by(CaptionLine.position)).all())
+
+
+def list_shows(session: Session) -> list[tuple[Show, int]]:
+    rows = session.exec(
+        select(Show, func.count(Episode.id)).join(Episode, Episode.show_id == Show.id, isouter=True)
+        .group_by(Show.id)
+    ).all()
+    return sorted(rows, key=lambda r: fold(r[0].name))
+
+
+def get_show(session: Session, slug: str) -> Show | None:
+    return session.exec(select(Show).where(Show.slug == slug)).first()
+
+
+def find_or_create_show(session: Session, name: str, channel: str | None) -> Show:
+    slug = slugify(name)
+    show = session.exec(select(Show).where(Show.slug == slug)).first()
+    if show is None:
+        show = Show(slug=slug, name=name, channel=channel)
+    elif channel and not show.channel:
+        show.channel = channel
+    session.add(show)
+    session.flush()
+    return show
+
+
+def unique_episode_slug(session: Session, base: str, episode_id: int | None) -> str:
+    slug, n = base, 1
+    while True:
+        taken = session.exec(select(Episode.id).where(Episode.slug == slug)).first()
+        if taken is None or taken == episode_id:
+            return slug
+        n += 1
+        slug = f"{base}-{n}"
+
+
+def episode_slug_base(title: str, show: str | None, aired_on: date | None, source: str) -> str:
+    """Readable: date and show when known (`2025-10-23-smart-tech`), else the title's words."""
+    parts = [aired_on.isoformat()] if aired_on else []
+    if show:
+        parts.append(slugify(show, max_words=4))
+    if not parts:
+        parts.append(slugify(title or source, max_words=7))
+    return "-".join(parts)
+
+
+def archive_counts(session: Session) -> dict[str, int]:
+    return {
+        "episodes": session.exec(select(func.count(Episode.id))).one(),
+        "guests": session.exec(select(func.count(func.distinct(Appearance.person_id)))
+                               .where(Appearance.kind == "guest")).one(),
+        "shows": session.exec(select(func.count(Show.id))).one(),
+        "caption_lines": session.exec(select(func.count(CaptionLine.id))).one(),
+    }
+
+
+def edit_episode(session: Session, episode: Episode, changes: dict, index) -> None:
+    """Apply an editor's corrections; the slug stays, so shared links keep working."""
+    from app.services.guests import link_introductions
+
+    show_name = changes.pop("show", None)
+    if show_name is not None:
+        episode.show_id = find_or_create_show(session, show_name, None).id if show_name.strip() else None
+    for name, value in changes.items():
+        setattr(episode, name, value)
+    episode.index_state = "pending"
+    session.add(episode)
+    link_introductions(session)
+    session.commit()
+    index.index_episodes(session, [episode.id])
+
+
+def delete_episode(session: Session, episode: Episode, index) -> None:
+    from app.services.guests import link_introductions, settle_names
+
+    episode_id = episode.id
+    session.delete(episode)
+    session.flush()
+    link_introductions(session)
+    settle_names(session)
+    session.commit()
+    index.delete_episode(episode_id)

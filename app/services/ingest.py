@@ -1,0 +1,191 @@
+"""Turn transcript files into episodes: one transaction per file, idempotent by content hash."""
+import hashlib
+import os
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from sqlmodel import Session, delete, select
+
+from app.ingest.description import episode_title
+from app.ingest.formats import is_transcript_name, parse_transcript
+from app.ingest.sidecar import merge_facts, parse_sidecar
+from app.ingest.transcript import EpisodeFacts, GuestMention, Transcript, TranscriptError
+from app.models import Appearance, CaptionLine, Episode, utcnow
+from app.services import episodes as episode_service
+from app.services import guests as guest_service
+
+if TYPE_CHECKING:
+    from app.search import SearchIndex
+
+SIDECAR_SUFFIX = ".meta.json"
+# Past this a file is surely not a transcript (the seeds are 40 kB; a 10-hour VTT is ~2 MB).
+MAX_FILE_BYTES = 20 * 1024 * 1024
+
+
+@dataclass
+class IngestOutcome:
+    source: str
+    status: str  # "added", "updated", "unchanged", "failed" or "skipped"
+    slug: str | None = None
+    reason: str | None = None
+    episode_id: int | None = None
+
+
+def ingest_bytes(session: Session, name: str, data: bytes, *, index: "SearchIndex | None",
+                 sidecar: bytes | None = None, show: str | None = None, media_url: str | None = None,
+                 overrides: EpisodeFacts | None = None, today: date | None = None) -> IngestOutcome:
+    """Ingest one transcript. A refused file changes nothing; a known, unchanged one writes nothing."""
+    source = Path(name).name
+    overrides = overrides or EpisodeFacts()
+    overrides.show = show or overrides.show
+    overrides.media_url = media_url or overrides.media_url
+    digest = content_hash(data, sidecar, overrides)
+    existing = session.exec(select(Episode).where(Episode.source == source)).first()
+    if existing and existing.content_hash == digest:
+        return IngestOutcome(source, "unchanged", existing.slug, episode_id=existing.id)
+    try:
+        if len(data) > MAX_FILE_BYTES:
+            raise TranscriptError(f"fichier trop gros ({len(data) // 1024 // 1024} Mo, au plus "
+                                  f"{MAX_FILE_BYTES // 1024 // 1024} Mo)")
+        transcript = parse_transcript(source, data, today=today or date.today())
+        facts = transcript.facts
+        found_in = "description"
+        if sidecar is not None:
+            stated = parse_sidecar(sidecar)
+            facts = merge_facts(facts, stated)
+            found_in = "sidecar" if stated.guests else found_in
+        facts = merge_facts(facts, overrides)
+        episode = save_episode(session, source, digest, transcript, facts, existing, found_in)
+        session.commit()
+    except TranscriptError as error:
+        session.rollback()
+        return IngestOutcome(source, "failed", reason=str(error))
+    except Exception as error:  # a database error must not leave a half-written episode either
+        session.rollback()
+        return IngestOutcome(source, "failed", reason=f"erreur interne : {error}")
+    if index is not None:
+        index.index_episodes(session, [episode.id])
+    return IngestOutcome(source, "updated" if existing else "added", episode.slug, episode_id=episode.id)
+
+
+def content_hash(data: bytes, sidecar: bytes | None, overrides: EpisodeFacts) -> str:
+    digest = hashlib.sha256(data)
+    digest.update(b"\0sidecar\0" + (sidecar or b""))
+    digest.update(f"\0{overrides.show}\0{overrides.media_url}\0{overrides.title}".encode())
+    return digest.hexdigest()
+
+
+def save_episode(session: Session, source: str, digest: str, transcript: Transcript,
+                 facts: EpisodeFacts, episode: Episode | None, found_in: str) -> Episode:
+    """Write the episode, its caption lines and its people in the caller's transaction."""
+    title = facts.title or episode_title(facts) or Path(source).stem
+    show = episode_service.find_or_create_show(session, facts.show, facts.channel) if facts.show else None
+    captions = transcript.captions
+    if episode is None:
+        base = episode_service.episode_slug_base(title, facts.show, facts.aired_on, source)
+        episode = Episode(slug=episode_service.unique_episode_slug(session, base, None), source=source,
+                          content_hash=digest, format=transcript.format, title=title)
+    else:
+        session.exec(delete(CaptionLine).where(CaptionLine.episode_id == episode.id))
+        session.exec(delete(Appearance).where(Appearance.episode_id == episode.id))
+    episode.content_hash = digest
+    episode.format = transcript.format
+    episode.title = title
+    episode.show_id = show.id if show else None
+    episode.channel = facts.channel
+    episode.aired_on = facts.aired_on
+    episode.description = facts.description
+    episode.media_url = facts.media_url
+    episode.duration = max((c.end for c in captions), default=0.0)
+    episode.index_state = "pending"
+    episode.updated_at = utcnow()
+    session.add(episode)
+    session.flush()
+    session.add_all(CaptionLine(episode_id=episode.id, position=i, start=c.start, end=c.end, text=c.text)
+                    for i, c in enumerate(captions))
+    add_people(session, episode, facts, found_in)
+    session.flush()
+    guest_service.link_introductions(session)
+    guest_service.settle_names(session)
+    return episode
+
+
+def add_people(session: Session, episode: Episode, facts: EpisodeFacts, found_in: str) -> None:
+    people: list[tuple[str, GuestMention]] = [("guest", g) for g in facts.guests]
+    if facts.host:
+        people.insert(0, ("host", GuestMention(facts.host)))
+    seen: set[tuple[int, str]] = set()
+    for position, (kind, mention) in enumerate(people):
+        person = guest_service.find_or_create_person(session, mention.name)
+        if (person.id, kind) in seen:
+            continue
+        seen.add((person.id, kind))
+        session.add(Appearance(episode_id=episode.id, person_id=person.id, kind=kind, role=mention.role,
+                               named_as=mention.name, found_in=found_in, position=position))
+    session.flush()
+
+
+@dataclass
+class Candidate:
+    path: Path
+    sidecar: Path | None
+
+
+def collect(paths: Iterable[Path]) -> tuple[list[Candidate], list[IngestOutcome]]:
+    """The transcript files under `paths` (folders recursed), and what was skipped and why."""
+    candidates: list[Candidate] = []
+    skipped: list[IngestOutcome] = []
+    for given in paths:
+        given = Path(given)
+        if given.is_dir():
+            root = given.resolve()
+            for folder, dirs, files in os.walk(given, followlinks=False):
+                dirs.sort()
+                for name in sorted(files):
+                    path = Path(folder) / name
+                    if path.is_symlink() and not path.resolve().is_relative_to(root):
+                        skipped.append(IngestOutcome(str(path), "skipped",
+                                                     reason="lien vers l'extérieur du dossier, non suivi"))
+                    elif name.endswith(SIDECAR_SUFFIX):
+                        continue  # read with its transcript
+                    elif not is_transcript_name(name):
+                        skipped.append(IngestOutcome(str(path), "skipped",
+                                                     reason="pas une transcription (.txt, .vtt, .srt, .json)"))
+                    else:
+                        candidates.append(Candidate(path, sidecar_of(path)))
+        elif given.is_file():
+            candidates.append(Candidate(given, sidecar_of(given)))
+        else:
+            skipped.append(IngestOutcome(str(given), "failed", reason="fichier ou dossier introuvable"))
+    return candidates, skipped
+
+
+def sidecar_of(path: Path) -> Path | None:
+    stem = path.name.rsplit(".", 1)[0]
+    candidate = path.with_name(stem + SIDECAR_SUFFIX)
+    return candidate if candidate.is_file() else None
+
+
+def ingest_paths(session: Session, paths: Iterable[Path], *, index: "SearchIndex | None",
+                 show: str | None = None, media_url: str | None = None,
+                 progress: Callable[[IngestOutcome], None] | None = None,
+                 on_total: Callable[[int], None] | None = None) -> list[IngestOutcome]:
+    candidates, outcomes = collect(paths)
+    if on_total:
+        on_total(len(candidates))
+    for candidate in candidates:
+        try:
+            data = candidate.path.read_bytes()
+            sidecar = candidate.sidecar.read_bytes() if candidate.sidecar else None
+        except OSError as error:
+            outcome = IngestOutcome(str(candidate.path), "failed", reason=f"lecture impossible : {error.strerror}")
+        else:
+            outcome = ingest_bytes(session, candidate.path.name, data, index=index, sidecar=sidecar,
+                                   show=show, media_url=media_url)
+        outcomes.append(outcome)
+        if progress:
+            progress(outcome)
+    return outcomes

@@ -1,0 +1,15 @@
+"""/docs: the API's Swagger UI, served from vendored files and a static init script (no CDN, no inline script)."""
+from fastapi import APIRouter, Request
+
+from app.web.errors import PageRoute
+from app.web.templating import SWAGGER_UI_VERSION, templates
+
+router = APIRouter(route_class=PageRoute)
+
+
+@router.get("/docs", include_in_schema=False)
+def docs(request: Request):
+    # fastapi.openapi.docs.get_swagger_ui_html() writes an inline <script>, which our CSP refuses.
+    return templates.TemplateResponse(request, "docs.html", {
+        "swagger": f"/static/vendor/swagger-ui-{SWAGGER_UI_VERSION}",
+    })

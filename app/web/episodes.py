@@ -1,0 +1,107 @@
+"""Episodes: the filtered list, and one episode's page opened at a second, a range, or a search."""
+from fastapi import APIRouter, Depends, HTTPException, Request
+from sqlmodel import Session
+
+from app.config import get_settings
+from app.db import get_session
+from app.search import SearchRequest, get_search_index
+from app.services import episodes as episode_service
+from app.services import guests as guest_service
+from app.web import params
+from app.web.highlight import parts, terms_of
+from app.web.pagination import Pagination
+from app.web.errors import PageRoute
+from app.web.templating import date_fr, render, timestamp
+from app.web.timecodes import TimecodeError, parse_moment
+from app.web.transcript import mark, quote_of, transcript_lines, video_at
+
+router = APIRouter(route_class=PageRoute)
+PER_PAGE = 20
+EPISODE_HITS = 50
+DESCRIPTION_CHARS = 200
+
+
+@router.get("/episodes", include_in_schema=False)
+def episodes(request: Request, show: str | None = None, guest: str | None = None, year: str | None = None,
+             page: str | None = None, session: Session = Depends(get_session)):
+    show, guest = params.text(show), params.text(guest)
+    number, year_value = params.page_number(page), params.year_number(year)
+    total, items = episode_service.list_episodes(session, show=show, guest=guest, year=year_value,
+                                                 page=number, per_page=PER_PAGE)
+    return render(request, "episodes.html", {
+        "nav": "episodes", "episodes": episode_service.summarize(session, items), "total": total,
+        "pager": Pagination(request.url, number, PER_PAGE, total),
+        "filters": {"show": show or "", "guest": guest or "", "year": year_value or ""},
+        "shows": episode_service.list_shows(session),
+        "guests": guest_service.list_guests(session, per_page=100_000)[1],
+    }, block="results")
+
+
+@router.get("/episodes/{slug}", include_in_schema=False)
+def episode(slug: str, request: Request, t: str | None = None, q: str | None = None,
+            session: Session = Depends(get_session)):
+    found = episode_service.get_episode(session, slug)
+    if found is None:
+        raise HTTPException(404, f"Aucun épisode « {slug} » dans l'archive.")
+    settings = get_settings()
+    summary = episode_service.summarize(session, [found])[0]
+    lines = transcript_lines(episode_service.captions_of(session, found))
+    q = (q or "").strip()[:500]
+
+    moment, marked, notice = None, [], None
+    if t is not None and t.strip():
+        try:
+            moment = parse_moment(t)
+        except TimecodeError as error:
+            notice = f"Lien horodaté non reconnu : {error}. La transcription s'ouvre au début."
+        else:
+            marked = mark(lines, moment, found.duration)
+            if not marked:
+                notice = f"Cet épisode dure {timestamp(found.duration)} : le moment {timestamp(moment.start)} n'existe pas."
+                moment = None
+
+    terms = terms_of(q)
+    for line in lines:
+        line.parts = parts(line.text, terms) if terms else [(line.text, False)]
+
+    results = None
+    if q:
+        results = get_search_index(settings).search(
+            session, SearchRequest(q=q, episode=slug, per_page=EPISODE_HITS))
+
+    show_name = summary.show.name if summary.show else None
+    page_url = f"{settings.base_url.rstrip('/')}/episodes/{found.slug}"
+    quote, share_url, citation, video = None, page_url, None, None
+    if marked:
+        first = marked[0]
+        quoted = marked
+        if moment.end is None:  # a single line says little: quote on to the end of the sentence or so
+            i = lines.index(first)
+            quoted = [first]
+            while i + 1 < len(lines) and len(" ".join(x.text for x in quoted)) < 120:
+                i += 1
+                quoted.append(lines[i])
+        quote = quote_of(quoted)
+        t_value = f"{moment.start}" if moment.end is None else f"{moment.start}-{moment.end}"
+        share_url = f"{page_url}?t={t_value}"
+        stamp = timestamp(first.start) if moment.end is None else f"{timestamp(first.start)}–{timestamp(marked[-1].start)}"
+        citation = "\n".join(x for x in (
+            f"« {quote} »",
+            " — ".join(x for x in (show_name, date_fr(found.aired_on, "") or None, stamp) if x),
+            share_url,
+        ) if x)
+        if found.media_url:
+            video = video_at(found.media_url, int(first.start))
+    else:
+        citation = "\n".join(x for x in (
+            found.title, " — ".join(x for x in (show_name, date_fr(found.aired_on, "") or None) if x), page_url) if x)
+
+    description = " ".join((found.description or "").split())
+    og_description = quote or (description[:DESCRIPTION_CHARS] + ("…" if len(description) > DESCRIPTION_CHARS else ""))
+    return render(request, "episode.html", {
+        "nav": "episodes", "episode": found, "summary": summary, "show": summary.show, "lines": lines,
+        "marked": marked, "moment": moment, "notice": notice, "q": q, "results": results,
+        "quote": quote, "citation": citation, "share_url": share_url, "page_url": page_url,
+        "video_url": video, "og": {"title": found.title, "description": og_description, "url": share_url},
+        "marked_anchor": f"t-{marked[0].second}" if marked else None,
+    }, block="episode_hits")

@@ -1,0 +1,72 @@
+"""Atom feeds: the newest episodes, and the newest hits of a saved search."""
+from datetime import datetime, time, timezone
+
+from fastapi import APIRouter, Depends, Request
+from sqlmodel import Session
+
+from app.config import get_settings
+from app.db import get_session
+from app.search import SearchRequest, get_search_index
+from app.services import episodes as episode_service
+from app.web.errors import PageRoute
+from app.web.params import BadParameter
+from app.web.templating import templates
+
+router = APIRouter(route_class=PageRoute)
+FEED_EPISODES = 30
+FEED_SEARCH_EPISODES = 20
+ATOM = "application/atom+xml; charset=utf-8"
+
+
+def moment_of(episode) -> datetime:
+    """When an entry was new: its air date when known, else when it came into the archive."""
+    if episode.aired_on:
+        return datetime.combine(episode.aired_on, time(0), tzinfo=timezone.utc)
+    stamp = episode.ingested_at
+    return stamp if stamp.tzinfo else stamp.replace(tzinfo=timezone.utc)
+
+
+def atom(request: Request, context: dict):
+    base = get_settings().base_url.rstrip("/")
+    entries = context["entries"]
+    updated = max((e["updated"] for e in entries), default=datetime(2000, 1, 1, tzinfo=timezone.utc))
+    return templates.TemplateResponse(request, "feed.atom.xml", {**context, "base": base, "updated": updated},
+                                      media_type=ATOM)
+
+
+@router.get("/feed.atom", include_in_schema=False)
+def episodes_feed(request: Request, session: Session = Depends(get_session)):
+    _, latest = episode_service.list_episodes(session, per_page=FEED_EPISODES)
+    entries = []
+    for summary in episode_service.summarize(session, latest):
+        e = summary.episode
+        guests = ", ".join(g.name for g in summary.guests)
+        entries.append({
+            "id": f"/episodes/{e.slug}", "url": f"/episodes/{e.slug}", "title": e.title, "updated": moment_of(e),
+            "summary": " ".join((e.description or "").split()) or (f"Avec {guests}" if guests else e.title),
+        })
+    return atom(request, {"title": "Plateau — nouveaux épisodes", "self": "/feed.atom", "entries": entries})
+
+
+@router.get("/search.atom", include_in_schema=False)
+def search_feed(request: Request, q: str | None = None, session: Session = Depends(get_session)):
+    q = (q or "").strip()[:500]
+    if not q:
+        raise BadParameter("Indiquez une recherche : /search.atom?q=souveraineté")
+    results = get_search_index(get_settings()).search(
+        session, SearchRequest(q=q, sort="date", per_page=FEED_SEARCH_EPISODES))
+    if results.error:
+        raise BadParameter(results.error)
+    entries = []
+    for group in results.groups:
+        found = episode_service.get_episode(session, group.episode.slug)
+        if found is None:
+            continue
+        for hit in group.hits:
+            second = int(hit.start)
+            entries.append({
+                "id": f"/episodes/{found.slug}?t={second}", "url": f"/episodes/{found.slug}?t={second}#t-{second}",
+                "title": f"{found.title} — {hit.timestamp}", "updated": moment_of(found), "summary": hit.text,
+            })
+    return atom(request, {"title": f"Plateau — « {q} »", "self": str(request.url.path) + "?" + str(request.url.query),
+                          "entries": entries})

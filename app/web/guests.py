@@ -1,0 +1,42 @@
+"""Guests: the A–Z list with appearance counts, and a guest's page (roles over time, co-guests)."""
+import unicodedata
+from itertools import groupby
+
+from fastapi import APIRouter, Depends, HTTPException, Request
+from sqlmodel import Session
+
+from app.db import get_session
+from app.services import episodes as episode_service
+from app.services import guests as guest_service
+from app.web.errors import PageRoute
+from app.web.templating import render
+
+router = APIRouter(route_class=PageRoute)
+
+
+def initial(name: str) -> str:
+    """The letter a name is filed under: accents dropped, anything but A–Z under "#"."""
+    first = unicodedata.normalize("NFKD", name.strip()[:1]).encode("ascii", "ignore").decode().upper()
+    return first if "A" <= first <= "Z" else "#"
+
+
+@router.get("/guests", include_in_schema=False)
+def guests(request: Request, session: Session = Depends(get_session)):
+    total, items = guest_service.list_guests(session, per_page=100_000)
+    letters = [(letter, list(group)) for letter, group in groupby(items, key=lambda g: initial(g.person.name))]
+    return render(request, "guests.html", {"nav": "guests", "total": total, "letters": letters})
+
+
+@router.get("/guests/{slug}", include_in_schema=False)
+def guest(slug: str, request: Request, session: Session = Depends(get_session)):
+    person = guest_service.get_guest(session, slug)
+    if person is None:
+        raise HTTPException(404, f"Aucun invité « {slug} » dans l'archive.")
+    appearances = guest_service.appearances_of(session, person)
+    summaries = {s.episode.id: s for s in episode_service.summarize(session, [e for _, e in appearances])}
+    return render(request, "guest.html", {
+        "nav": "guests", "person": person,
+        "aliases": [a for a in guest_service.aliases(session, person) if a != person.name],
+        "appearances": [(a, summaries[e.id]) for a, e in appearances],
+        "co_guests": guest_service.co_guests(session, person),
+    })

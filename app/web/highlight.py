@@ -1,0 +1,79 @@
+"""Which words of a caption line a search matched, as plain (text, marked) parts the template wraps in <mark>.
+
+The search's own snippets come from app.search already marked up; this is for whole transcript lines,
+and it never builds HTML itself, so autoescaping stays in charge.
+"""
+from dataclasses import dataclass, field
+
+from app.search.analysis import STOP_WORDS, stem, word_spans
+from app.search.query import Fuzzy, Phrase, Prefix, QueryError, Word, leaves, parse
+
+
+@dataclass
+class Terms:
+    stems: set[str] = field(default_factory=set)
+    exact: set[str] = field(default_factory=set)
+    prefixes: list[str] = field(default_factory=list)
+    phrases: list[list[str]] = field(default_factory=list)
+
+    def __bool__(self) -> bool:
+        return bool(self.stems or self.exact or self.prefixes or self.phrases)
+
+
+def terms_of(q: str | None) -> Terms:
+    """The words a query looks for, negated ones left out; a query that cannot parse marks nothing."""
+    terms = Terms()
+    if not q or not q.strip():
+        return terms
+    try:
+        tree = parse(q)
+    except QueryError:
+        return terms
+    if tree is None:
+        return terms
+    for leaf, negated in leaves(tree):
+        if negated:
+            continue
+        if isinstance(leaf, Word):
+            if leaf.text not in STOP_WORDS:
+                terms.stems.add(stem(leaf.text))
+        elif isinstance(leaf, Phrase):
+            if len(leaf.words) == 1:
+                terms.exact.add(leaf.words[0])
+            else:
+                terms.phrases.append(leaf.words)
+        elif isinstance(leaf, Prefix):
+            terms.prefixes.append(leaf.text)
+        elif isinstance(leaf, Fuzzy):
+            terms.exact.add(leaf.text)
+    return terms
+
+
+def parts(text: str, terms: Terms) -> list[tuple[str, bool]]:
+    """The line cut into pieces, each flagged when it is a searched word (or part of a searched phrase)."""
+    if not terms:
+        return [(text, False)]
+    spans = word_spans(text)
+    folded = [w for w, _, _ in spans]
+    marked = set()
+    for i, w in enumerate(folded):
+        if (w in terms.exact or (w not in STOP_WORDS and stem(w) in terms.stems)
+                or any(w.startswith(p) for p in terms.prefixes)):
+            marked.add(i)
+    for phrase in terms.phrases:
+        n = len(phrase)
+        for i in range(len(folded) - n + 1):
+            if folded[i:i + n] == phrase:
+                marked.update(range(i, i + n))
+    if not marked:
+        return [(text, False)]
+    pieces, cursor = [], 0
+    for i in sorted(marked):
+        _, start, end = spans[i]
+        if start > cursor:
+            pieces.append((text[cursor:start], False))
+        pieces.append((text[start:end], True))
+        cursor = end
+    if cursor < len(text):
+        pieces.append((text[cursor:], False))
+    return pieces

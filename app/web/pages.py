@@ -1,0 +1,8 @@
+"""The one router of the HTML side: every page, the feeds and the API docs hang from it."""
+from fastapi import APIRouter
+
+from app.web import docs, episodes, feeds, guests, home, search, shows
+
+router = APIRouter()
+for part in (home.router, search.router, episodes.router, guests.router, shows.router, feeds.router, docs.router):
+    router.include_router(part)

@@ -1,0 +1,49 @@
+"""The search page: live results as people type, filters and sort as form controls, one shareable URL."""
+from fastapi import APIRouter, Depends, Request
+from sqlmodel import Session
+
+from app.config import get_settings
+from app.db import get_session
+from app.search import SearchRequest, get_search_index
+from app.services import episodes as episode_service
+from app.services import guests as guest_service
+from app.web import params
+from app.web.errors import PageRoute
+from app.web.pagination import Pagination
+from app.web.templating import render
+
+router = APIRouter(route_class=PageRoute)
+PER_PAGE = 10
+MAX_QUERY_CHARS = 500
+SORTS = {"relevance": "Pertinence", "date": "Date (récent d'abord)"}
+EXAMPLES = ["souveraineté numérique", '"intelligence artificielle"', "cloud OR nuage", "numéri*", "Keepit~",
+            "IA -emploi"]
+
+
+@router.get("/search", include_in_schema=False)
+def search(request: Request, q: str | None = None, show: str | None = None, guest: str | None = None,
+           sort: str | None = None, page: str | None = None, session: Session = Depends(get_session)):
+    # `from` is a Python keyword: read the date range from the query string directly.
+    raw_from, raw_to = request.query_params.get("from"), request.query_params.get("to")
+    form = {"q": (q or "")[:MAX_QUERY_CHARS], "show": params.text(show) or "", "guest": params.text(guest) or "",
+            "from": (raw_from or "").strip()[:20], "to": (raw_to or "").strip()[:20],
+            "sort": sort if sort in SORTS else "relevance"}
+    error, results, number = None, None, 1
+    try:
+        number = params.page_number(page)
+        date_from, date_to = params.day(raw_from, "du"), params.day(raw_to, "au")
+    except params.BadParameter as bad:
+        error = bad.detail
+    else:
+        if form["q"].strip():
+            results = get_search_index(get_settings()).search(session, SearchRequest(
+                q=form["q"], show=form["show"] or None, guest=form["guest"] or None, date_from=date_from,
+                date_to=date_to, sort=form["sort"], page=number, per_page=PER_PAGE))
+            error = results.error
+    return render(request, "search.html", {
+        "nav": "search", "form": form,
+        "pager": Pagination(request.url, number, PER_PAGE, results.episodes if results else 0), "results": results, "error": error, "page": number,
+        "sorts": SORTS, "examples": EXAMPLES, "has_filters": any(form[k] for k in ("show", "guest", "from", "to")),
+        "shows": episode_service.list_shows(session),
+        "guests": guest_service.list_guests(session, per_page=100_000)[1],
+    }, block="results", status_code=400 if error else 200)

@@ -1,0 +1,31 @@
+"""Shows: the list, and one show's episodes."""
+from fastapi import APIRouter, Depends, HTTPException, Request
+from sqlmodel import Session
+
+from app.db import get_session
+from app.services import episodes as episode_service
+from app.web import params
+from app.web.pagination import Pagination
+from app.web.errors import PageRoute
+from app.web.templating import render
+
+router = APIRouter(route_class=PageRoute)
+PER_PAGE = 20
+
+
+@router.get("/shows", include_in_schema=False)
+def shows(request: Request, session: Session = Depends(get_session)):
+    return render(request, "shows.html", {"nav": "shows", "shows": episode_service.list_shows(session)})
+
+
+@router.get("/shows/{slug}", include_in_schema=False)
+def show(slug: str, request: Request, page: str | None = None, session: Session = Depends(get_session)):
+    found = episode_service.get_show(session, slug)
+    if found is None:
+        raise HTTPException(404, f"Aucune émission « {slug} » dans l'archive.")
+    number = params.page_number(page)
+    total, items = episode_service.list_episodes(session, show=slug, page=number, per_page=PER_PAGE)
+    return render(request, "show.html", {
+        "nav": "shows", "show": found, "episodes": episode_service.summarize(session, items),
+        "pager": Pagination(request.url, number, PER_PAGE, total), "total": total,
+    }, block="episodes")

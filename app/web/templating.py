@@ -1,0 +1,71 @@
+"""The Jinja2 environment of the pages: French dates and timestamps, and one render for page or fragment."""
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+from jinja2_fragments.fastapi import Jinja2Blocks
+
+from app.export import format_timestamp
+from app.ingest.description import french_date
+
+ROOT = Path(__file__).resolve().parent.parent.parent
+HTMX_VERSION = "2.0.11"
+SWAGGER_UI_VERSION = "5.35.0"
+
+templates = Jinja2Blocks(directory=str(ROOT / "templates"))
+env = templates.env
+env.autoescape = True
+env.trim_blocks = True
+env.lstrip_blocks = True
+
+
+def date_fr(day: date | None, missing: str = "date inconnue") -> str:
+    return french_date(day) if day else missing
+
+
+def timestamp(seconds: float | None) -> str:
+    return format_timestamp(max(0.0, seconds or 0.0))
+
+
+def duration_fr(seconds: float | None) -> str:
+    """"25 min", "1 h 05": how long an episode lasts, for people rather than players."""
+    minutes = round((seconds or 0) / 60)
+    if minutes < 60:
+        return f"{max(minutes, 1)} min"
+    return f"{minutes // 60} h {minutes % 60:02d}"
+
+
+def plural(count: int, singular: str, plural_form: str | None = None) -> str:
+    """"1 épisode", "3 épisodes", "0 épisode" (French keeps zero singular)."""
+    word = singular if count < 2 else (plural_form or singular + "s")
+    return f"{format_number(count)} {word}"
+
+
+def format_number(count: int) -> str:
+    # French groups thousands with a narrow no-break space: 12 345.
+    return f"{count:,}".replace(",", "\u202f")
+
+
+env.filters.update(date_fr=date_fr, timestamp=timestamp, duration_fr=duration_fr, plural=plural,
+                   number=format_number)
+env.globals.update(htmx_js=f"/static/htmx-{HTMX_VERSION}.min.js")
+
+
+def is_fragment_request(request: Request) -> bool:
+    """An HTMX swap asks for a fragment; a history restore (or a cold load) needs the whole page."""
+    return (request.headers.get("HX-Request") == "true"
+            and request.headers.get("HX-History-Restore-Request") != "true")
+
+
+def render(request: Request, name: str, context: dict[str, Any], *, block: str | None = None,
+           status_code: int = 200) -> HTMLResponse:
+    """The whole page, or only `block` when HTMX asks; either way caches learn the answer varies."""
+    context = {"nav": None, **context}
+    if block and is_fragment_request(request):
+        response = templates.TemplateResponse(request, name, context, status_code=status_code, block_name=block)
+    else:
+        response = templates.TemplateResponse(request, name, context, status_code=status_code)
+    response.headers["Vary"] = "HX-Request"
+    return response

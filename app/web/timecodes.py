@@ -1,0 +1,50 @@
+"""Read the `t` of a shared link: 754, 12:34, 1:02:03, 1h02m03s, and ranges like 754-790."""
+import re
+from dataclasses import dataclass
+
+MAX_SECONDS = 48 * 3600
+_CLOCK = re.compile(r"^(?:(\d{1,2}):)?(\d{1,3}):(\d{1,2})$")
+_UNITS = re.compile(r"^(?:(\d{1,2})h)?(?:(\d{1,4})m(?:in)?)?(?:(\d{1,6})s?)?$")
+
+
+class TimecodeError(ValueError):
+    """A `t` that is not a time; the message is shown in the page."""
+
+
+@dataclass(frozen=True)
+class Moment:
+    start: int
+    end: int | None = None  # set for a quoted range
+
+
+def parse_seconds(text: str) -> int:
+    text = text.strip().lower()
+    if not text:
+        raise TimecodeError("horodatage vide")
+    if re.fullmatch(r"\d+(?:[.,]\d+)?", text):
+        seconds = int(float(text.replace(",", ".")))
+    elif m := _CLOCK.match(text):
+        hours, minutes, secs = int(m[1] or 0), int(m[2]), int(m[3])
+        if secs >= 60 or (m[1] and minutes >= 60):
+            raise TimecodeError(f"« {text} » n'est pas une heure valide")
+        seconds = hours * 3600 + minutes * 60 + secs
+    elif (m := _UNITS.match(text)) and any(m.groups()):
+        seconds = int(m[1] or 0) * 3600 + int(m[2] or 0) * 60 + int(m[3] or 0)
+    else:
+        raise TimecodeError(f"« {text} » n'est pas un horodatage (exemples : 754, 12:34, 1:02:03)")
+    if seconds > MAX_SECONDS:
+        raise TimecodeError(f"« {text} » dépasse la durée de tout épisode")
+    return seconds
+
+
+def parse_moment(text: str) -> Moment:
+    """`754`, `12:34`, `754-790`, `12:34-13:10`; a reversed range is read in order."""
+    if len(text) > 40:
+        raise TimecodeError("horodatage trop long")
+    parts = text.split("-")
+    if len(parts) == 1:
+        return Moment(parse_seconds(parts[0]))
+    if len(parts) == 2:
+        start, end = parse_seconds(parts[0]), parse_seconds(parts[1])
+        return Moment(min(start, end), max(start, end))
+    raise TimecodeError(f"« {text} » n'est pas un horodatage ni une plage (exemple : 754-790)")

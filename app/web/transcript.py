@@ -1,0 +1,74 @@
+"""An episode's transcript as the page shows it: anchors, the marked moment, its quote and citation."""
+from dataclasses import dataclass, field
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from app.models import CaptionLine
+from app.web.timecodes import Moment
+
+QUOTE_CHARS = 280
+
+
+@dataclass
+class Line:
+    start: float
+    second: int
+    anchor: str | None  # "t-754"; only the first line of a given second has one
+    text: str
+    marked: bool = False
+    parts: list[tuple[str, bool]] = field(default_factory=list)  # (text, is a searched word)
+
+
+def transcript_lines(captions: list[CaptionLine]) -> list[Line]:
+    lines, seen = [], set()
+    for caption in captions:
+        second = int(caption.start)
+        anchor = None if second in seen else f"t-{second}"
+        seen.add(second)
+        lines.append(Line(caption.start, second, anchor, caption.text))
+    return lines
+
+
+def line_at(lines: list[Line], second: int) -> int | None:
+    """Index of the line being spoken at `second`: the last one starting at or before it."""
+    found = None
+    for i, line in enumerate(lines):
+        if line.second <= second:
+            found = i
+        else:
+            break
+    return found if found is not None else (0 if lines else None)
+
+
+def mark(lines: list[Line], moment: Moment, duration: float) -> list[Line]:
+    """Mark the line at the moment (or every line of a range); nothing past the end of the episode."""
+    if not lines or moment.start > max(duration, lines[-1].start) + 1:
+        return []
+    first = line_at(lines, moment.start)
+    last = line_at(lines, moment.end) if moment.end is not None else first
+    marked = lines[first:last + 1]
+    for line in marked:
+        line.marked = True
+    return marked
+
+
+def quote_of(marked: list[Line]) -> str:
+    """The passage a link quotes, shortened at a word when long."""
+    text = " ".join(line.text.strip() for line in marked)
+    if len(text) > QUOTE_CHARS:
+        cut = text[:QUOTE_CHARS].rsplit(" ", 1)[0]
+        text = cut.rstrip(" ,;:") + "…"
+    return text
+
+
+def video_at(media_url: str, second: int) -> str:
+    """The media URL opened at `second`: `t=` for the big video sites, a media fragment otherwise."""
+    parts = urlsplit(media_url)
+    host = parts.netloc.lower()
+    if any(site in host for site in ("youtube.", "youtu.be", "vimeo.", "dailymotion.", "dai.ly", "twitch.")):
+        if "vimeo." in host:
+            return urlunsplit(parts._replace(fragment=f"t={second}s"))
+        key = "start" if ("dailymotion." in host or "dai.ly" in host) else "t"
+        query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k != key]
+        query.append((key, str(second)))
+        return urlunsplit(parts._replace(query=urlencode(query)))
+    return urlunsplit(parts._replace(fragment=f"t={second}"))
