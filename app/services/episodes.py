@@ -137,7 +137,9 @@ def episode_slug_base(title: str, show: str | None, aired_on: date | None, sourc
     if show:
         parts.append(slugify(show, max_words=4))
     if not parts:
-        parts.append(slugify(title or source, max_words=7))
+        # Elided articles ("l'État" folds to "l etat") would leave stray letters in the slug.
+        words = [w for w in fold(title or source).split() if len(w) > 1]
+        parts.append(slugify(" ".join(words), max_words=6))
     return "-".join(parts)
 
 

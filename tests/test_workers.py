@@ -1,0 +1,80 @@
+"""Several server processes and a CLI ingest at once: no lock error, no 500, and the index agrees."""
+import os
+import shutil
+import subprocess
+import threading
+import time
+
+import httpx
+
+from tests.conftest import SEEDS, free_port
+from tests.test_cli import PLATEAU, run
+
+
+def wait_until_healthy(url: str, deadline: float) -> None:
+    while True:
+        try:
+            if httpx.get(f"{url}/healthz").status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        assert time.monotonic() < deadline, "server did not start"
+        time.sleep(0.2)
+
+
+def test_two_workers_serve_searches_while_an_ingest_writes(tmp_path):
+    data_dir = tmp_path / "data"
+    assert run(data_dir, "ingest", str(SEEDS / "000_6bda1f189f294344.txt")).returncode == 0
+    batch = tmp_path / "lot"
+    batch.mkdir()
+    for seed in sorted(SEEDS.glob("*.txt"))[1:]:
+        shutil.copy(seed, batch / seed.name)
+        for copy in range(2):  # more files, so the ingest overlaps the searches for a while
+            shutil.copy(seed, batch / f"copie{copy}-{seed.name}")
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    env = {**os.environ, "PLATEAU_DATA_DIR": str(data_dir)}
+    server = subprocess.Popen(PLATEAU + ["serve", "--port", str(port), "--workers", "2"], env=env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    statuses: list[int] = []
+    stop = threading.Event()
+
+    def search_until_stopped():
+        with httpx.Client(base_url=url, timeout=30) as http:
+            queries = ["souveraineté", '"protection des données"', "cloud OR IA", "numéri*", "Keepit~"]
+            i = 0
+            while not stop.is_set() and i < 2000:
+                statuses.append(http.get("/api/search", params={"q": queries[i % len(queries)]}).status_code)
+                statuses.append(http.get("/api/episodes").status_code)
+                i += 1
+
+    try:
+        wait_until_healthy(url, time.monotonic() + 40)
+        searchers = [threading.Thread(target=search_until_stopped) for _ in range(2)]
+        for thread in searchers:
+            thread.start()
+        ingest = run(data_dir, "ingest", str(batch))
+        stop.set()
+        for thread in searchers:
+            thread.join(60)
+        assert ingest.returncode == 0, ingest.stderr
+        assert "12 ajouté(s)" in ingest.stdout
+        assert statuses and set(statuses) == {200}, sorted(set(statuses))
+        with httpx.Client(base_url=url, timeout=30) as http:
+            total = http.get("/api/search", params={"q": '"protection des données"'}).json()["total"]
+            assert total >= 3  # the copies of 003 are searchable through the server
+    finally:
+        server.terminate()
+        _, errors = server.communicate(timeout=20)
+    assert "LockError" not in errors and "Traceback" not in errors, errors[-2000:]
+    assert run(data_dir, "check").returncode == 0
+
+
+def test_check_fails_on_a_deleted_index_and_reindex_mends_it(tmp_path):
+    data_dir = tmp_path / "data"
+    run(data_dir, "ingest", str(SEEDS))
+    shutil.rmtree(data_dir / "index")
+    broken = run(data_dir, "check")
+    assert broken.returncode == 1 and "plateau reindex" in broken.stderr
+    assert run(data_dir, "reindex").returncode == 0
+    assert run(data_dir, "check").returncode == 0
