@@ -106,6 +106,17 @@ def test_post_refused_file_is_422_with_reason(admin_token, client, name, data):
     assert client.get("/api/episodes").json()["total"] == 0
 
 
+def test_media_url_must_be_a_web_address(admin_token, client, seeded):
+    response = client.post("/api/episodes", files={"file": ("x.txt", SEED.read_bytes())}, headers=AUTH,
+                           data={"media_url": "javascript:alert(1)"})
+    assert response.status_code == 422 and "http" in response.json()["detail"]
+    slug = seeded["000"]
+    assert client.patch(f"/api/episodes/{slug}", json={"media_url": "javascript:alert(1)"}, headers=AUTH).status_code == 422
+    assert client.patch(f"/api/episodes/{slug}", json={"title": ""}, headers=AUTH).status_code == 422
+    ok = client.patch(f"/api/episodes/{slug}", json={"media_url": "https://www.youtube.com/watch?v=abc"}, headers=AUTH)
+    assert ok.json()["media_url"] == "https://www.youtube.com/watch?v=abc"
+
+
 def test_post_without_file_is_422(admin_token, client):
     assert client.post("/api/episodes", headers=AUTH).status_code == 422
 

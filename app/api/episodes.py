@@ -3,17 +3,17 @@ import json
 from datetime import date
 
 from fastapi import APIRouter, Depends, File, Form, HTTPException, Query, Response, UploadFile
-from pydantic import BaseModel
+from pydantic import BaseModel, Field, field_validator
 from sqlmodel import Session
 
 from app.api.auth import require_admin
 from app.config import get_settings
 from app.db import get_session
-from app.ingest.transcript import EpisodeFacts, GuestMention
+from app.ingest.transcript import EpisodeFacts, GuestMention, TranscriptError
 from app.models import Episode
 from app.search import get_search_index
 from app.services import episodes as episode_service
-from app.services.ingest import MAX_FILE_BYTES, ingest_bytes
+from app.services.ingest import MAX_FILE_BYTES, check_media_url, ingest_bytes
 
 router = APIRouter(prefix="/api", tags=["épisodes"])
 
@@ -70,11 +70,20 @@ def parse_guests_field(raw: str | None) -> list[GuestMention]:
 
 
 class EpisodeChanges(BaseModel):
-    title: str | None = None
-    show: str | None = None
+    title: str | None = Field(None, min_length=1, max_length=300)
+    show: str | None = Field(None, max_length=200)
     aired_on: date | None = None
-    media_url: str | None = None
-    description: str | None = None
+    media_url: str | None = Field(None, max_length=2000)
+    description: str | None = Field(None, max_length=20_000)
+
+    @field_validator("media_url")
+    @classmethod
+    def web_address(cls, url: str | None) -> str | None:
+        try:
+            check_media_url(url)
+        except TranscriptError as error:
+            raise ValueError(str(error)) from None
+        return url
 
 
 @router.patch("/episodes/{slug}", dependencies=[Depends(require_admin)])

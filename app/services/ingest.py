@@ -1,5 +1,6 @@
 """Turn transcript files into episodes: one transaction per file, idempotent by content hash."""
 import hashlib
+import re
 import os
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -58,6 +59,7 @@ def ingest_bytes(session: Session, name: str, data: bytes, *, index: "SearchInde
             facts = merge_facts(facts, stated)
             found_in = "sidecar" if stated.guests else found_in
         facts = merge_facts(facts, overrides)
+        check_media_url(facts.media_url)
         episode = save_episode(session, source, digest, transcript, facts, existing, found_in)
         session.commit()
     except TranscriptError as error:
@@ -69,6 +71,12 @@ def ingest_bytes(session: Session, name: str, data: bytes, *, index: "SearchInde
     if index is not None:
         index.index_episodes(session, [episode.id])
     return IngestOutcome(source, "updated" if existing else "added", episode.slug, episode_id=episode.id)
+
+
+def check_media_url(url: str | None) -> None:
+    """Pages link to the video: only a web address may become that link (never `javascript:`)."""
+    if url and not re.match(r"https?://[^\s/]+", url, re.IGNORECASE):
+        raise TranscriptError(f"media_url doit être une adresse web en http:// ou https:// (reçu « {url[:80]} »)")
 
 
 def content_hash(data: bytes, sidecar: bytes | None, overrides: EpisodeFacts) -> str:
