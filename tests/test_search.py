@@ -1,0 +1,153 @@
+"""Search behaviour on small archives: French analysis, operators, passages, filters, snippets."""
+from datetime import date
+
+from app.search import SearchRequest
+from tests.test_search_archive import add_episode, filler
+
+
+def search(index, session, q, **kw):
+    results = index.search(session, SearchRequest(q=q, **kw))
+    assert results.error is None, results.error
+    return results
+
+
+def test_phrase_matches_across_caption_lines_at_the_second_of_its_first_word(session, index):
+    lines = filler(20) + ["et c'est là que la souveraineté", "numérique devient un vrai sujet"] + filler(20)
+    add_episode(session, index, "coupure", lines, step=3)
+    results = search(index, session, '"souveraineté numérique"')
+    assert results.total == 1
+    (hit,) = results.hits
+    assert hit.start == 20 * 3 and hit.timestamp == "01:00"
+    assert hit.url == "/episodes/coupure?t=60"
+    assert "<mark>souveraineté</mark>" in hit.snippet and "<mark>numérique</mark>" in hit.snippet
+
+
+def test_long_phrase_across_a_passage_boundary_is_found_once(session, index):
+    for cut in range(1, 9):  # wherever the passages end, the quote is one hit, at its first line
+        slug = f"bord-{cut}"
+        lines = filler(cut, slug) + ["les hyperscalers américains", "dominent le marché du cloud européen"] + filler(15, slug)
+        add_episode(session, index, slug, lines, step=2)
+    results = search(index, session, '"hyperscalers américains dominent le marché du cloud"', per_page=20)
+    assert results.total == 8 and results.episodes == 8
+    assert sorted(h.start for h in results.hits) == [2.0 * cut for cut in range(1, 9)]
+
+
+def test_accents_case_and_stems_are_folded(session, index):
+    add_episode(session, index, "accents", filler(3) + ["La SOUVERAINETÉ des données européennes"] + filler(3))
+    for q in ["souverainete", "Souveraineté", "SOUVERAINETE", "donnée", "donnees", "DONNÉE", "européen"]:
+        results = search(index, session, q)
+        assert results.total == 1, q
+        assert results.hits[0].start == 12.0
+
+
+def test_prefix_fuzzy_and_exclusion(session, index):
+    add_episode(session, index, "cloud", ["le numérique et le cloud", "la société Kipit sauvegarde"])
+    add_episode(session, index, "amazon", ["le cloud d'Amazon est tombé en panne"])
+    assert search(index, session, "numéri*").total == 1
+    assert search(index, session, "numeri*").hits[0].episode.slug == "cloud"
+    assert search(index, session, "Keepit~").hits[0].episode.slug == "cloud"
+    assert search(index, session, "kipot~").total == 1
+    assert search(index, session, "cloud").episodes == 2
+    for q in ["cloud -amazon", "cloud NOT amazon", "cloud AND NOT Amazon"]:
+        assert [h.episode.slug for h in search(index, session, q).hits] == ["cloud"], q
+    assert search(index, session, "kipit OR panne").episodes == 2
+    assert search(index, session, "kipit panne").total == 0  # words are ANDed
+
+
+def test_elisions_are_split(session, index):
+    add_episode(session, index, "ia", ["l'intelligence artificielle d’aujourd'hui", "qu'elle soit générative"])
+    assert search(index, session, "intelligence").total == 1
+    assert search(index, session, "l'intelligence").total == 1
+    assert search(index, session, "d’aujourd'hui").total == 1
+    assert search(index, session, '"l’intelligence artificielle"').total == 1
+    assert search(index, session, "générative").total == 1
+
+
+def test_overlap_never_gives_the_same_quote_twice(session, index):
+    # the quote straddles two caption lines every 7 lines: passages own 6 lines and borrow the next ones
+    lines = []
+    for i in range(63):
+        lines.append("on parle de la cybersécurité" if i % 7 == 0 else
+                     "des hôpitaux français ce matin" if i % 7 == 1 else f"autre ligne {i}")
+    add_episode(session, index, "hopitaux", lines, step=1)
+    for q in ["cybersécurité", '"cybersécurité des hôpitaux"', '"la cybersécurité des hôpitaux français"']:
+        results = search(index, session, q, episode="hopitaux", per_page=50)
+        starts = [h.start for h in results.hits]
+        assert starts == [float(i) for i in range(0, 63, 7)], q
+        assert results.total == 9, q
+    # each hit of a word that only the second line holds starts there
+    assert [h.start for h in search(index, session, "hôpitaux", episode="hopitaux", per_page=50).hits] == [
+        float(i) for i in range(1, 63, 7)]
+
+
+def test_hits_are_grouped_by_episode_with_a_count_of_the_rest(session, index):
+    add_episode(session, index, "bavard", [f"on parle de blockchain encore {i}" for i in range(80)], step=1)
+    add_episode(session, index, "discret", filler(10) + ["une fois la blockchain"])
+    results = search(index, session, "blockchain")
+    assert results.episodes == 2 and results.total == 80 // 6 + 1 + 1
+    slugs = [h.episode.slug for h in results.hits]
+    assert slugs == sorted(slugs, key=slugs.index)  # each episode's hits are together
+    bavard = next(g for g in results.groups if g.episode.slug == "bavard")
+    assert len(bavard.hits) == 3 and bavard.more == bavard.matches - 3
+
+
+def test_filters_by_show_guest_and_dates_and_sort_by_date(session, index):
+    add_episode(session, index, "a", ["la 5G arrive"], show="SMART TECH", aired_on=date(2025, 1, 10),
+                guests=("Garance Mathias",))
+    add_episode(session, index, "b", ["la 5G encore la 5G et la 5G"], show="Tech & Co", aired_on=date(2025, 3, 5),
+                guests=("Julien Pillot",))
+    add_episode(session, index, "c", ["la 5G enfin"], show="SMART TECH", aired_on=date(2024, 12, 1),
+                guests=("Julien Pillot",))
+    slugs = lambda **kw: [g.episode.slug for g in search(index, session, "5G", **kw).groups]
+    assert sorted(slugs()) == ["a", "b", "c"]
+    assert sorted(slugs(show="smart-tech")) == ["a", "c"]
+    assert sorted(slugs(guest="julien-pillot")) == ["b", "c"]
+    assert slugs(date_from=date(2025, 1, 1)) == slugs(date_from=date(2025, 1, 1), sort="relevance")
+    assert sorted(slugs(date_from=date(2025, 1, 1))) == ["a", "b"]
+    assert slugs(date_to=date(2024, 12, 31)) == ["c"]
+    assert slugs(sort="date") == ["b", "a", "c"]
+    assert slugs(show="nulle-part") == []
+
+
+def test_pagination_over_episodes_keeps_a_total(session, index):
+    for i in range(7):
+        add_episode(session, index, f"ep-{i}", filler(2) + ["le quantique avance"])
+    pages = [search(index, session, "quantique", page=p, per_page=3) for p in (1, 2, 3, 4)]
+    assert [len(p.groups) for p in pages] == [3, 3, 1, 0]
+    assert all(p.total == 7 and p.episodes == 7 and p.pages == 3 for p in pages)
+    seen = [g.episode.slug for p in pages for g in p.groups]
+    assert sorted(seen) == [f"ep-{i}" for i in range(7)]
+
+
+def test_snippet_escapes_caption_html_and_marks_matches(session, index):
+    add_episode(session, index, "xss", ['il a tapé <script>alert("pirate")</script> dans le chat & le forum'])
+    (hit,) = search(index, session, "pirate").hits
+    assert "<script>" not in hit.snippet
+    assert "&lt;script&gt;alert(&#34;<mark>pirate</mark>&#34;)&lt;/script&gt;" in hit.snippet
+    assert "&amp; le forum" in hit.snippet
+    assert hit.text.startswith("il a tapé <script>")
+
+
+def test_did_you_mean_when_nothing_matches(session, index):
+    add_episode(session, index, "s", ["la souveraineté numérique européenne"])
+    results = search(index, session, "souvreaineté numerique")
+    assert results.total == 0 and results.suggestion == "souverainete numerique"
+    assert search(index, session, results.suggestion).total == 1
+    assert search(index, session, "souveraineté").suggestion is None
+
+
+def test_search_inside_one_episode_lists_hits_in_order(session, index):
+    add_episode(session, index, "un", [f"le robot numéro {i}" for i in range(30)], step=10)
+    add_episode(session, index, "deux", ["un robot ailleurs"])
+    results = search(index, session, "robot", episode="un", per_page=50)
+    assert {h.episode.slug for h in results.hits} == {"un"}
+    assert [h.start for h in results.hits] == [10.0 * i for i in range(0, 30, 6)]
+
+
+def test_queries_that_cannot_run_say_why(session, index):
+    add_episode(session, index, "x", ["du texte"])
+    for q, words in [("x" * 10_000, "trop longue"), ("le la les", "trop courants"), ("-texte", "exclu"),
+                     ("a*", "préfixe"), ('"' + " ".join(["mot"] * 20) + '"', "limitée")]:
+        results = index.search(session, SearchRequest(q=q))
+        assert results.error and words in results.error, (q[:20], results.error)
+    assert index.search(session, SearchRequest(q="texte", page=0)).error

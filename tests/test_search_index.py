@@ -1,0 +1,130 @@
+"""The index follows the database: failures retried, rebuilds swapped in, disagreements reported."""
+import shutil
+import threading
+
+from sqlmodel import Session, select
+
+from app.db import get_engine
+from app.models import Episode
+from app.search import SearchIndex, SearchRequest
+from tests.test_search_archive import add_episode, filler
+
+
+def found(index, session, q) -> set[str]:
+    results = index.search(session, SearchRequest(q=q, per_page=50))
+    assert results.error is None, results.error
+    return {g.episode.slug for g in results.groups}
+
+
+def test_a_fresh_index_answers_with_nothing(session, index):
+    results = index.search(session, SearchRequest(q="cloud"))
+    assert results.total == 0 and results.error is None and index.check(session) == []
+
+
+def test_failed_indexing_is_marked_reported_and_recovered(session, index, monkeypatch):
+    add_episode(session, index, "sain", ["le chiffrement homomorphe"])
+    real = SearchIndex._documents
+
+    def broken(self, session, episode_id, stamp):
+        raise RuntimeError("disque plein")
+
+    monkeypatch.setattr(SearchIndex, "_documents", broken)
+    episode = add_episode(session, index, "malade", ["le chiffrement quantique"])
+    assert episode.index_state == "failed"
+    assert found(index, session, "chiffrement") == {"sain"}
+    assert any("malade" in problem for problem in index.check(session))
+    monkeypatch.setattr(SearchIndex, "_documents", real)
+    assert index.index_pending(session) == 1
+    session.refresh(episode)
+    assert episode.index_state == "indexed"
+    assert found(index, session, "chiffrement") == {"sain", "malade"}
+    assert index.check(session) == []
+
+
+def test_check_notices_a_deleted_index_and_startup_recovers(session, index, settings):
+    add_episode(session, index, "un", ["la fibre optique"])
+    index.search(session, SearchRequest(q="fibre"))  # a searcher is open on the old folder
+    shutil.rmtree(settings.index_dir)
+    assert "absent" in index.check(session)[0]
+    assert index.search(session, SearchRequest(q="fibre")).error is None
+    index.ensure()
+    assert any("absent" in p for p in index.check(session))
+    index.index_pending(session)
+    assert index.check(session) == [] and found(index, session, "fibre") == {"un"}
+
+
+def test_check_notices_stale_and_orphaned_episodes(session, index):
+    episode = add_episode(session, index, "vieux", ["la 4G d'antan"])
+    add_episode(session, index, "parti", ["la 3G oubliée"])
+    episode.content_hash = "changé sans réindexer"
+    session.add(episode)
+    gone = session.exec(select(Episode).where(Episode.slug == "parti")).one()
+    session.delete(gone)
+    session.commit()
+    problems = index.check(session)
+    assert any("périmé" in p and "vieux" in p for p in problems)
+    assert any("supprimé" in p for p in problems)
+    assert found(index, session, "3G") == set()  # a row gone from the database is never a hit
+    index.rebuild(session)
+    assert index.check(session) == []
+
+
+def test_delete_episode_removes_its_hits(session, index):
+    episode = add_episode(session, index, "effacé", ["le métavers est mort"])
+    assert found(index, session, "métavers") == {"effacé"}
+    index.delete_episode(episode.id)
+    assert found(index, session, "métavers") == set()
+
+
+def test_rebuild_while_searching_never_shows_a_half_built_index(session, index, settings):
+    for i in range(12):
+        add_episode(session, index, f"ep-{i}", filler(30) + ["la régulation des plateformes"])
+    errors, totals = [], set()
+    stop = threading.Event()
+
+    def reader():
+        with Session(get_engine(settings)) as own:
+            while not stop.is_set():
+                results = index.search(own, SearchRequest(q='"régulation des plateformes"'))
+                if results.error:
+                    errors.append(results.error)
+                totals.add(results.total)
+
+    threads = [threading.Thread(target=reader) for _ in range(3)]
+    for t in threads:
+        t.start()
+    try:
+        progress = []
+        for _ in range(3):
+            assert index.rebuild(session, progress=lambda done, total: progress.append((done, total))) == 12
+        assert progress[-1] == (12, 12)
+    finally:
+        stop.set()
+        for t in threads:
+            t.join()
+    assert errors == [] and totals == {12}
+    assert index.check(session) == []
+
+
+def test_concurrent_writers_wait_for_the_lock(session, index, settings):
+    episodes = [add_episode(session, index, f"w-{i}", [f"le sujet numéro {i} sur la 5G"], indexed=False)
+                for i in range(8)]
+    errors = []
+
+    def write(ids):
+        try:  # a separate SearchIndex stands for another worker process on the same folder
+            with Session(get_engine(settings)) as own:
+                SearchIndex(settings.index_dir).index_episodes(own, ids)
+        except Exception as error:  # pragma: no cover - what the test is here to catch
+            errors.append(error)
+
+    threads = [threading.Thread(target=write, args=([e.id],)) for e in episodes]
+    threads.append(threading.Thread(target=lambda: SearchIndex(settings.index_dir).rebuild(Session(get_engine(settings)))))
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    states = set(session.exec(select(Episode.index_state)).all())
+    assert states == {"indexed"}
+    assert len(found(index, session, "5G")) == 8 and index.check(session) == []
