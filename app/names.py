@@ -1,8 +1,7 @@
 """How names are compared and turned into URLs: case and accent folding, fuzzy matching, slugs."""
-import re
-import unicodedata
-
 from rapidfuzz import fuzz
+
+from app.search.analysis import words
 
 # Two spellings of a person's name are the same person when their folded forms (case, accents,
 # hyphens and spaces ignored) score at least this on rapidfuzz's normalised Indel ratio (0-100).
@@ -13,10 +12,8 @@ SAME_PERSON_THRESHOLD = 90.0
 
 
 def fold(text: str) -> str:
-    """Lower case, accents removed, anything but letters and digits turned into single spaces."""
-    decomposed = unicodedata.normalize("NFKD", text)
-    stripped = "".join(c for c in decomposed if not unicodedata.combining(c))
-    return re.sub(r"[^0-9a-z]+", " ", stripped.lower()).strip()
+    """Lower case, accents removed, words separated by single spaces: the search's own folding."""
+    return " ".join(words(text))
 
 
 def name_key(name: str) -> str:
