@@ -1,4 +1,5 @@
 """Fixtures: a fresh data folder per test, the seeds, and the app served over real HTTP."""
+import shutil
 import socket
 import threading
 import time
@@ -20,9 +21,27 @@ SEEDS = ROOT / "seeds"
 TOKEN = "jeton-de-test"
 
 
+@pytest.fixture(scope="session")
+def seeded_archive(tmp_path_factory) -> tuple[Path, dict[str, str]]:
+    """The five seeds ingested once per test run into a template data folder, with their slugs."""
+    from app.services.ingest import ingest_paths
+
+    settings = Settings(data_dir=tmp_path_factory.mktemp("seeded") / "data")
+    prepare_data(settings)
+    with Session(get_engine(settings)) as session:
+        outcomes = ingest_paths(session, [SEEDS], index=get_search_index(settings))
+    get_engine(settings).dispose()  # closes the last connection, so the WAL is folded into plateau.db
+    assert [o.status for o in outcomes] == ["added"] * 5, [(o.source, o.reason) for o in outcomes]
+    return settings.data_dir, {Path(o.source).name[:3]: o.slug for o in outcomes}
+
+
 @pytest.fixture
-def settings(tmp_path, monkeypatch) -> Iterator[Settings]:
-    monkeypatch.setenv("PLATEAU_DATA_DIR", str(tmp_path / "data"))
+def settings(tmp_path, monkeypatch, request) -> Iterator[Settings]:
+    """A fresh data folder for this test; a copy of the seeded archive when the test asks for `seeded`."""
+    data_dir = tmp_path / "data"
+    if "seeded" in request.fixturenames:
+        shutil.copytree(request.getfixturevalue("seeded_archive")[0], data_dir)
+    monkeypatch.setenv("PLATEAU_DATA_DIR", str(data_dir))
     monkeypatch.delenv("PLATEAU_DATABASE_URL", raising=False)
     monkeypatch.delenv("PLATEAU_ADMIN_TOKEN", raising=False)
     get_settings.cache_clear()
@@ -52,13 +71,9 @@ def index(settings):
 
 
 @pytest.fixture
-def seeded(session, index):
-    """The five seed transcripts, ingested."""
-    from app.services.ingest import ingest_paths
-
-    outcomes = ingest_paths(session, [SEEDS], index=index)
-    assert [o.status for o in outcomes] == ["added"] * 5, [(o.source, o.reason) for o in outcomes]
-    return {Path(o.source).name[:3]: o.slug for o in outcomes}
+def seeded(settings, seeded_archive) -> dict[str, str]:
+    """The five seed transcripts, ingested (a copy made for this test): {"000": slug, ...}."""
+    return dict(seeded_archive[1])
 
 
 def free_port() -> int:
