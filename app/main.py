@@ -72,5 +72,8 @@ def create_app() -> FastAPI:
     for router in (search_api.router, episodes.router, guests.router, exports.router):
         app.include_router(router)
     from app.web import pages
+    from app.web.errors import install_error_pages
+
     app.include_router(pages.router)
+    install_error_pages(app)
     return app

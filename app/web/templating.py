@@ -62,8 +62,9 @@ def is_fragment_request(request: Request) -> bool:
 def render(request: Request, name: str, context: dict[str, Any], *, block: str | None = None,
            status_code: int = 200) -> HTMLResponse:
     """The whole page, or only `block` when HTMX asks; either way caches learn the answer varies."""
-    context = {"nav": None, **context}
-    if block and is_fragment_request(request):
+    fragment = bool(block) and is_fragment_request(request)
+    context = {"nav": None, **context, "fragment": fragment}
+    if fragment:
         response = templates.TemplateResponse(request, name, context, status_code=status_code, block_name=block)
     else:
         response = templates.TemplateResponse(request, name, context, status_code=status_code)

@@ -28,15 +28,24 @@ def transcript_lines(captions: list[CaptionLine]) -> list[Line]:
     return lines
 
 
-def line_at(lines: list[Line], second: int) -> int | None:
-    """Index of the line being spoken at `second`: the last one starting at or before it."""
-    found = None
+def line_at(lines: list[Line], second: int, *, last: bool = False) -> int | None:
+    """Index of the line being spoken at `second`.
+
+    A link to a second opens on the first line said in it (the one holding the anchor); a range
+    ends on the last line said by its end. Before the first line, the first line.
+    """
+    if not lines:
+        return None
+    if not last:
+        exact = next((i for i, line in enumerate(lines) if line.second == second), None)
+        if exact is not None:
+            return exact
+    found = 0
     for i, line in enumerate(lines):
-        if line.second <= second:
-            found = i
-        else:
+        if line.second > second:
             break
-    return found if found is not None else (0 if lines else None)
+        found = i
+    return found
 
 
 def mark(lines: list[Line], moment: Moment, duration: float) -> list[Line]:
@@ -44,7 +53,7 @@ def mark(lines: list[Line], moment: Moment, duration: float) -> list[Line]:
     if not lines or moment.start > max(duration, lines[-1].start) + 1:
         return []
     first = line_at(lines, moment.start)
-    last = line_at(lines, moment.end) if moment.end is not None else first
+    last = line_at(lines, moment.end, last=True) if moment.end is not None else first
     marked = lines[first:last + 1]
     for line in marked:
         line.marked = True

@@ -77,4 +77,33 @@
     bringMarkedLineIntoView();
   });
   document.addEventListener("htmx:afterSettle", function (event) { reveal(event.target); });
+
+  // htmx restores "back" from a snapshot taken when the page was left, by which time the search box
+  // already held the next query; the URL is the truth, so the filters are put back from it.
+  function fillFormsFromUrl() {
+    var params = new URLSearchParams(location.search);
+    document.querySelectorAll("form[hx-push-url]").forEach(function (form) {
+      Array.prototype.forEach.call(form.elements, function (field) {
+        if (!field.name || field.type === "submit") return;
+        field.value = params.get(field.name) || "";
+        if (field.tagName === "SELECT" && field.selectedIndex < 0) field.selectedIndex = 0;
+      });
+    });
+  }
+  document.addEventListener("htmx:historyRestore", fillFormsFromUrl);
+
+  // Shared URLs stay short: no empty filters, no sort when it is the default one.
+  document.addEventListener("htmx:configRequest", function (event) {
+    var parameters = event.detail.parameters;
+    if (!parameters || typeof parameters.keys !== "function") return;
+    var form = event.detail.elt && event.detail.elt.closest ? event.detail.elt.closest("form") : null;
+    Array.from(parameters.keys()).forEach(function (name) {
+      var value = parameters.get(name);
+      var field = form && form.elements.namedItem(name);
+      if (value === "" || (field && field.getAttribute && field.getAttribute("data-default") === value)) {
+        parameters.delete(name);
+      }
+    });
+  });
+  window.addEventListener("pageshow", function (event) { if (event.persisted) fillFormsFromUrl(); });
 })();
