@@ -9,7 +9,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.conftest import SEEDS, free_port
+from tests.conftest import SEEDS, free_port, wait_until_healthy
 
 PLATEAU = [str(Path(sys.executable).with_name("plateau"))]
 
@@ -80,15 +80,7 @@ def test_backup_while_the_server_runs(data_dir, tmp_path):
     server = subprocess.Popen(PLATEAU + ["serve", "--port", str(port)], env=env,
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(f"http://127.0.0.1:{port}/healthz").status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert time.monotonic() < deadline, "server did not start"
-            time.sleep(0.2)
+        wait_until_healthy(f"http://127.0.0.1:{port}", time.monotonic() + 30)
         copy = tmp_path / "sauvegardes" / "plateau.db"
         result = run(data_dir, "backup", str(copy))
         assert result.returncode == 0, result.stderr

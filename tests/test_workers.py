@@ -7,19 +7,8 @@ import time
 
 import httpx
 
-from tests.conftest import SEEDS, free_port
+from tests.conftest import SEEDS, free_port, wait_until_healthy
 from tests.test_cli import PLATEAU, run
-
-
-def wait_until_healthy(url: str, deadline: float) -> None:
-    while True:
-        try:
-            if httpx.get(f"{url}/healthz").status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        assert time.monotonic() < deadline, "server did not start"
-        time.sleep(0.2)
 
 
 def test_two_workers_serve_searches_while_an_ingest_writes(tmp_path):
