@@ -54,6 +54,15 @@ def test_prefix_fuzzy_and_exclusion(session, index):
     assert search(index, session, "kipit panne").total == 0  # words are ANDed
 
 
+def test_exclusion_drops_the_passages_of_an_episode_that_holds_the_excluded_word(session, index):
+    # the excluded passage is the better match for "cloud" (shorter, and the word twice)
+    lines = ["le cloud d'Amazon, le cloud"] + filler(11) + ["on parle aussi du cloud souverain européen"] + filler(11)
+    add_episode(session, index, "melange", lines)
+    results = search(index, session, "cloud -amazon")
+    assert results.total == 1 and [h.start for h in results.hits] == [48.0]
+    assert [h.start for h in search(index, session, "cloud").hits] == [0.0, 48.0]
+
+
 def test_elisions_are_split(session, index):
     add_episode(session, index, "ia", ["l'intelligence artificielle d’aujourd'hui", "qu'elle soit générative"])
     assert search(index, session, "intelligence").total == 1

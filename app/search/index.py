@@ -1,5 +1,6 @@
 """The Whoosh index on disk: generations swapped atomically, writes after commit, searchers per thread."""
 import fcntl
+from bisect import bisect_right
 import logging
 import os
 import shutil
@@ -15,7 +16,7 @@ from rapidfuzz.distance import Levenshtein
 from sqlalchemy import func
 from sqlmodel import Session, select
 from whoosh import index as windex
-from whoosh.filedb.filestore import FileStorage
+from whoosh.codec.whoosh3 import LENGTHS_COLUMN, _lenfield
 from whoosh.writing import LockError
 
 from app.models import CaptionLine, Episode
@@ -87,19 +88,55 @@ class Vocabulary:
 
 
 class ThreadSearcher:
-    def __init__(self, generation: str, ix, searcher):
+    def __init__(self, generation: str, ix, searcher, segment_cache: dict):
         self.generation = generation
         self.ix = ix
         self.searcher = searcher
         self.vocabulary = Vocabulary(searcher)
-        self.episode_of: list[str] | None = None
+        self._segment_cache = segment_cache
+        self._segments: list | None = None
 
-    def episodes(self) -> list[str]:
-        """Episode id of each document number, read once per searcher from the column."""
-        if self.episode_of is None:
-            reader = self.searcher.reader()
-            self.episode_of = list(reader.column_reader("episode")) if reader.doc_count_all() else []
-        return self.episode_of
+    def segments(self) -> list[tuple[object, int, list[int]]]:
+        """(leaf searcher, docnum offset, episode id of each of its docnums) for each segment.
+
+        A segment never changes once written, so its episode ids are read once per process and
+        shared by every searcher that sees it: after a write only the new segment is read."""
+        if self._segments is None:
+            out = []
+            for leaf, offset in self.searcher.leaf_searchers():
+                reader = leaf.reader()
+                if reader.segment() is None:
+                    continue  # an empty index
+                key = (self.generation, reader.segment().segment_id())
+                episode_of = self._segment_cache.get(key)
+                if episode_of is None:
+                    episode_of = [int(e) for e in reader.column_reader("episode")] if reader.doc_count_all() else []
+                    self._segment_cache[key] = episode_of
+                out.append((leaf, offset, episode_of))
+            live = {(self.generation, leaf.reader().segment().segment_id()) for leaf, _, _ in out}
+            if len(self._segment_cache) > 4 * len(live) + 16:  # forget merged-away segments
+                for key in [k for k in self._segment_cache if k[:2] not in live]:
+                    self._segment_cache.pop(key, None)
+            self._segments = out
+        return self._segments
+
+    def lengths(self, leaf, fieldname: str):
+        """The length byte of each document of a segment in a field (what BM25 divides by), cached
+        like the episode ids."""
+        reader = leaf.reader()
+        key = (self.generation, reader.segment().segment_id(), fieldname)
+        lengths = self._segment_cache.get(key)
+        if lengths is None:
+            column = reader._perdoc._cached_reader(_lenfield(fieldname), LENGTHS_COLUMN)
+            lengths = bytes(column) if column is not None else bytes(reader.doc_count_all())
+            self._segment_cache[key] = lengths
+        return lengths
+
+    def episode_of(self, docnum: int) -> int:
+        """Episode id of a global document number."""
+        segments = self.segments()
+        _, offset, episode_of = segments[bisect_right([o for _, o, _ in segments], docnum) - 1]
+        return episode_of[docnum - offset]
 
 
 class SearchIndex:
@@ -107,6 +144,7 @@ class SearchIndex:
         self.index_dir = Path(index_dir)
         self.schema = make_schema()
         self._local = threading.local()
+        self._segment_cache: dict[tuple[str, str], list[int]] = {}
         self.writer_timeout = WRITER_TIMEOUT
 
     # --- storage --------------------------------------------------------------------------
@@ -349,7 +387,7 @@ class SearchIndex:
                 return current
             # not Searcher.refresh(): it reuses segment readers and so misses new deletions
             current.searcher.close()
-            current = ThreadSearcher(generation, current.ix, current.ix.searcher())
+            current = ThreadSearcher(generation, current.ix, current.ix.searcher(), self._segment_cache)
         else:
             if current is not None:
                 current.searcher.close()
@@ -357,7 +395,7 @@ class SearchIndex:
                 self.ensure()
                 generation = self._generation()
             ix = self._open(generation)
-            current = ThreadSearcher(generation, ix, ix.searcher())
+            current = ThreadSearcher(generation, ix, ix.searcher(), self._segment_cache)
         self._local.current = current
         return current
 

@@ -1,7 +1,6 @@
 """Run a search request: query → passages → hits grouped by episode, with snippets and filters."""
 import logging
 import time
-from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -13,6 +12,7 @@ from whoosh.collectors import FilterCollector, TimeLimit, TimeLimitCollector
 from app.export import format_timestamp
 from app.models import Appearance, CaptionLine, Episode, Person, Show
 from app.search.analysis import STOP_WORDS, WORD, fold
+from app.search.matching import find_matches, top_passages
 from app.search.query import QueryError, clean, compile_query, parse
 from app.search.snippets import locate
 
@@ -172,62 +172,68 @@ def _run(index, session: Session, request: SearchRequest, tree, results: SearchR
     searcher = current.searcher
     compiled = compile_query(tree, current.vocabulary)
     results.notices.extend(compiled.notices)
-    episode_of = current.episodes()
 
     # every matching passage, unscored: the total, the episodes, each episode's count
-    by_episode: dict[int, list[int]] = defaultdict(list)
-    for n, docnum in enumerate(searcher.docs_for_query(compiled.query)):
-        by_episode[int(episode_of[docnum])].append(docnum)
-        if n % 4096 == 4095 and time.monotonic() > deadline:
-            raise QueryError("La recherche a pris trop de temps : précisez-la (plus de mots, une citation entre guillemets).")
-    refs = _episode_refs(session, list(by_episode), request) if by_episode else {}
+    matches = find_matches(compiled.query, current.segments())
+    if time.monotonic() > deadline:
+        raise QueryError("La recherche a pris trop de temps : précisez-la (plus de mots, une citation entre guillemets).")
+    per_episode = matches.per_episode
+    refs = _episode_refs(session, list(per_episode), request) if per_episode else {}
     results.episodes = len(refs)
-    results.total = sum(len(by_episode[e]) for e in refs)
+    results.total = sum(per_episode[e] for e in refs)
     if not results.total:
         if not (request.show or request.guest or request.date_from or request.date_to or request.episode):
             results.suggestion = _suggestion(request.q, current.vocabulary)
         return
 
-    def scored(docnums: set[int], limit: int | None) -> list[tuple[int, float]]:
+    def scored(docnums: set[int] | None, limit: int | None) -> list[tuple[int, float]]:
+        """The best passages, among docnums (None: every match, and then the top-k can skip blocks)."""
         top = searcher.collector(limit=limit)
         # the filter must wrap the time limit: TimeLimitCollector drives its child's collect() itself
-        timed = TimeLimitCollector(top, max(0.05, deadline - time.monotonic()), use_alarm=False)
+        collector = TimeLimitCollector(top, max(0.05, deadline - time.monotonic()), use_alarm=False)
+        if docnums is not None:
+            collector = FilterCollector(collector, allow=docnums)
         try:
-            searcher.search_with_collector(compiled.query, FilterCollector(timed, allow=docnums))
+            searcher.search_with_collector(compiled.query, collector)
         except TimeLimit:
             results.notices.append("La recherche a été interrompue faute de temps : résultats partiels.")
-        return [(d, score) for d, score in top.results().items() if d in docnums]
+        found = top.results().items()
+        return [(d, score) for d, score in found if docnums is None or d in docnums]
 
     per_page, first = request.per_page, (request.page - 1) * request.per_page
     if request.episode:
         (eid,) = refs
-        ranked = scored(set(by_episode[eid]), None)
+        ranked = scored(matches.docnums([eid]), None)
         ordered = sorted(ranked, key=lambda item: item[0])  # docnums follow the episode's order
         shown = {eid: ordered[first : first + per_page]}
     elif request.sort == "date":
         order = sorted(refs.values(), key=lambda r: (r.aired_on or date.min, r.id), reverse=True)
         page_ids = [r.id for r in order[first : first + per_page]]
-        ranked = scored({d for e in page_ids for d in by_episode[e]}, None)
-        shown = _top_per_episode(ranked, episode_of)
+        ranked = scored(matches.docnums(page_ids), None)
+        shown = _top_per_episode(ranked, current.episode_of)
         shown = {e: shown.get(e, []) for e in page_ids}
     else:
-        allowed = {d for e in refs for d in by_episode[e]}
+        allowed = None if len(refs) == len(per_episode) else matches.docnums(refs)
         limit = max(50, (first + per_page) * HITS_PER_EPISODE * 2)
         while True:
-            ranked = scored(allowed, limit)
-            shown = _top_per_episode(ranked, episode_of)
-            if len(shown) >= first + per_page or len(ranked) >= len(allowed) or len(ranked) < limit:
+            ranked = None
+            if allowed is None:
+                ranked = top_passages(compiled.query, searcher, matches, current.lengths, limit)
+            if ranked is None:
+                ranked = scored(allowed, limit)
+            shown = _top_per_episode(ranked, current.episode_of)
+            if len(shown) >= first + per_page or len(ranked) >= results.total or len(ranked) < limit:
                 break
             limit *= 4
         shown = dict(list(shown.items())[first : first + per_page])
-    results.groups = _groups(session, searcher, shown, refs, by_episode, compiled, per_episode=not request.episode)
+    results.groups = _groups(session, searcher, shown, refs, per_episode, compiled, per_episode=not request.episode)
 
 
 def _top_per_episode(ranked: list[tuple[int, float]], episode_of) -> dict[int, list[tuple[int, float]]]:
     """Episodes in the order of their best passage, each with its best passages."""
     groups: dict[int, list[tuple[int, float]]] = {}
     for docnum, score in ranked:
-        hits = groups.setdefault(int(episode_of[docnum]), [])
+        hits = groups.setdefault(episode_of(docnum), [])
         if len(hits) < HITS_PER_EPISODE:
             hits.append((docnum, score))
     return groups
@@ -258,7 +264,7 @@ def _episode_refs(session: Session, episode_ids: list[int], request: SearchReque
     return {row[0]: EpisodeRef(*row) for row in session.exec(stmt)}
 
 
-def _groups(session, searcher, shown, refs, by_episode, compiled, per_episode: bool) -> list[EpisodeGroup]:
+def _groups(session, searcher, shown, refs, counts, compiled, per_episode: bool) -> list[EpisodeGroup]:
     """Hits for the shown passages: their lines fetched in one query, each located and highlighted."""
     stored = {d: searcher.stored_fields(d) for hits in shown.values() for d, _ in hits}
     ranges = [(int(e), f["first"], f["first"] + len(f["starts"]) - 1 + NEXT_LINES)
@@ -271,7 +277,7 @@ def _groups(session, searcher, shown, refs, by_episode, compiled, per_episode: b
     groups = []
     for eid, hits in shown.items():
         ref = refs[eid]
-        group = EpisodeGroup(ref, [], len(by_episode[eid]))
+        group = EpisodeGroup(ref, [], counts[eid])
         seen_lines = set()
         for docnum, score in hits:
             f = stored[docnum]
