@@ -42,10 +42,11 @@ async def lifespan(app: FastAPI):
 
 def create_app() -> FastAPI:
     from app.api import episodes, exports, guests
+    from app.api.responses import SafeJSONResponse
     from app.api import search as search_api
 
     app = FastAPI(title="Plateau", description="Archive des débats tech : épisodes, invités, recherche de citations.",
-                  lifespan=lifespan, docs_url=None, redoc_url=None)
+                  lifespan=lifespan, docs_url=None, redoc_url=None, default_response_class=SafeJSONResponse)
 
     @app.middleware("http")
     async def security_headers(request: Request, call_next):

@@ -1,13 +1,13 @@
-"""How names are compared and turned into URLs: case and accent folding, fuzzy matching, slugs."""
-from rapidfuzz import fuzz
-
+"""How names are compared and turned into URLs: folding, the same-person threshold, slugs."""
 from app.search.analysis import words
 
-# Two spellings of a person's name are the same person when their folded forms (case, accents,
-# hyphens and spaces ignored) score at least this on rapidfuzz's normalised Indel ratio (0-100).
-# 90 accepts one dropped or changed letter in a 10+ letter name ("Imène Kabouya" / "Imen Kabouya"
-# score 95.7) and refuses different people who share a first name ("Julien Pillot" / "Julien
-# Marin" score 61).
+# Two spellings of a person's name are the same person when their keys (folded: case and accents
+# ignored; spaces and hyphens dropped) score at least this on rapidfuzz's normalised Indel ratio
+# (fuzz.ratio, 0-100). 90 accepts one dropped or changed letter in a 10+ letter name ("Imène
+# Kabouya" / "Imen Kabouya" score 95.7) and refuses different people who share a first name
+# ("Julien Pillot" / "Julien Marin" score 61). It cannot tell "Louis Dupont" from "Louise Dupont"
+# (95.7): two such names in one panel stay two people, elsewhere an editor splits nothing but can
+# merge, so the rule errs on the side of one page per person.
 SAME_PERSON_THRESHOLD = 90.0
 
 
@@ -16,19 +16,10 @@ def fold(text: str) -> str:
     return " ".join(words(text))
 
 
-def name_key(name: str) -> str:
-    """The folded name with its spaces removed, so "Van Agt" and "VanAgt" compare equal."""
-    return fold(name).replace(" ", "")
-
-
-def name_similarity(a: str, b: str) -> float:
-    return fuzz.ratio(name_key(a), name_key(b))
-
-
-def same_person(a: str, b: str) -> bool:
-    return name_similarity(a, b) >= SAME_PERSON_THRESHOLD
+def name_key(folded: str) -> str:
+    """A folded name without its spaces, so "Van Agt" and "VanAgt" compare equal."""
+    return folded.replace(" ", "")
 
 
 def slugify(text: str, max_words: int = 8) -> str:
-    words = fold(text).split()[:max_words]
-    return "-".join(words) or "sans-titre"
+    return "-".join(fold(text).split()[:max_words]) or "sans-titre"

@@ -157,3 +157,43 @@ def test_security_headers_on_every_response(client):
     response = client.get("/healthz")
     assert response.headers["content-security-policy"].startswith("default-src 'self'")
     assert response.headers["x-content-type-options"] == "nosniff"
+
+
+@pytest.mark.parametrize("body", ['{"title": null}', '{"title": "  "}', '{"title": "a\\u0000b"}', '{"show": "!!!"}',
+                                  '{"media_url": "http://[x"}', '{"media_url": "http://a b"}',
+                                  '{"description": "\\ud800"}', '{"aired_on": "2025-02-30"}', '[1, 2]'])
+def test_bad_edits_are_422_and_change_nothing(admin_token, client, seeded, body):
+    slug = seeded["000"]
+    before = client.get(f"/api/episodes/{slug}").json()
+    response = client.patch(f"/api/episodes/{slug}", content=body,
+                            headers={**AUTH, "Content-Type": "application/json"})
+    assert response.status_code == 422
+    assert client.get(f"/api/episodes/{slug}").json() == before
+
+
+@pytest.mark.parametrize("fields", [{"guests": "[" * 100_000 + "]" * 100_000}, {"guests": '[{"name": ""}]'},
+                                    {"guests": '[{"name": {"a": 1}, "role": 5}]'}, {"guests": "pas du json"},
+                                    {"aired_on": "23/10/2025"}, {"media_url": "http://[x"}, {"title": "a\u000bb"}])
+def test_bad_upload_fields_are_422_and_add_nothing(admin_token, client, fields):
+    response = client.post("/api/episodes", files={"file": ("x.txt", SEED.read_bytes())}, data=fields, headers=AUTH)
+    assert response.status_code == 422, response.text
+    assert client.get("/api/episodes").json()["total"] == 0
+
+
+def test_changed_upload_fields_update_the_episode(admin_token, client):
+    files = {"file": ("h1.txt", SEED.read_bytes())}
+    assert client.post("/api/episodes", files=files, data={"aired_on": "2024-01-02"}, headers=AUTH).status_code == 201
+    again = client.post("/api/episodes", files=files, headers=AUTH,
+                        data={"aired_on": "2023-05-06", "guests": '[{"name": "Jean Testeur"}]'})
+    assert again.status_code == 201 and again.json()["status"] == "updated"
+    assert again.json()["aired_on"] == "2023-05-06"
+    assert [g["name"] for g in again.json()["guests"]] == ["Jean Testeur"]
+
+
+def test_shows_without_episodes_disappear(admin_token, client, seeded):
+    slug = seeded["002"]
+    client.patch(f"/api/episodes/{slug}", json={"show": "SMART TECH"}, headers=AUTH)
+    assert [s["name"] for s in client.get("/api/shows").json()["items"]] == ["SMART TECH"]
+    for episode in client.get("/api/episodes?show=smart-tech&per_page=100").json()["items"]:
+        client.delete(f"/api/episodes/{episode['slug']}", headers=AUTH)
+    assert client.get("/api/shows").json()["items"] == []

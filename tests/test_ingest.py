@@ -151,6 +151,9 @@ REFUSED = {
     "bad.srt": (b"1\n00:00:01,000 --> 00:00:02\nBonjour\n\nxx\n", None),
     "bad.json": (b'{"segments": [{"start": 0, "end": 1, "text": "a"}', "ligne"),
     "shape.json": (b'{"segments": "nope"}', None),
+    "control.json": (b'{"segments": [{"start": 0, "end": 1, "text": "a\\u0000b"}]}', "contrôle"),
+    "surrogate.json": (b'{"segments": [{"start": 0, "end": 1, "text": "a\\ud800b"}]}', "contrôle"),
+    "deep.json": (b"[" * 100_000 + b"]" * 100_000, "imbriqué"),
 }
 
 
@@ -218,3 +221,28 @@ def test_date_without_year_uses_the_ingest_day(session, index):
     assert episode_service.get_episode(session, later.slug).aired_on == date(2031, 11, 6)
     before = ingest_bytes(session, "y.txt", text, index=index, today=date(2031, 11, 5))
     assert episode_service.get_episode(session, before.slug).aired_on == date(2025, 11, 6)
+
+
+def test_two_files_with_one_name_in_one_ingest_the_second_is_refused(session, index, tmp_path):
+    for folder, seed in (("a", SEED_FILES[0]), ("b", SEED_FILES[1])):
+        (tmp_path / "lot" / folder).mkdir(parents=True)
+        (tmp_path / "lot" / folder / "ep.txt").write_bytes(seed.read_bytes())
+    first, second = ingest_paths(session, [tmp_path / "lot"], index=index)
+    assert first.status == "added"
+    assert second.status == "failed" and "même nom" in second.reason
+    assert summary_of(session, first.slug)["aired_on"] == "2025-10-23"
+
+
+def test_close_names_in_one_panel_stay_two_people(session, index):
+    text = ("Jeudi 4 décembre 2025, retrouvez Louis Dupont (Avocat) et Louise Dupont (Économiste) dans SMART TECH, "
+            "une émission présentée par Delphine Sabattier.\nCatégorie\nNews\nTranscription\n00:00Bonjour\n").encode()
+    outcome = ingest_bytes(session, "x.txt", text, index=index)
+    assert guests_of(summary_of(session, outcome.slug)) == [("Louis Dupont", "Avocat"), ("Louise Dupont", "Économiste")]
+
+
+def test_a_name_said_twice_in_a_description_is_one_guest(session, index):
+    text = ("Jeudi 4 décembre 2025, retrouvez Ada Lovelace (Pionnière) et Ada Lovelace (Pionnière) dans SMART TECH, "
+            "une émission présentée par Delphine Sabattier.\nCatégorie\nNews\nTranscription\n00:00Bonjour\n").encode()
+    outcome = ingest_bytes(session, "x.txt", text, index=index)
+    assert guests_of(summary_of(session, outcome.slug)) == [("Ada Lovelace", "Pionnière")]
+    assert session.exec(select(func.count(Person.id))).one() == 2  # Ada and the host

@@ -408,3 +408,16 @@ def test_api_docs_use_vendored_swagger_and_no_inline_script(site):
     for asset in re.findall(r'(?:src|href)="(/static/[^"]+)"', html):
         assert site.get(asset).status_code == 200, asset
     assert site.get("/openapi.json").json()["info"]["title"] == "Plateau"
+
+
+def test_guests_a_to_z_files_each_letter_once(admin_token, client):
+    from tests.conftest import TOKEN
+
+    guests = '[{"name": "Œdipe Roi"}, {"name": "Ørjan Berg"}, {"name": "Oscar Niemeyer"}, {"name": "Łukasz Nowak"}]'
+    response = client.post("/api/episodes", files={"file": ("x.txt", b"00:00Bonjour\n")}, data={"guests": guests},
+                           headers={"Authorization": f"Bearer {TOKEN}"})
+    assert response.status_code == 201
+    page = client.get("/guests").text
+    ids = re.findall(r'id="(lettre-[^"]+)"', page)
+    assert len(ids) == len(set(ids))
+    assert "lettre-O" in ids

@@ -1,5 +1,4 @@
 """JSON routes for episodes and shows: lists, details, and the writes (ingest, edit, delete)."""
-import json
 from datetime import date
 
 from fastapi import APIRouter, Depends, File, Form, HTTPException, Query, Response, UploadFile
@@ -9,8 +8,11 @@ from sqlmodel import Session
 from app.api.auth import require_admin
 from app.config import get_settings
 from app.db import get_session
-from app.ingest.transcript import EpisodeFacts, GuestMention, TranscriptError
+from app.ingest.formats import refuse_unwritable
+from app.ingest.sidecar import facts_from_mapping, load_json
+from app.ingest.transcript import TranscriptError
 from app.models import Episode
+from app.names import fold
 from app.search import get_search_index
 from app.services import episodes as episode_service
 from app.services.ingest import MAX_FILE_BYTES, check_media_url, ingest_bytes
@@ -42,14 +44,21 @@ def get_episode(slug: str, session: Session = Depends(get_session)) -> dict:
 
 @router.post("/episodes", dependencies=[Depends(require_admin)], status_code=201)
 async def post_episode(response: Response, file: UploadFile = File(...), title: str | None = Form(None),
-                       show: str | None = Form(None), aired_on: date | None = Form(None),
+                       show: str | None = Form(None), aired_on: str | None = Form(None),
                        host: str | None = Form(None), guests: str | None = Form(None),
                        media_url: str | None = Form(None), description: str | None = Form(None),
                        session: Session = Depends(get_session)) -> dict:
     """Ingest one transcript (page text, VTT, SRT or JSON); sidecar fields as form fields win."""
     data = await file.read(MAX_FILE_BYTES + 1)
-    overrides = EpisodeFacts(title=title, show=show, aired_on=aired_on, host=host, media_url=media_url,
-                             description=description, guests=parse_guests_field(guests))
+    fields = {"title": title, "show": show, "aired_on": aired_on, "host": host, "media_url": media_url,
+              "description": description}
+    try:
+        # The form fields are a sidecar sent alongside: the same rules check them.
+        if guests:
+            fields["guests"] = load_json(guests.encode(), what="champ « guests »")
+        overrides = facts_from_mapping(fields, where="champ du formulaire")
+    except TranscriptError as error:
+        raise HTTPException(422, str(error)) from None
     outcome = ingest_bytes(session, file.filename or "envoi.txt", data, overrides=overrides,
                            index=get_search_index(get_settings()))
     if outcome.status == "failed":
@@ -59,16 +68,6 @@ async def post_episode(response: Response, file: UploadFile = File(...), title: 
     return {"status": outcome.status, **episode_service.episode_json(session, episode_or_404(session, outcome.slug))}
 
 
-def parse_guests_field(raw: str | None) -> list[GuestMention]:
-    if not raw:
-        return []
-    try:
-        items = json.loads(raw)
-        return [GuestMention(str(g["name"]), g.get("role")) for g in items]
-    except (ValueError, TypeError, KeyError, AttributeError):
-        raise HTTPException(422, 'Champ « guests » invalide : attendu [{"name": ..., "role": ...}].') from None
-
-
 class EpisodeChanges(BaseModel):
     title: str | None = Field(None, min_length=1, max_length=300)
     show: str | None = Field(None, max_length=200)
@@ -76,21 +75,36 @@ class EpisodeChanges(BaseModel):
     media_url: str | None = Field(None, max_length=2000)
     description: str | None = Field(None, max_length=20_000)
 
-    @field_validator("media_url")
+    @field_validator("title")
     @classmethod
-    def web_address(cls, url: str | None) -> str | None:
+    def title_is_required(cls, title: str | None) -> str:
+        if title is None or not title.strip():
+            raise ValueError("un épisode garde un titre")
+        return title
+
+    @field_validator("title", "show", "media_url", "description")
+    @classmethod
+    def writable(cls, value: str | None, info) -> str | None:
         try:
-            check_media_url(url)
+            if value is not None:
+                refuse_unwritable(value, where=info.field_name)
+            if info.field_name == "media_url":
+                check_media_url(value)
+            if info.field_name == "show" and value and value.strip() and not fold(value):
+                raise TranscriptError("le nom d'émission doit contenir des lettres ou des chiffres")
         except TranscriptError as error:
             raise ValueError(str(error)) from None
-        return url
+        return value
 
 
 @router.patch("/episodes/{slug}", dependencies=[Depends(require_admin)])
 def patch_episode(slug: str, changes: EpisodeChanges, session: Session = Depends(get_session)) -> dict:
     episode = episode_or_404(session, slug)
-    episode_service.edit_episode(session, episode, changes.model_dump(exclude_unset=True),
-                                 get_search_index(get_settings()))
+    try:
+        episode_service.edit_episode(session, episode, changes.model_dump(exclude_unset=True))
+    except TranscriptError as error:
+        session.rollback()
+        raise HTTPException(422, str(error)) from None
     return episode_service.episode_json(session, episode)
 
 

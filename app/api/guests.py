@@ -4,10 +4,8 @@ from pydantic import BaseModel
 from sqlmodel import Session
 
 from app.api.auth import require_admin
-from app.config import get_settings
 from app.db import get_session
 from app.models import Person
-from app.search import get_search_index
 from app.services import guests as guest_service
 
 router = APIRouter(prefix="/api", tags=["invités"])
@@ -56,5 +54,5 @@ def merge_guest(slug: str, request: MergeRequest, session: Session = Depends(get
     source, target = guest_or_404(session, slug), guest_or_404(session, request.into)
     if source.id == target.id:
         raise HTTPException(422, "Un invité ne peut pas être fusionné avec lui-même.")
-    guest_service.merge_guests(session, source, target, get_search_index(get_settings()))
+    guest_service.merge_guests(session, source, target)
     return guest_detail(session, target)

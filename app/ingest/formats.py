@@ -12,6 +12,16 @@ SIDECAR_SUFFIX = ".meta.json"
 _BINARY_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f]")
 
 
+# What a decoded string (a JSON escape, a form field) must not carry either: control characters
+# (they break exports and XML feeds) and lone surrogates (they cannot be written out as UTF-8).
+_UNWRITABLE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
+
+
+def refuse_unwritable(text: str, *, where: str) -> None:
+    if _UNWRITABLE.search(text):
+        raise TranscriptError(f"{where} : caractère de contrôle ou invalide dans le texte")
+
+
 def decode_text(data: bytes) -> str:
     """UTF-8 bytes (BOM or not, LF, CRLF or CR) to text with LF line ends; refuse what is not text."""
     if not data.strip():

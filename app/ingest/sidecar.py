@@ -7,7 +7,7 @@ from datetime import date
 from typing import Any
 
 from app.ingest.description import with_title
-from app.ingest.formats import decode_text
+from app.ingest.formats import decode_text, refuse_unwritable
 from app.ingest.transcript import EpisodeFacts, GuestMention, TranscriptError
 
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
@@ -24,9 +24,23 @@ def parse_sidecar(data: bytes) -> EpisodeFacts:
 def load_json(data: bytes, *, what: str) -> Any:
     text = decode_text(data)
     try:
-        return json.loads(text)
+        document = json.loads(text)
     except json.JSONDecodeError as error:
         raise TranscriptError(f"{what} : JSON invalide ({error.msg}, colonne {error.colno})", line=error.lineno) from None
+    except RecursionError:
+        raise TranscriptError(f"{what} : JSON trop imbriqué") from None
+    # JSON escapes (\u0000, \ud800) decode after decode_text looked at the bytes: look again.
+    pending = [document]
+    while pending:
+        value = pending.pop()
+        if isinstance(value, str):
+            refuse_unwritable(value, where=what)
+        elif isinstance(value, dict):
+            pending.extend(value.keys())
+            pending.extend(value.values())
+        elif isinstance(value, list):
+            pending.extend(value)
+    return document
 
 
 def facts_from_mapping(document: Mapping[str, Any], *, where: str) -> EpisodeFacts:
@@ -36,6 +50,8 @@ def facts_from_mapping(document: Mapping[str, Any], *, where: str) -> EpisodeFac
         value = document.get(key)
         if value is not None and not isinstance(value, str):
             raise TranscriptError(f"{where} : « {key} » doit être un texte")
+        if value is not None:
+            refuse_unwritable(value, where=f"{where}, « {key} »")
         if value is not None and key != "description":
             value = " ".join(value.split())  # a name or a title is one line; a description keeps its paragraphs
         setattr(facts, key, value.strip() if value and value.strip() else None)
@@ -68,6 +84,7 @@ def _guests(value: Any, *, where: str) -> list[GuestMention]:
         role = guest.get("role") if isinstance(guest, dict) else None
         if not isinstance(name, str) or not name.strip() or (role is not None and not isinstance(role, str)):
             raise TranscriptError(f"{where} : l'invité n°{number} doit avoir un « name » (et un « role » texte)")
+        refuse_unwritable(name + (role or ""), where=f"{where}, invité n°{number}")
         guests.append(GuestMention(name=" ".join(name.split()), role=" ".join(role.split()) if role else None))
     return guests
 

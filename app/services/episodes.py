@@ -3,9 +3,9 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from sqlalchemy import extract, func
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, delete, select
 
-from app.models import Appearance, CaptionLine, Episode, Person, Show
+from app.models import Appearance, CaptionLine, Episode, Person, Show, utcnow
 from app.names import fold, slugify
 
 
@@ -110,6 +110,10 @@ def get_show(session: Session, slug: str) -> Show | None:
 
 
 def find_or_create_show(session: Session, name: str, channel: str | None) -> Show:
+    from app.ingest.transcript import TranscriptError
+
+    if not fold(name):
+        raise TranscriptError(f"nom d'émission sans lettre ni chiffre : « {name} »")
     slug = slugify(name)
     show = session.exec(select(Show).where(Show.slug == slug)).first()
     if show is None:
@@ -119,6 +123,13 @@ def find_or_create_show(session: Session, name: str, channel: str | None) -> Sho
     session.add(show)
     session.flush()
     return show
+
+
+def drop_empty_shows(session: Session) -> None:
+    """A show is listed while it has episodes; one left without any goes."""
+    session.exec(delete(Show).where(col(Show.id).not_in(
+        select(Episode.show_id).where(col(Episode.show_id).is_not(None)))))
+    session.flush()
 
 
 def unique_episode_slug(session: Session, base: str, episode_id: int | None) -> str:
@@ -153,20 +164,22 @@ def archive_counts(session: Session) -> dict[str, int]:
     }
 
 
-def edit_episode(session: Session, episode: Episode, changes: dict, index) -> None:
-    """Apply an editor's corrections; the slug stays, so shared links keep working."""
-    from app.services.guests import link_introductions
+def edit_episode(session: Session, episode: Episode, changes: dict) -> None:
+    """Apply an editor's corrections; the slug stays, so shared links keep working.
 
+    The index holds only caption text (show, guests and dates are filtered in the database),
+    so an edit needs no reindex.
+    """
     show_name = changes.pop("show", None)
     if show_name is not None:
         episode.show_id = find_or_create_show(session, show_name, None).id if show_name.strip() else None
     for name, value in changes.items():
         setattr(episode, name, value)
-    episode.index_state = "pending"
+    episode.updated_at = utcnow()
     session.add(episode)
-    link_introductions(session)
+    session.flush()
+    drop_empty_shows(session)
     session.commit()
-    index.index_episodes(session, [episode.id])
 
 
 def delete_episode(session: Session, episode: Episode, index) -> None:
@@ -177,5 +190,6 @@ def delete_episode(session: Session, episode: Episode, index) -> None:
     session.flush()
     link_introductions(session)
     settle_names(session)
+    drop_empty_shows(session)
     session.commit()
     index.delete_episode(episode_id)

@@ -2,11 +2,12 @@
 from collections import Counter
 from dataclasses import dataclass
 
+from rapidfuzz import fuzz, process
 from sqlalchemy import func
 from sqlmodel import Session, col, delete, select
 
 from app.models import Appearance, CaptionLine, Episode, Person, PersonAlias
-from app.names import SAME_PERSON_THRESHOLD, fold, name_similarity, slugify
+from app.names import SAME_PERSON_THRESHOLD, fold, name_key, slugify
 
 # The introduction is where a host presents the panel; three minutes covers every seed.
 INTRODUCTION_SECONDS = 180
@@ -14,22 +15,24 @@ INTRODUCTION_SECONDS = 180
 TRUSTED_SOURCES = ("description", "sidecar")
 
 
-def find_person(session: Session, name: str) -> Person | None:
-    """The known person this spelling names: exact folded match first, else the best fuzzy match."""
+def find_person(session: Session, name: str, exclude: set[int] | frozenset[int] = frozenset()) -> Person | None:
+    """The known person this spelling names: exact folded match first, else the best fuzzy match.
+
+    `exclude` holds people already named in the same panel: two names in one episode are two people.
+    """
     folded = fold(name)
-    exact = session.exec(select(PersonAlias).where(PersonAlias.folded == folded)).first()
-    if exact:
-        return session.get(Person, exact.person_id)
-    best: tuple[float, int] | None = None
-    for alias in session.exec(select(PersonAlias)).all():
-        score = name_similarity(name, alias.name)
-        if score >= SAME_PERSON_THRESHOLD and (best is None or score > best[0]):
-            best = (score, alias.person_id)
-    return session.get(Person, best[1]) if best else None
+    for alias in session.exec(select(PersonAlias).where(PersonAlias.folded == folded)).all():
+        if alias.person_id not in exclude:
+            return session.get(Person, alias.person_id)
+    choices = {alias_id: name_key(folded_alias) for alias_id, folded_alias, person_id
+               in session.exec(select(PersonAlias.id, PersonAlias.folded, PersonAlias.person_id)).all()
+               if person_id not in exclude}
+    best = process.extractOne(name_key(folded), choices, scorer=fuzz.ratio, score_cutoff=SAME_PERSON_THRESHOLD)
+    return session.get(Person, session.get(PersonAlias, best[2]).person_id) if best else None
 
 
-def find_or_create_person(session: Session, name: str) -> Person:
-    person = find_person(session, name)
+def find_or_create_person(session: Session, name: str, exclude: set[int] | frozenset[int] = frozenset()) -> Person:
+    person = find_person(session, name, exclude)
     if person is None:
         person = Person(name=name, slug=unique_person_slug(session, name))
         session.add(person)
@@ -59,51 +62,68 @@ def unique_person_slug(session: Session, name: str) -> str:
 def link_introductions(session: Session) -> None:
     """Link the known guests that the introduction of each episode without named guests names.
 
-    Run after every change to the people, so the links do not depend on ingest order.
+    Worked out again after every change to the people, so the links do not depend on ingest order;
+    only the difference is written.
     """
-    episodes = session.exec(select(Episode)).all()
-    described = set(session.exec(
-        select(Appearance.episode_id).where(Appearance.kind == "guest",
-                                            col(Appearance.found_in).in_(TRUSTED_SOURCES))
-    ).all())
-    undescribed = [e for e in episodes if e.id not in described]
-    if not undescribed:
-        return
-    session.exec(delete(Appearance).where(Appearance.found_in == "introduction"))
+    described = select(Appearance.episode_id).where(Appearance.kind == "guest",
+                                                    col(Appearance.found_in).in_(TRUSTED_SOURCES))
+    undescribed = session.exec(select(Episode.id, Episode.content_hash)
+                               .where(col(Episode.id).not_in(described))).all()
     known = session.exec(
-        select(PersonAlias).join(Appearance, Appearance.person_id == PersonAlias.person_id)
+        select(PersonAlias.person_id, PersonAlias.folded)
+        .join(Appearance, Appearance.person_id == PersonAlias.person_id)
         .where(Appearance.kind == "guest", col(Appearance.found_in).in_(TRUSTED_SOURCES)).distinct()
     ).all()
-    for episode in undescribed:
-        words = fold(" ".join(session.exec(
-            select(CaptionLine.text).where(CaptionLine.episode_id == episode.id,
-                                           CaptionLine.start < INTRODUCTION_SECONDS)
-            .order_by(CaptionLine.position)
-        ).all())).split()
-        found: dict[int, str] = {}
-        for alias in known:
-            spelling = said_in(words, alias.name)
-            if spelling and alias.person_id not in found:
-                found[alias.person_id] = spelling
-        for position, (person_id, spelling) in enumerate(sorted(found.items())):
-            session.add(Appearance(episode_id=episode.id, person_id=person_id, kind="guest",
-                                   named_as=spelling, found_in="introduction", position=position))
-            person = session.get(Person, person_id)
-            add_alias(session, person, spelling)
+    wanted: dict[tuple[int, int], str] = {}
+    for episode_id, content_hash in undescribed:
+        for person_id, spelling in introduction_names(session, episode_id, content_hash, known).items():
+            wanted[(episode_id, person_id)] = spelling
+    current = {(a.episode_id, a.person_id): a for a in session.exec(
+        select(Appearance).where(Appearance.found_in == "introduction")).all()}
+    for key, appearance in current.items():
+        if key not in wanted:
+            session.delete(appearance)
+        elif appearance.named_as != wanted[key]:
+            appearance.named_as = wanted[key]
+            session.add(appearance)
+    for position, ((episode_id, person_id), spelling) in enumerate(sorted(wanted.items())):
+        if (episode_id, person_id) not in current:
+            session.add(Appearance(episode_id=episode_id, person_id=person_id, kind="guest", named_as=spelling,
+                                   found_in="introduction", position=position))
+    for (_, person_id), spelling in wanted.items():
+        add_alias(session, session.get(Person, person_id), spelling)
     session.flush()
 
 
-def said_in(words: list[str], name: str) -> str | None:
-    """The words of `words` that spell `name` (same number of words, fuzzy), title-cased, if any."""
-    size = len(fold(name).split())
-    best: tuple[float, str] | None = None
-    for width in {size, size + 1} - {0}:
-        for i in range(len(words) - width + 1):
-            window = " ".join(words[i:i + width])
-            score = name_similarity(window, name)
-            if score >= SAME_PERSON_THRESHOLD and (best is None or score > best[0]):
-                best = (score, window)
-    return best[1].title() if best else None
+# The folded words of an introduction depend only on the file's content: keep them by content hash.
+_introductions: dict[str, list[str]] = {}
+
+
+def introduction_names(session: Session, episode_id: int, content_hash: str,
+                       known: list[tuple[int, str]]) -> dict[int, str]:
+    """Which known people (person id -> the spelling heard) the episode's first minutes name."""
+    words = _introductions.get(content_hash)
+    if words is None:
+        words = fold(" ".join(session.exec(
+            select(CaptionLine.text).where(CaptionLine.episode_id == episode_id,
+                                           CaptionLine.start < INTRODUCTION_SECONDS)
+            .order_by(CaptionLine.position)).all())).split()
+        if len(_introductions) > 10_000:
+            _introductions.clear()
+        _introductions[content_hash] = words
+    windows: dict[int, list[str]] = {}
+    best: dict[int, tuple[float, str]] = {}
+    for person_id, folded in known:
+        size = len(folded.split())
+        # One word more than the name: a transcript may split a name ("Van Nakt" for "VanAgt").
+        for width in (size, size + 1):
+            keys = windows.setdefault(width, ["".join(words[i:i + width]) for i in range(len(words) - width + 1)])
+            match = process.extractOne(name_key(folded), keys, scorer=fuzz.ratio,
+                                       score_cutoff=SAME_PERSON_THRESHOLD)
+            if match:
+                heard = " ".join(words[match[2]:match[2] + width]).title()
+                best[person_id] = max(best.get(person_id, (0.0, "")), (match[1], heard))
+    return {person_id: heard for person_id, (_, heard) in best.items()}
 
 
 def settle_names(session: Session) -> None:
@@ -189,11 +209,7 @@ def co_guests(session: Session, person: Person) -> list[tuple[Person, int]]:
     return sorted(rows, key=lambda r: (-r[1], fold(r[0].name)))
 
 
-def merge_guests(session: Session, source: Person, target: Person, index) -> None:
-    episode_ids = list(session.exec(select(Appearance.episode_id).where(Appearance.person_id == source.id)).all())
+def merge_guests(session: Session, source: Person, target: Person) -> None:
+    """Merge and commit; guest filters are answered from the database, so the index is untouched."""
     merge(session, source, target)
-    for episode in session.exec(select(Episode).where(col(Episode.id).in_(episode_ids))).all():
-        episode.index_state = "pending"
-        session.add(episode)
     session.commit()
-    index.index_episodes(session, episode_ids)

@@ -1,11 +1,13 @@
 """Turn transcript files into episodes: one transaction per file, idempotent by content hash."""
 import hashlib
+import json
 import re
 import os
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import date
 from pathlib import Path
+from urllib.parse import urlsplit
 from typing import TYPE_CHECKING
 
 from sqlmodel import Session, delete, select
@@ -15,6 +17,7 @@ from app.ingest.formats import is_transcript_name, parse_transcript
 from app.ingest.sidecar import merge_facts, parse_sidecar
 from app.ingest.transcript import EpisodeFacts, GuestMention, Transcript, TranscriptError
 from app.models import Appearance, CaptionLine, Episode, utcnow
+from app.names import fold
 from app.services import episodes as episode_service
 from app.services import guests as guest_service
 
@@ -74,15 +77,24 @@ def ingest_bytes(session: Session, name: str, data: bytes, *, index: "SearchInde
 
 
 def check_media_url(url: str | None) -> None:
-    """Pages link to the video: only a web address may become that link (never `javascript:`)."""
-    if url and not re.match(r"https?://[^\s/]+", url, re.IGNORECASE):
+    """Pages link to the video: only a well-formed web address may become that link (never `javascript:`)."""
+    if not url:
+        return
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018  (reading it is what refuses a malformed port)
+    except ValueError:
+        parts = None
+    if (parts is None or parts.scheme.lower() not in ("http", "https") or not parts.hostname
+            or re.search(r"[\s\x00-\x1f\x7f]", url)):
         raise TranscriptError(f"media_url doit être une adresse web en http:// ou https:// (reçu « {url[:80]} »)")
 
 
 def content_hash(data: bytes, sidecar: bytes | None, overrides: EpisodeFacts) -> str:
+    """Same bytes, same sidecar and same stated fields: nothing to do."""
     digest = hashlib.sha256(data)
     digest.update(b"\0sidecar\0" + (sidecar or b""))
-    digest.update(f"\0{overrides.show}\0{overrides.media_url}\0{overrides.title}".encode())
+    digest.update(json.dumps(asdict(overrides), sort_keys=True, default=str).encode())
     return digest.hexdigest()
 
 
@@ -118,6 +130,7 @@ def save_episode(session: Session, source: str, digest: str, transcript: Transcr
     session.flush()
     guest_service.link_introductions(session)
     guest_service.settle_names(session)
+    episode_service.drop_empty_shows(session)
     return episode
 
 
@@ -125,12 +138,14 @@ def add_people(session: Session, episode: Episode, facts: EpisodeFacts, found_in
     people: list[tuple[str, GuestMention]] = [("guest", g) for g in facts.guests]
     if facts.host:
         people.insert(0, ("host", GuestMention(facts.host)))
-    seen: set[tuple[int, str]] = set()
+    panel: set[int] = set()
+    spellings: set[str] = set()
     for position, (kind, mention) in enumerate(people):
-        person = guest_service.find_or_create_person(session, mention.name)
-        if (person.id, kind) in seen:
-            continue
-        seen.add((person.id, kind))
+        if fold(mention.name) in spellings:
+            continue  # the same name twice in one description is one person
+        spellings.add(fold(mention.name))
+        person = guest_service.find_or_create_person(session, mention.name, exclude=panel)
+        panel.add(person.id)
         session.add(Appearance(episode_id=episode.id, person_id=person.id, kind=kind, role=mention.role,
                                named_as=mention.name, found_in=found_in, position=position))
     session.flush()
@@ -184,7 +199,17 @@ def ingest_paths(session: Session, paths: Iterable[Path], *, index: "SearchIndex
     candidates, outcomes = collect(paths)
     if on_total:
         on_total(len(candidates))
+    first_with_name: dict[str, Path] = {}
     for candidate in candidates:
+        # An episode is known by its file name: a second file of the same name would overwrite the first.
+        earlier = first_with_name.setdefault(candidate.path.name, candidate.path)
+        if earlier != candidate.path:
+            outcome = IngestOutcome(str(candidate.path), "failed",
+                                    reason=f"même nom de fichier que {earlier} dans cette ingestion : renommez l'un des deux")
+            outcomes.append(outcome)
+            if progress:
+                progress(outcome)
+            continue
         try:
             data = candidate.path.read_bytes()
             sidecar = candidate.sidecar.read_bytes() if candidate.sidecar else None

@@ -2,12 +2,14 @@
 import logging
 
 from fastapi import FastAPI, Request
-from fastapi.exception_handlers import http_exception_handler, request_validation_exception_handler
+from fastapi.encoders import jsonable_encoder
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from app.api.responses import SafeJSONResponse
 from app.web.templating import render
 
 log = logging.getLogger(__name__)
@@ -47,7 +49,7 @@ async def on_http_error(request: Request, error: StarletteHTTPException):
 
 async def on_validation_error(request: Request, error: RequestValidationError):
     if wants_json(request):
-        return await request_validation_exception_handler(request, error)
+        return SafeJSONResponse({"detail": jsonable_encoder(error.errors())}, status_code=422)
     fields = ", ".join(str(e.get("loc", ["?"])[-1]) for e in error.errors())
     return error_page(request, 400, f"Paramètre invalide : {fields}.")
 

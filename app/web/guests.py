@@ -1,11 +1,9 @@
 """Guests: the A–Z list with appearance counts, and a guest's page (roles over time, co-guests)."""
-import unicodedata
-from itertools import groupby
-
 from fastapi import APIRouter, Depends, HTTPException, Request
 from sqlmodel import Session
 
 from app.db import get_session
+from app.names import fold
 from app.services import episodes as episode_service
 from app.services import guests as guest_service
 from app.web.errors import PageRoute
@@ -15,15 +13,18 @@ router = APIRouter(route_class=PageRoute)
 
 
 def initial(name: str) -> str:
-    """The letter a name is filed under: accents dropped, anything but A–Z under "#"."""
-    first = unicodedata.normalize("NFKD", name.strip()[:1]).encode("ascii", "ignore").decode().upper()
+    """The letter a name is filed under, from the same folding the list is sorted by: "#" past Z."""
+    first = fold(name)[:1].upper()
     return first if "A" <= first <= "Z" else "#"
 
 
 @router.get("/guests", include_in_schema=False)
 def guests(request: Request, session: Session = Depends(get_session)):
     total, items = guest_service.list_guests(session, per_page=100_000)
-    letters = [(letter, list(group)) for letter, group in groupby(items, key=lambda g: initial(g.person.name))]
+    letters: dict[str, list] = {}
+    for item in items:
+        letters.setdefault(initial(item.person.name), []).append(item)
+    letters = sorted(letters.items(), key=lambda entry: (entry[0] == "#", entry[0]))
     return render(request, "guests.html", {"nav": "guests", "total": total, "letters": letters})
 
 

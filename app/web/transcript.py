@@ -71,7 +71,10 @@ def quote_of(marked: list[Line]) -> str:
 
 def video_at(media_url: str, second: int) -> str:
     """The media URL opened at `second`: `t=` for the big video sites, a media fragment otherwise."""
-    parts = urlsplit(media_url)
+    try:
+        parts = urlsplit(media_url)
+    except ValueError:  # ingest refuses such URLs; a page still never fails on one
+        return media_url
     host = parts.netloc.lower()
     if any(site in host for site in ("youtube.", "youtu.be", "vimeo.", "dailymotion.", "dai.ly", "twitch.")):
         if "vimeo." in host:
