@@ -160,3 +160,32 @@ def test_queries_that_cannot_run_say_why(session, index):
         results = index.search(session, SearchRequest(q=q))
         assert results.error and words in results.error, (q[:20], results.error)
     assert index.search(session, SearchRequest(q="texte", page=0)).error
+
+
+def test_four_word_phrase_across_a_caption_line_and_a_passage_boundary(session, index):
+    for cut in range(1, 8):  # the quote's line break falls at every place around the passage's end
+        slug = f"quatre-{cut}"
+        lines = filler(cut, slug) + ["on parle de la cybersécurité", "des hôpitaux français ce soir"] + filler(12, slug)
+        add_episode(session, index, slug, lines, step=2)
+    results = search(index, session, '"cybersécurité des hôpitaux français"', per_page=20)
+    assert results.total == 7 and results.episodes == 7
+    assert sorted(h.start for h in results.hits) == [2.0 * cut for cut in range(1, 8)]
+    assert all("<mark>cybersécurité</mark>" in h.snippet for h in results.hits)
+
+
+def test_phrase_with_repeated_words_matches_only_in_that_order(session, index):
+    add_episode(session, index, "repete", filler(3) + ["c'est le cloud, le cloud et encore le cloud"] + filler(3))
+    assert search(index, session, '"le cloud le cloud"').total == 1
+    assert search(index, session, '"cloud le cloud et"').total == 1
+    assert search(index, session, '"le cloud le cloud le cloud"').total == 0  # "et encore" breaks the run
+    assert search(index, session, '"cloud cloud le le"').total == 0
+
+
+def test_phrase_whose_words_appear_but_not_adjacent_does_not_match(session, index):
+    lines = ["la panne du cloud", "une géante panne", "et le cloud géante une"] + filler(10)
+    add_episode(session, index, "epars", lines)
+    assert search(index, session, '"une panne géante du cloud"').total == 0
+    assert search(index, session, '"une panne géante du"').total == 0
+    assert search(index, session, '"panne du cloud géante"').total == 0
+    assert search(index, session, '"panne du cloud une"').total == 1  # across the line break: adjacent
+    assert search(index, session, '"la panne du cloud"').total == 1

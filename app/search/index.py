@@ -26,6 +26,8 @@ log = logging.getLogger(__name__)
 
 CURRENT = "CURRENT"  # names the generation folder in use; replaced atomically by a rebuild
 WRITER_TIMEOUT = 30.0  # seconds a writer waits for another process's lock
+REBUILD_PROCS = 2  # writer processes of a full rebuild (each writes its own segment)
+REBUILD_LIMIT_MB = 256  # memory each of them buffers postings in before sorting a run to disk
 
 
 class IndexBusy(RuntimeError):
@@ -307,7 +309,7 @@ class SearchIndex:
         with self._setup_lock():
             generation = self._new_generation()
         ix = self._open(generation)
-        writer = ix.writer(limitmb=256, procs=2, multisegment=True)
+        writer = ix.writer(limitmb=REBUILD_LIMIT_MB, procs=REBUILD_PROCS, multisegment=True)
         failed: set[int] = set()
         total = len(stamps)
         try:

@@ -5,7 +5,8 @@ from dataclasses import dataclass, field
 
 from whoosh import query as wq
 
-from app.search.analysis import ELISIONS, STOP_WORDS, TAIL_MARK, WORD, fold, shingle, stem
+from app.search.analysis import ELISIONS, STOP_WORDS, WORD, fold, shingle, stem
+from app.search.matching import ShinglePhrase
 from app.search.passages import MAX_PHRASE_WORDS
 
 MAX_QUERY_CHARS = 500
@@ -289,8 +290,4 @@ def phrase_query(ws: list[str]) -> wq.Query:
     pairs = [shingle(a, b) for a, b in zip(ws, ws[1:])]
     if len(pairs) == 1:
         return wq.Term("sh", pairs[0])
-    # the first k bi-words in the own lines, the rest in the tail, for every k
-    options = [
-        wq.Phrase("sh", pairs[:k] + [TAIL_MARK + p for p in pairs[k:]]) for k in range(len(pairs), 0, -1)
-    ]
-    return wq.Or(options)
+    return ShinglePhrase(pairs)

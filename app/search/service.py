@@ -12,7 +12,7 @@ from whoosh.collectors import FilterCollector, TimeLimit, TimeLimitCollector
 from app.export import format_timestamp
 from app.models import Appearance, CaptionLine, Episode, Person, Show
 from app.search.analysis import STOP_WORDS, WORD, fold
-from app.search.matching import find_matches, top_passages
+from app.search.matching import Matches, find_matches, top_passages
 from app.search.query import QueryError, clean, compile_query, parse
 from app.search.snippets import locate
 
@@ -200,27 +200,30 @@ def _run(index, session: Session, request: SearchRequest, tree, results: SearchR
         found = top.results().items()
         return [(d, score) for d, score in found if docnums is None or d in docnums]
 
+    def ranked_among(sub: Matches, limit: int | None) -> list[tuple[int, float]]:
+        """The best of these matches, from the posting lists; Whoosh's collector for what they cannot rank."""
+        found = top_passages(compiled.query, searcher, sub, current.lengths, limit, every_match=sub is matches)
+        if found is None:
+            found = scored(None if sub is matches else sub.docnums(sub.per_episode), limit)
+        return found
+
     per_page, first = request.per_page, (request.page - 1) * request.per_page
     if request.episode:
         (eid,) = refs
-        ranked = scored(matches.docnums([eid]), None)
+        ranked = ranked_among(matches.among([eid]), None)
         ordered = sorted(ranked, key=lambda item: item[0])  # docnums follow the episode's order
         shown = {eid: ordered[first : first + per_page]}
     elif request.sort == "date":
         order = sorted(refs.values(), key=lambda r: (r.aired_on or date.min, r.id), reverse=True)
         page_ids = [r.id for r in order[first : first + per_page]]
-        ranked = scored(matches.docnums(page_ids), None)
+        ranked = ranked_among(matches.among(page_ids), None)
         shown = _top_per_episode(ranked, current.episode_of)
         shown = {e: shown.get(e, []) for e in page_ids}
     else:
-        allowed = None if len(refs) == len(per_episode) else matches.docnums(refs)
+        allowed = matches if len(refs) == len(per_episode) else matches.among(refs)
         limit = max(50, (first + per_page) * HITS_PER_EPISODE * 2)
         while True:
-            ranked = None
-            if allowed is None:
-                ranked = top_passages(compiled.query, searcher, matches, current.lengths, limit)
-            if ranked is None:
-                ranked = scored(allowed, limit)
+            ranked = ranked_among(allowed, limit)
             shown = _top_per_episode(ranked, current.episode_of)
             if len(shown) >= first + per_page or len(ranked) >= results.total or len(ranked) < limit:
                 break
