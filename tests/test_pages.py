@@ -421,3 +421,8 @@ def test_guests_a_to_z_files_each_letter_once(admin_token, client):
     ids = re.findall(r'id="(lettre-[^"]+)"', page)
     assert len(ids) == len(set(ids))
     assert "lettre-O" in ids
+
+
+def test_search_results_name_each_episodes_guests(client, seeded):
+    page = client.get("/search", params={"q": '"souveraineté numérique"'}).text
+    assert 'href="/guests/imene-kabouya"' in page and 'href="/guests/cyril-vanagt"' in page

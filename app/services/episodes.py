@@ -58,6 +58,19 @@ def summarize(session: Session, episodes: list[Episode]) -> list[EpisodeSummary]
     return [summaries[i] for i in ids]
 
 
+def guests_by_episode(session: Session, episode_ids: list[int]) -> dict[int, list[Guest]]:
+    """Each episode's guests in the episode's order, in one query (for lists built elsewhere)."""
+    panels: dict[int, list[Guest]] = {episode_id: [] for episode_id in episode_ids}
+    rows = session.exec(
+        select(Appearance, Person).join(Person, Person.id == Appearance.person_id)
+        .where(col(Appearance.episode_id).in_(episode_ids), Appearance.kind == "guest")
+        .order_by(Appearance.position)
+    ).all()
+    for appearance, person in rows:
+        panels[appearance.episode_id].append(Guest(person.slug, person.name, appearance.role))
+    return panels
+
+
 def newest_first(query):
     # Undated episodes go last; among equals the most recently ingested first.
     return query.order_by(col(Episode.aired_on).is_(None), col(Episode.aired_on).desc(), col(Episode.id).desc())

@@ -42,7 +42,9 @@ def search(request: Request, q: str | None = None, show: str | None = None, gues
             error = results.error
     return render(request, "search.html", {
         "nav": "search", "form": form,
-        "pager": Pagination(request.url, number, PER_PAGE, results.episodes if results else 0), "results": results, "error": error, "page": number,
+        "pager": Pagination(request.url, number, PER_PAGE, results.episodes if results else 0),
+        "results": results, "error": error, "page": number,
+        "panels": episode_service.guests_by_episode(session, [g.episode.id for g in results.groups]) if results else {},
         "sorts": SORTS, "examples": EXAMPLES, "has_filters": any(form[k] for k in ("show", "guest", "from", "to")),
         "shows": episode_service.list_shows(session),
         "guests": guest_service.list_guests(session, per_page=100_000)[1],
