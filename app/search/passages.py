@@ -1,8 +1,10 @@
 """Cut an episode's caption lines into overlapping passages, the documents of the index."""
 from dataclasses import dataclass
+from functools import lru_cache
 
 from whoosh import fields, formats
 from whoosh.analysis import IDTokenizer
+from whoosh.system import pack_uint
 
 from app.search.analysis import TAIL_MARK, body_terms, shingle, words
 
@@ -11,10 +13,58 @@ TAIL_WORDS = 12  # words borrowed from the next passage so a phrase can run acro
 MAX_PHRASE_WORDS = TAIL_WORDS + 1
 
 
-def _text_field(positions: bool) -> fields.FieldType:
-    # Values always arrive pre-analysed as lists of terms (analysis.py), so the analyzer is unused.
-    fmt = formats.Positions() if positions else formats.Frequency()
-    return fields.FieldType(fmt, IDTokenizer(), scorable=True, stored=False)
+class PreAnalysed(fields.FieldType):
+    """A scorable field whose values arrive as lists of terms (analysis.py): index() counts them
+    directly instead of running each one through a tokenizer, and shares the encoded bytes of
+    equal terms and frequencies, so a full rebuild buffers more postings in the same memory.
+
+    Postings are byte for byte what Whoosh's Frequency and Positions formats write."""
+
+    def __init__(self, positions: bool):
+        fmt = formats.Positions() if positions else formats.Frequency()
+        super().__init__(fmt, IDTokenizer(), scorable=True, stored=False)
+        self.positions = positions
+
+    def index(self, value, **kwargs):
+        if self.positions:
+            where: dict[str, list[int]] = {}
+            for i, term in enumerate(value):
+                if term in where:
+                    where[term].append(i)
+                else:
+                    where[term] = [i]
+            for term, found in where.items():
+                n = len(found)
+                yield _term_bytes(term), n, _float(n), _positions_value(found[0]) if n == 1 else self.format.encode(found)
+        else:
+            counts: dict[str, int] = {}
+            for term in value:
+                counts[term] = counts.get(term, 0) + 1
+            for term, n in counts.items():
+                yield _term_bytes(term), n, _float(n), _FREQUENCY[n] if n < 256 else pack_uint(n)
+
+
+_FREQUENCY = [pack_uint(n) for n in range(256)]
+_FLOATS = [float(n) for n in range(256)]
+_term_cache: dict[str, bytes] = {}
+
+
+def _float(n: int) -> float:
+    return _FLOATS[n] if n < 256 else float(n)
+
+
+def _term_bytes(term: str) -> bytes:
+    found = _term_cache.get(term)
+    if found is None:
+        if len(_term_cache) > 2_000_000:
+            _term_cache.clear()
+        found = _term_cache[term] = term.encode("utf-8")
+    return found
+
+
+@lru_cache(maxsize=4096)
+def _positions_value(position: int) -> bytes:
+    return formats.Positions().encode([position])
 
 
 def make_schema() -> fields.Schema:
@@ -23,12 +73,12 @@ def make_schema() -> fields.Schema:
         episode=fields.ID(stored=True, sortable=True),
         kind=fields.ID(),  # "passage" or "episode"
         # plain words, stemmed, no stop words, from the passage's own lines only: one hit per occurrence
-        body=_text_field(positions=False),
+        body=PreAnalysed(positions=False),
         # folded unstemmed words of the own lines: quoted single words, prefixes, fuzzy words, suggestions
-        exact=_text_field(positions=False),
+        exact=PreAnalysed(positions=False),
         # bi-words (shingles) whose first word is in the own lines, then TAIL_MARK-ed bi-words of the tail:
         # a phrase must start in the own lines, so the overlap never yields the same quote twice
-        sh=_text_field(positions=True),
+        sh=PreAnalysed(positions=True),
         first=fields.STORED,  # position of the passage's first caption line
         starts=fields.STORED,  # start second of each of its own lines
         stamp=fields.STORED,  # on the episode document: what the index was built from

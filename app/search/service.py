@@ -178,7 +178,9 @@ def _run(index, session: Session, request: SearchRequest, tree, results: SearchR
     if time.monotonic() > deadline:
         raise QueryError("La recherche a pris trop de temps : précisez-la (plus de mots, une citation entre guillemets).")
     per_episode = matches.per_episode
-    refs = _episode_refs(session, list(per_episode), request) if per_episode else {}
+    # the matched episodes that pass the filters (their air date for a sort by date); the rest of
+    # an episode's row is read for the shown ones only
+    refs = _allowed_episodes(session, per_episode, request) if per_episode else {}
     results.episodes = len(refs)
     results.total = sum(per_episode[e] for e in refs)
     if not results.total:
@@ -214,8 +216,8 @@ def _run(index, session: Session, request: SearchRequest, tree, results: SearchR
         ordered = sorted(ranked, key=lambda item: item[0])  # docnums follow the episode's order
         shown = {eid: ordered[first : first + per_page]}
     elif request.sort == "date":
-        order = sorted(refs.values(), key=lambda r: (r.aired_on or date.min, r.id), reverse=True)
-        page_ids = [r.id for r in order[first : first + per_page]]
+        order = sorted(refs.items(), key=lambda item: (item[1] or date.min, item[0]), reverse=True)
+        page_ids = [eid for eid, _ in order[first : first + per_page]]
         ranked = ranked_among(matches.among(page_ids), None)
         shown = _top_per_episode(ranked, current.episode_of)
         shown = {e: shown.get(e, []) for e in page_ids}
@@ -229,7 +231,8 @@ def _run(index, session: Session, request: SearchRequest, tree, results: SearchR
                 break
             limit *= 4
         shown = dict(list(shown.items())[first : first + per_page])
-    results.groups = _groups(session, searcher, shown, refs, per_episode, compiled, per_episode=not request.episode)
+    shown_refs = _episode_refs(session, list(shown))
+    results.groups = _groups(session, searcher, shown, shown_refs, per_episode, compiled, per_episode=not request.episode)
 
 
 def _top_per_episode(ranked: list[tuple[int, float]], episode_of) -> dict[int, list[tuple[int, float]]]:
@@ -242,15 +245,15 @@ def _top_per_episode(ranked: list[tuple[int, float]], episode_of) -> dict[int, l
     return groups
 
 
-def _episode_refs(session: Session, episode_ids: list[int], request: SearchRequest) -> dict[int, EpisodeRef]:
-    """The matched episodes that exist and pass the filters, in one query."""
-    stmt = (
-        select(Episode.id, Episode.slug, Episode.title, Show.name, Show.slug, Episode.aired_on, Episode.source)
-        .join(Show, Show.id == Episode.show_id, isouter=True)
-        .where(Episode.id.in_(episode_ids))
-    )
+def _allowed_episodes(session: Session, per_episode, request: SearchRequest) -> dict[int, date | None]:
+    """The matched episodes that exist and pass the filters, with their air date, in one query."""
+    by_date = request.sort == "date" and not request.episode
+    stmt = select(Episode.id, Episode.aired_on) if by_date else select(Episode.id)
     if request.show:
-        stmt = stmt.where(Show.slug == request.show)
+        stmt = stmt.join(Show, Show.id == Episode.show_id).where(Show.slug == request.show)
+    if len(per_episode) <= 500:
+        stmt = stmt.where(Episode.id.in_(list(per_episode)))
+    # else: reading every episode's id costs less than sending hundreds of them as parameters
     if request.guest:
         stmt = stmt.where(
             Episode.id.in_(
@@ -264,6 +267,21 @@ def _episode_refs(session: Session, episode_ids: list[int], request: SearchReque
         stmt = stmt.where(Episode.aired_on <= request.date_to)
     if request.episode:
         stmt = stmt.where(Episode.slug == request.episode)
+    rows = session.exec(stmt).all()
+    if by_date:
+        return {eid: aired_on for eid, aired_on in rows if eid in per_episode}
+    return {eid: None for eid in rows if eid in per_episode}
+
+
+def _episode_refs(session: Session, episode_ids: list[int]) -> dict[int, EpisodeRef]:
+    """The shown episodes' rows, in one query."""
+    if not episode_ids:
+        return {}
+    stmt = (
+        select(Episode.id, Episode.slug, Episode.title, Show.name, Show.slug, Episode.aired_on, Episode.source)
+        .join(Show, Show.id == Episode.show_id, isouter=True)
+        .where(Episode.id.in_(episode_ids))
+    )
     return {row[0]: EpisodeRef(*row) for row in session.exec(stmt)}
 
 
@@ -279,7 +297,9 @@ def _groups(session, searcher, shown, refs, counts, compiled, per_episode: bool)
             lines[(eid, position)] = text
     groups = []
     for eid, hits in shown.items():
-        ref = refs[eid]
+        ref = refs.get(eid)
+        if ref is None:
+            continue  # deleted since the search began
         group = EpisodeGroup(ref, [], counts[eid])
         seen_lines = set()
         for docnum, score in hits:
