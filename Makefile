@@ -37,7 +37,7 @@ browser:
 		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium >/dev/null; }
 
 bench: install
-	$(BIN)/python bench/run.py
+	$(BIN)/python -m bench.run --sizes 200 2000
 
 clean:
 	rm -rf $(VENV) data .pytest_cache test-artifacts
