@@ -30,6 +30,7 @@ from app.db import get_engine, migrate
 from app.models import CaptionLine, Episode, Show
 from app.search import SearchIndex, SearchRequest
 from app.search.analysis import STOP_WORDS, WORD, fold
+from app.search.index import REBUILD_PROCS
 from app.search.matching import find_matches, top_passages
 from app.search.passages import cut_passages
 from app.search.query import compile_query, parse
@@ -65,7 +66,9 @@ def _rebuild_child(data_dir: str, queue) -> None:
     start = time.perf_counter()
     with Session(get_engine(settings)) as session:
         count = index.rebuild(session)
-    queue.put((time.perf_counter() - start, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, count))
+    # the rebuild's writer processes are this process's children: their peak counts too
+    queue.put((time.perf_counter() - start, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+               resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024, count))
 
 
 def build_fts(path: Path, paths: list[Path]) -> float:
@@ -177,9 +180,10 @@ def run_size(size: int, lines: int, count: int, workdir: Path) -> list[str]:
     queue = ctx.Queue()
     child = ctx.Process(target=_rebuild_child, args=(str(settings.data_dir), queue))
     child.start()
-    build_s, peak_mb, built = queue.get()
+    build_s, peak_mb, writer_peak_mb, built = queue.get()
     child.join()
-    print(f"[{size}] index Whoosh reconstruit en {build_s:.0f} s ({built} épisodes, pic {peak_mb:.0f} Mo)", flush=True)
+    print(f"[{size}] index Whoosh reconstruit en {build_s:.0f} s ({built} épisodes, pic {peak_mb:.0f} Mo, "
+          f"{writer_peak_mb:.0f} Mo par processus d'écriture)", flush=True)
     fts_s = build_fts(out / "fts.db", paths)
     print(f"[{size}] FTS5 construit en {fts_s:.0f} s", flush=True)
 
@@ -200,7 +204,7 @@ def run_size(size: int, lines: int, count: int, workdir: Path) -> list[str]:
             time_fts(fts, [f for _, f in warm[c]])
         rows = [f"### {size} épisodes × {lines} lignes",
                 f"- reconstruction complète Whoosh : {build_s:.1f} s, pic mémoire {peak_mb:.0f} Mo "
-                f"(FTS5 : {fts_s:.1f} s)",
+                f"+ {writer_peak_mb:.0f} Mo par processus d'écriture (×{REBUILD_PROCS}) (FTS5 : {fts_s:.1f} s)",
                 f"- ajout d'un épisode : {statistics.median(adds):.2f} s (max {max(adds):.2f} s sur {len(adds)})",
                 "",
                 f"| requêtes ({count} chacune) | Whoosh moteur p50 | moteur p95 | FTS5 p50 | FTS5 p95 "
