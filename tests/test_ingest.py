@@ -246,3 +246,15 @@ def test_a_name_said_twice_in_a_description_is_one_guest(session, index):
     outcome = ingest_bytes(session, "x.txt", text, index=index)
     assert guests_of(summary_of(session, outcome.slug)) == [("Ada Lovelace", "Pionnière")]
     assert session.exec(select(func.count(Person.id))).one() == 2  # Ada and the host
+
+
+def test_decomposed_accents_are_stored_composed_and_found(session, index):
+    import unicodedata
+
+    from app.search import SearchRequest
+
+    vtt = unicodedata.normalize("NFD", "WEBVTT\n\n00:00:01.000 --> 00:00:04.000\nles données personnelles protégées\n")
+    outcome = ingest_bytes(session, "mac.vtt", vtt.encode(), index=index)
+    assert summary_of(session, outcome.slug)["segments"][0]["text"] == "les données personnelles protégées"
+    for q in ("données", '"données personnelles"', unicodedata.normalize("NFD", "protégées")):
+        assert index.search(session, SearchRequest(q=q)).total == 1, q

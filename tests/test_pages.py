@@ -426,3 +426,9 @@ def test_guests_a_to_z_files_each_letter_once(admin_token, client):
 def test_search_results_name_each_episodes_guests(client, seeded):
     page = client.get("/search", params={"q": '"souveraineté numérique"'}).text
     assert 'href="/guests/imene-kabouya"' in page and 'href="/guests/cyril-vanagt"' in page
+
+
+def test_a_too_long_query_says_so_in_the_page(client, seeded):
+    response = client.get("/search", params={"q": "souveraineté " * 60})
+    assert response.status_code == 400
+    assert "trop longue" in response.text

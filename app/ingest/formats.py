@@ -1,5 +1,6 @@
 """Pick the parser for a transcript file by its name (and, for .txt, its first line); decode its bytes."""
 import re
+import unicodedata
 from datetime import date
 from pathlib import PurePath
 
@@ -44,7 +45,8 @@ def decode_text(data: bytes) -> str:
             "réenregistrez-le en UTF-8",
             line=data[: error.start].count(b"\n") + 1,
         ) from None
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    # Composed (NFC) text: macOS tools save "é" decomposed, which would split words at the accent.
+    text = unicodedata.normalize("NFC", text.replace("\r\n", "\n").replace("\r", "\n"))
     binary = _BINARY_CHARACTERS.search(text)
     if binary:
         raise TranscriptError(

@@ -24,9 +24,10 @@ def fold(word: str) -> str:
     return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
 
 
-STOP_WORDS = frozenset(fold(w) for w in stopwords_for_language("fr")) | ELISIONS | frozenset(
+# "pas" carries the meaning of a sentence ("pas souverain"): searchable, although Whoosh lists it.
+STOP_WORDS = (frozenset(fold(w) for w in stopwords_for_language("fr")) | ELISIONS | frozenset(
     {"a", "y", "ca", "est", "ont", "etre", "fait", "plus", "tres", "ils", "elles", "les", "cette", "cet", "si", "donc", "alors", "aussi", "tout", "tous", "bien", "comme"}
-) - frozenset({"pas"})
+)) - frozenset({"pas"})
 
 
 @lru_cache(maxsize=200_000)
@@ -36,7 +37,8 @@ def stem(folded: str) -> str:
 
 def words(text: str) -> list[str]:
     """The folded, unstemmed words of a text, in order: what phrases and prefixes match."""
-    return [fold(m) for m in WORD.findall(text)]
+    # Composed first: a decomposed "é" (e + accent) would otherwise split the word at the accent.
+    return [fold(m) for m in WORD.findall(unicodedata.normalize("NFC", text))]
 
 
 def word_spans(text: str) -> list[tuple[str, int, int]]:

@@ -154,7 +154,8 @@ class ThreadSearcher:
                 out.append((leaf, offset, episode_of))
             live = {(self.generation, leaf.reader().segment().segment_id()) for leaf, _, _ in out}
             if len(self._segment_cache) > 4 * len(live) + 16:  # forget merged-away segments
-                for key in [k for k in self._segment_cache if k[:2] not in live]:
+                # a copy: other threads may add entries while this one prunes
+                for key in [k for k in list(self._segment_cache) if k[:2] not in live]:
                     self._segment_cache.pop(key, None)
             self._segments = out
         return self._segments

@@ -14,7 +14,6 @@ from app.web.templating import render
 
 router = APIRouter(route_class=PageRoute)
 PER_PAGE = 10
-MAX_QUERY_CHARS = 500
 SORTS = {"relevance": "Pertinence", "date": "Date (récent d'abord)"}
 EXAMPLES = ["souveraineté numérique", '"intelligence artificielle"', "cloud OR nuage", "numéri*", "Keepit~",
             "IA -emploi"]
@@ -25,7 +24,7 @@ def search(request: Request, q: str | None = None, show: str | None = None, gues
            sort: str | None = None, page: str | None = None, session: Session = Depends(get_session)):
     # `from` is a Python keyword: read the date range from the query string directly.
     raw_from, raw_to = request.query_params.get("from"), request.query_params.get("to")
-    form = {"q": (q or "")[:MAX_QUERY_CHARS], "show": params.text(show) or "", "guest": params.text(guest) or "",
+    form = {"q": q or "", "show": params.text(show) or "", "guest": params.text(guest) or "",
             "from": (raw_from or "").strip()[:20], "to": (raw_to or "").strip()[:20],
             "sort": sort if sort in SORTS else "relevance"}
     error, results, number = None, None, 1
