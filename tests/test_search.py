@@ -1,6 +1,9 @@
 """Search behaviour on small archives: French analysis, operators, passages, filters, snippets."""
 from datetime import date
 
+from sqlmodel import select
+
+from app.models import CaptionLine, Episode
 from app.search import SearchRequest
 from tests.test_search_archive import add_episode, filler
 
@@ -189,3 +192,90 @@ def test_phrase_whose_words_appear_but_not_adjacent_does_not_match(session, inde
     assert search(index, session, '"panne du cloud géante"').total == 0
     assert search(index, session, '"panne du cloud une"').total == 1  # across the line break: adjacent
     assert search(index, session, '"la panne du cloud"').total == 1
+
+
+def test_a_minus_glued_to_a_quote_or_a_group_excludes_it(session, index, seeded):
+    every = search(index, session, "souveraineté", per_page=50)
+    without = search(index, session, 'souveraineté -"souveraineté numérique"', per_page=50)
+    assert 0 < without.total < every.total
+    assert search(index, session, 'souveraineté NOT "souveraineté numérique"', per_page=50).total == without.total
+    quoted = search(index, session, '"souveraineté numérique"', per_page=50)
+    assert quoted.total and not {(h.episode.slug, h.position) for h in without.hits} & {
+        (h.episode.slug, h.position) for h in quoted.hits}
+    # no hit's line holds the phrase (a hit's text may run on into the next passage, where it does)
+    lines = {(e.slug, c.position): c.text.lower() for c, e in session.exec(
+        select(CaptionLine, Episode).join(Episode, Episode.id == CaptionLine.episode_id))}
+    assert all("souveraineté numérique" not in lines[h.episode.slug, h.position] for h in without.hits)
+    assert any("souveraineté numérique" in lines[h.episode.slug, h.position] for h in quoted.hits)
+    grouped = search(index, session, "souveraineté -(numérique OR européenne)", per_page=50)
+    spelled = search(index, session, "souveraineté NOT (numérique OR européenne)", per_page=50)
+    assert grouped.total < every.total
+    assert (grouped.total, grouped.episodes) == (spelled.total, spelled.episodes)
+    assert [(h.episode.slug, h.position) for h in grouped.hits] == [(h.episode.slug, h.position) for h in spelled.hits]
+    # a lone "-" before a word is not an exclusion, and one glued to a word still is
+    assert search(index, session, "souveraineté - numérique").total == search(index, session, "souveraineté numérique").total
+    assert search(index, session, "souveraineté -numérique").total == search(index, session, "souveraineté NOT numérique").total
+    assert "exclu" in index.search(session, SearchRequest(q='-"souveraineté numérique"')).error
+
+
+def test_an_exclusion_as_a_branch_of_an_or_is_refused_with_a_reason(session, index, seeded):
+    for q in ["données OR -cloud", "-cloud OR données", "données OR (NOT cloud)", "données OR NOT cloud",
+              'données OR -"cloud souverain"', "données OR -(cloud OR panne)", "données OR (NOT cloud NOT panne)"]:
+        results = index.search(session, SearchRequest(q=q))
+        assert results.error and "OR" in results.error and "(a OR b) -c" in results.error, (q, results.error)
+        assert not results.hits
+    # an exclusion that narrows a branch, or the whole OR, is fine
+    assert search(index, session, "(données -cloud) OR souveraineté").total
+    assert search(index, session, "(données OR souveraineté) -cloud").total
+
+
+def test_the_time_budget_stops_a_slow_query_with_a_message(session, index, seeded, monkeypatch):
+    from app.search import service
+
+    q = "pa* OR co* OR de* OR qu*"
+    assert search(index, session, q).total  # within the budget it runs to the end
+    monkeypatch.setattr(service, "TIME_BUDGET", 1e-9)
+    results = index.search(session, SearchRequest(q=q))
+    said = [results.error] if results.error else results.notices
+    assert any("temps" in m for m in said), said
+    assert results.error is None or results.error == service.TOO_SLOW
+    for kw in [{"sort": "date"}, {"page": 2}]:
+        results = index.search(session, SearchRequest(q=q, **kw))
+        assert (results.error or "") == service.TOO_SLOW or service.PARTIAL in results.notices
+
+
+def test_the_time_budget_cut_inside_the_segments_keeps_what_was_read(session, index, monkeypatch):
+    from app.search import matching, service
+
+    for n in range(3):  # one segment per episode
+        add_episode(session, index, f"seg-{n}", [f"le cloud numéro {n}"] + filler(3, f"seg-{n}"))
+    segments = list(index.searcher().segments())
+    assert len(segments) == 3
+    compiled = index.searcher()
+    from app.search.query import compile_query, parse
+    q = compile_query(parse("cloud OR numéro"), compiled.vocabulary).query
+    ticks = iter(range(10_000))
+    monkeypatch.setattr(matching.time, "monotonic", lambda: float(next(ticks)))  # a second per look
+    matches = matching.find_matches(q, segments, deadline=next(ticks) + 4.5)
+    assert matches.partial and 0 < len(matches.per_episode) < 3  # the segments read whole, no more
+    ranked = matching.top_passages(q, compiled.searcher, matches, compiled.lengths, 10)
+    assert len(ranked) == sum(matches.per_episode.values())
+    assert matching.top_passages(q, compiled.searcher, matches, compiled.lengths, 10, deadline=0.0) == []
+    assert not matching.find_matches(q, segments, deadline=1e12).partial
+
+    # through the service: never an exception; either nothing in time, or the counts read, said partial
+    kinds, totals = set(), []
+    for budget in [0.5, 2.5, 4.5, 6.5, 8.5, 10.5, 1e6]:
+        monkeypatch.setattr(service, "TIME_BUDGET", budget)
+        results = index.search(session, SearchRequest(q="cloud OR numéro"))
+        if results.error:
+            assert results.error == service.TOO_SLOW
+            kinds.add("slow")
+        elif service.PARTIAL in results.notices:
+            assert 0 < results.total <= 3  # cut in the counting, or later in the ranking
+            kinds.add("partial")
+        else:
+            assert results.total == 3
+            kinds.add("whole")
+        totals.append(results.total)
+    assert kinds == {"slow", "partial", "whole"} and totals == sorted(totals)

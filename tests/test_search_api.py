@@ -78,3 +78,31 @@ def test_malformed_queries_never_raise_in_the_service(session, index, seeded):
     for q in MALFORMED:
         results = index.search(session, SearchRequest(q=q))
         assert results.error is None or results.error.endswith((".", "»")), (q[:30], results.error)
+
+
+def test_a_long_phrase_past_its_passage_lands_on_its_first_word(client, seeded):
+    # The phrase starts near the end of a passage and runs through short and empty caption lines.
+    q = "\"Bezos en fait il fabriquait des pertes parce que moi j'avais discuté\""
+    body = client.get("/api/search", params={"q": q}).json()
+    assert body["total"] == 1
+    hit = body["hits"][0]
+    assert hit["text"].startswith("Bezos") or hit["text"].split()[0] in hit["snippet"]
+    assert "<mark>Bezos</mark>" in hit["snippet"]
+    lines = client.get(f"/api/episodes/{hit['episode']['slug']}").json()["segments"]
+    first = next(s for s in lines if s["start"] == hit["start"])
+    assert "Bezos" in first["text"]
+
+
+def test_pas_is_searchable_and_can_be_excluded(client, seeded):
+    with_pas = client.get("/api/search", params={"q": "souveraineté pas"}).json()["total"]
+    without = client.get("/api/search", params={"q": "souveraineté -pas"}).json()["total"]
+    every = client.get("/api/search", params={"q": "souveraineté"}).json()["total"]
+    assert with_pas > 0 and without < every
+
+
+def test_an_exclusion_inside_an_or_is_a_400_that_says_why(client, seeded):
+    for q in ["données OR -cloud", "-cloud OR données", "données OR (NOT cloud)"]:
+        response = client.get("/api/search", params={"q": q})
+        assert response.status_code == 400, (q, response.text[:200])
+        detail = response.json()["detail"]
+        assert "OR" in detail and "(a OR b) -c" in detail, detail

@@ -12,6 +12,7 @@ groups without scoring every posting. A query's rarer terms are decoded once, fo
 ranking both (Matches.read).
 """
 import threading
+import time
 from array import array
 from bisect import bisect_right
 from collections import Counter, OrderedDict
@@ -294,8 +295,18 @@ def _phrase_docs(q: ShinglePhrase, reader) -> set[int]:
     return matched
 
 
-def segment_docs(q: wq.Query, searcher, read: dict | None = None) -> set[int]:
-    """The document numbers, local to this leaf searcher's segment, that match q."""
+class OutOfTime(Exception):
+    """The deadline passed while a segment was read: its matches so far are not to be trusted."""
+
+
+def _late(deadline: float | None) -> bool:
+    return deadline is not None and time.monotonic() > deadline
+
+
+def segment_docs(q: wq.Query, searcher, read: dict | None = None, deadline: float | None = None) -> set[int]:
+    """The document numbers, local to this leaf searcher's segment, that match q.
+
+    deadline (time.monotonic()): checked before each part of an And or an Or; OutOfTime once passed."""
     if q is wq.NullQuery or isinstance(q, type(wq.NullQuery)):
         return set()
     if type(q) is wq.Term:
@@ -306,7 +317,9 @@ def segment_docs(q: wq.Query, searcher, read: dict | None = None) -> set[int]:
     if type(q) is wq.And:
         docs: set[int] | None = None
         for child in q.subqueries:
-            found = segment_docs(child, searcher, read)
+            if _late(deadline):
+                raise OutOfTime
+            found = segment_docs(child, searcher, read, deadline)
             docs = found if docs is None else docs & found
             if not docs:
                 return set()
@@ -314,11 +327,15 @@ def segment_docs(q: wq.Query, searcher, read: dict | None = None) -> set[int]:
     if type(q) is wq.Or:
         docs = set()
         for child in q.subqueries:
-            docs |= segment_docs(child, searcher, read)
+            if _late(deadline):
+                raise OutOfTime
+            docs |= segment_docs(child, searcher, read, deadline)
         return docs
     if type(q) is wq.AndNot:
-        docs = segment_docs(q.a, searcher, read)
-        return docs - segment_docs(q.b, searcher) if docs else docs
+        docs = segment_docs(q.a, searcher, read, deadline)
+        if docs and _late(deadline):
+            raise OutOfTime
+        return docs - segment_docs(q.b, searcher, None, deadline) if docs else docs
     return set(q.docs(searcher))
 
 
@@ -329,6 +346,7 @@ class Matches:
     segments: list[tuple[int, set[int], list[int]]] = field(default_factory=list)
     per_episode: Counter = field(default_factory=Counter)
     read: dict = field(default_factory=dict)  # decoded blocks of the rarer terms, for the ranking
+    partial: bool = False  # the deadline passed before every segment was read
 
     def docnums(self, episodes) -> set[int]:
         """Global document numbers of the matching passages of these episodes."""
@@ -345,14 +363,24 @@ class Matches:
                 kept.segments.append((offset, mine, episode_of))
         kept.per_episode = Counter({e: c for e, c in self.per_episode.items() if e in episodes})
         kept.read = self.read
+        kept.partial = self.partial
         return kept
 
 
-def find_matches(q: wq.Query, segments) -> Matches:
-    """segments: (leaf searcher, offset, episode id of each local docnum)."""
+def find_matches(q: wq.Query, segments, deadline: float | None = None) -> Matches:
+    """segments: (leaf searcher, offset, episode id of each local docnum).
+
+    deadline (time.monotonic()): once passed, the segments read whole so far, with partial set."""
     matches = Matches()
     for searcher, offset, episode_of in segments:
-        docs = segment_docs(q, searcher, matches.read)
+        if _late(deadline):
+            matches.partial = True
+            break
+        try:
+            docs = segment_docs(q, searcher, matches.read, deadline)
+        except OutOfTime:
+            matches.partial = True
+            break
         if docs:
             matches.segments.append((offset, docs, episode_of))
             matches.per_episode.update(map(episode_of.__getitem__, docs))
@@ -383,7 +411,7 @@ def positive_terms(q: wq.Query) -> list[wq.Term] | None:
     return None
 
 
-def _best_of_groups(groups, by_pair, limit: int, base: int, deleted, offset: int):
+def _best_of_groups(groups, by_pair, limit: int, base: int, deleted):
     """(score, -global docnum) of the postings that may be among the limit best: every posting of
     the best-scoring groups until limit live postings are covered (ties included)."""
     ranked = sorted(((by_pair[w, lb], docs) for w, lb, docs in groups), key=lambda g: g[0], reverse=True)
@@ -415,13 +443,16 @@ class _Scores(dict):
 
 
 def top_passages(q: wq.Query, top_searcher, matches: Matches, lengths_of, limit: int | None,
-                 every_match: bool = True):
+                 every_match: bool = True, deadline: float | None = None):
     """The limit best (global docnum, score) among the matches (all of them when limit is None),
     scored as Whoosh's BM25F scores them, best first; None when this module cannot rank q.
 
     every_match: matches holds every passage matching q (not a filtered part of them).
     A term's score depends only on its weight in the passage and the passage's length byte, so
-    it is computed once per distinct pair and the postings are mapped through that cache in C."""
+    it is computed once per distinct pair and the postings are mapped through that cache in C.
+
+    deadline (time.monotonic()): checked before each segment and each term; once passed, the best
+    of what was scored so far (a passage may then miss the score of the terms left unread)."""
     terms = positive_terms(q)
     if terms is None:
         return None
@@ -430,6 +461,8 @@ def top_passages(q: wq.Query, top_searcher, matches: Matches, lengths_of, limit:
     heap: list[tuple[float, int]] = []
     top = (lambda items: nlargest(limit, items)) if limit is not None else list
     for offset, docs, _ in matches.segments:
+        if _late(deadline):
+            break
         leaf = leaves[offset]
         reader = leaf.reader()
         raws = [(t, _raw(reader, t.fieldname, t.text)) for t in terms]
@@ -444,6 +477,8 @@ def top_passages(q: wq.Query, top_searcher, matches: Matches, lengths_of, limit:
         for term, raw in raws:
             if raw is None:
                 continue
+            if _late(deadline):
+                break
             lengths = lengths_of(leaf, term.fieldname)
             scorer = weighting.scorer(leaf, term.fieldname, term.text)
             by_pair = _Scores(scorer)
@@ -462,7 +497,7 @@ def top_passages(q: wq.Query, top_searcher, matches: Matches, lengths_of, limit:
                     # a frequent term: its postings grouped by (weight, length byte), so the best
                     # are found group by group instead of scoring every posting
                     groups = decoded.groups(reader, term.fieldname, term.text, cached, lengths)
-                    items = _best_of_groups(groups, by_pair, limit, base, deleted, offset)
+                    items = _best_of_groups(groups, by_pair, limit, base, deleted)
                 else:
                     if cached is None:
                         cached = matches.read.get((reader.segment().segment_id(), term.fieldname, term.text))

@@ -20,6 +20,10 @@ class QueryError(ValueError):
     """A query that cannot run; the message is shown to the user as is."""
 
 
+NOT_IN_OR = ("NOT ou -mot ne peut pas être l'un des termes d'un OR : "
+             "écrivez (a OR b) -c pour exclure c des résultats de a OR b.")
+
+
 # --- the parsed query -------------------------------------------------------------------------
 
 
@@ -70,12 +74,15 @@ def clean(text: str) -> str:
     return "".join(" " if unicodedata.category(c) in ("Cc", "Cf", "Cs", "Zl", "Zp") else c for c in text)
 
 
-_LEX = re.compile(r'"(?P<phrase>[^"]*)"?|(?P<open>\()|(?P<close>\))|(?P<word>[^\s()"]+)')
+# a "-" glued to a quote or a parenthesis excludes it: -"souveraineté numérique", -(a OR b)
+_LEX = re.compile(r'(?P<neg>-+(?=["(]))|"(?P<phrase>[^"]*)"?|(?P<open>\()|(?P<close>\))|(?P<word>[^\s()"]+)')
 
 
 def _lex(text: str):
     for m in _LEX.finditer(text):
-        if m.group("phrase") is not None:
+        if m.group("neg"):
+            yield ("neg", "-")
+        elif m.group("phrase") is not None:
             yield ("phrase", m.group("phrase"))
         elif m.group("open"):
             yield ("(", "(")
@@ -163,7 +170,7 @@ def parse(text: str):
     def parse_unary(depth):
         nonlocal pos
         kind, value = tokens[pos]
-        if kind == "word" and value == "NOT":
+        if kind == "neg" or (kind == "word" and value == "NOT"):
             pos += 1
             if pos >= len(tokens) or tokens[pos][0] == ")" or tokens[pos] == ("word", "OR"):
                 return None
@@ -258,7 +265,9 @@ def compile_query(tree, vocabulary) -> Compiled:
         if isinstance(node, Not):
             return build(node.child, not negated)
         if isinstance(node, Or):
-            parts = [build(c, negated) for c in node.children if not isinstance(c, Not)]
+            if any(_only_excludes(c) for c in node.children):
+                raise QueryError(NOT_IN_OR)  # "a OR -b" would mean every passage but b's: refuse, say why
+            parts = [build(c, negated) for c in node.children]
             parts = [p for p in parts if p is not None]
             return wq.Or(parts) if parts else None
         positives = [build(c, negated) for c in node.children if not isinstance(c, Not)]
@@ -281,6 +290,15 @@ def compile_query(tree, vocabulary) -> Compiled:
         raise QueryError("Ces mots sont trop courants pour être cherchés seuls : mettez la citation entre guillemets.")
     out.query = q
     return out
+
+
+def _only_excludes(node) -> bool:
+    """A NOT, or a group of NOTs only: something that excludes and looks for nothing."""
+    if isinstance(node, Not):
+        return True
+    if isinstance(node, (And, Or)):
+        return bool(node.children) and all(_only_excludes(c) for c in node.children)
+    return False
 
 
 def phrase_query(ws: list[str]) -> wq.Query:

@@ -13,16 +13,22 @@ from app.export import format_timestamp
 from app.models import Appearance, CaptionLine, Episode, Person, Show
 from app.search.analysis import STOP_WORDS, WORD, fold
 from app.search.matching import Matches, find_matches, top_passages
+from app.search.passages import TAIL_WORDS
 from app.search.query import QueryError, clean, compile_query, parse
 from app.search.snippets import locate
 
 log = logging.getLogger(__name__)
 
 TIME_BUDGET = 3.0  # seconds a query may run before it stops with what it found
+TOO_SLOW = "La recherche a pris trop de temps : précisez-la (plus de mots, une citation entre guillemets)."
+PARTIAL = "La recherche a été interrompue faute de temps : résultats partiels."
+RANK_GRACE = 0.05  # seconds the ranking may still take past the budget, to show some of what was found
 HITS_PER_EPISODE = 3
 MAX_PER_PAGE = 50
 MAX_PAGE = 1000
-NEXT_LINES = 3  # lines after a passage fetched to show a phrase that runs past its end
+# Lines after a passage fetched to show a phrase that runs past its end: the index lets a phrase
+# borrow TAIL_WORDS words from the next lines, and a line rarely holds no word at all.
+NEXT_LINES = 2 * TAIL_WORDS
 SORTS = ("relevance", "date")
 
 
@@ -174,9 +180,12 @@ def _run(index, session: Session, request: SearchRequest, tree, results: SearchR
     results.notices.extend(compiled.notices)
 
     # every matching passage, unscored: the total, the episodes, each episode's count
-    matches = find_matches(compiled.query, current.segments())
-    if time.monotonic() > deadline:
-        raise QueryError("La recherche a pris trop de temps : précisez-la (plus de mots, une citation entre guillemets).")
+    matches = find_matches(compiled.query, current.segments(), deadline)
+    if matches.partial:
+        if not matches.per_episode:
+            raise QueryError(TOO_SLOW)
+        _partial(results)  # the segments read in time: their counts and their best passages
+    rank_by = max(deadline, time.monotonic() + RANK_GRACE)
     per_episode = matches.per_episode
     # the matched episodes that pass the filters (their air date for a sort by date); the rest of
     # an episode's row is read for the shown ones only
@@ -198,15 +207,18 @@ def _run(index, session: Session, request: SearchRequest, tree, results: SearchR
         try:
             searcher.search_with_collector(compiled.query, collector)
         except TimeLimit:
-            results.notices.append("La recherche a été interrompue faute de temps : résultats partiels.")
+            _partial(results)
         found = top.results().items()
         return [(d, score) for d, score in found if docnums is None or d in docnums]
 
     def ranked_among(sub: Matches, limit: int | None) -> list[tuple[int, float]]:
         """The best of these matches, from the posting lists; Whoosh's collector for what they cannot rank."""
-        found = top_passages(compiled.query, searcher, sub, current.lengths, limit, every_match=sub is matches)
+        found = top_passages(compiled.query, searcher, sub, current.lengths, limit, every_match=sub is matches,
+                             deadline=rank_by)
         if found is None:
             found = scored(None if sub is matches else sub.docnums(sub.per_episode), limit)
+        elif time.monotonic() > rank_by:
+            _partial(results)
         return found
 
     per_page, first = request.per_page, (request.page - 1) * request.per_page
@@ -222,17 +234,27 @@ def _run(index, session: Session, request: SearchRequest, tree, results: SearchR
         shown = _top_per_episode(ranked, current.episode_of)
         shown = {e: shown.get(e, []) for e in page_ids}
     else:
-        allowed = matches if len(refs) == len(per_episode) else matches.among(refs)
+        # when partial, the segments left unread must not be ranked: among() keeps the ones read
+        allowed = matches if len(refs) == len(per_episode) and not matches.partial else matches.among(refs)
         limit = max(50, (first + per_page) * HITS_PER_EPISODE * 2)
         while True:
             ranked = ranked_among(allowed, limit)
             shown = _top_per_episode(ranked, current.episode_of)
             if len(shown) >= first + per_page or len(ranked) >= results.total or len(ranked) < limit:
                 break
+            if time.monotonic() > rank_by:
+                _partial(results)
+                break
             limit *= 4
         shown = dict(list(shown.items())[first : first + per_page])
     shown_refs = _episode_refs(session, list(shown))
     results.groups = _groups(session, searcher, shown, shown_refs, per_episode, compiled, per_episode=not request.episode)
+
+
+def _partial(results: SearchResults) -> None:
+    """Say, once, that the time budget cut the search short."""
+    if PARTIAL not in results.notices:
+        results.notices.append(PARTIAL)
 
 
 def _top_per_episode(ranked: list[tuple[int, float]], episode_of) -> dict[int, list[tuple[int, float]]]:
@@ -301,7 +323,6 @@ def _groups(session, searcher, shown, refs, counts, compiled, per_episode: bool)
         if ref is None:
             continue  # deleted since the search began
         group = EpisodeGroup(ref, [], counts[eid])
-        seen_lines = set()
         for docnum, score in hits:
             f = stored[docnum]
             own = len(f["starts"])
@@ -313,10 +334,7 @@ def _groups(session, searcher, shown, refs, counts, compiled, per_episode: bool)
             if len(texts) < own:
                 continue  # the database changed under the index: reindexing will catch up
             found = locate(texts, own, compiled.stems, compiled.exact, compiled.phrases)
-            position = f["first"] + found.line
-            if position in seen_lines:
-                continue
-            seen_lines.add(position)
+            position = f["first"] + found.line  # in the passage's own lines: no two hits share it
             group.hits.append(Hit(ref, f["starts"][found.line], position, found.text, found.snippet, score))
         if group.hits or not per_episode:
             groups.append(group)

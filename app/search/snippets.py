@@ -39,7 +39,7 @@ def locate(lines: list[str], own_lines: int, stems: set[str], exact: set[str], p
     last_marked_line = max((tokens[i][0] for i in marked if tokens[i][0] >= line), default=line)
     end = line
     length = len(lines[line]) if lines else 0
-    while end + 1 < len(lines) and (end < min(last_marked_line, line + 3) or length < SNIPPET_CHARS // 2):
+    while end + 1 < len(lines) and (end < last_marked_line or length < SNIPPET_CHARS // 2):
         end += 1
         length += len(lines[end]) + 1
     pieces, plain = [], []
