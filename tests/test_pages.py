@@ -432,3 +432,12 @@ def test_a_too_long_query_says_so_in_the_page(client, seeded):
     response = client.get("/search", params={"q": "souveraineté " * 60})
     assert response.status_code == 400
     assert "trop longue" in response.text
+
+
+@pytest.mark.parametrize("q", ["souveraineté\x0b", "souveraineté\x00numérique", "\x1fcloud"])
+def test_search_feed_stays_well_formed_xml_whatever_the_query(client, seeded, q):
+    import xml.etree.ElementTree as ElementTree
+
+    response = client.get("/search.atom", params={"q": q})
+    assert response.status_code == 200
+    ElementTree.fromstring(response.content)

@@ -1,4 +1,5 @@
 """Atom feeds: the newest episodes, and the newest hits of a saved search."""
+import re
 from datetime import datetime, time, timezone
 
 from fastapi import APIRouter, Depends, Request
@@ -16,6 +17,7 @@ router = APIRouter(route_class=PageRoute)
 FEED_EPISODES = 30
 FEED_SEARCH_EPISODES = 20
 ATOM = "application/atom+xml; charset=utf-8"
+XML_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff\ufffe\uffff]")
 
 
 def moment_of(episode) -> datetime:
@@ -50,7 +52,8 @@ def episodes_feed(request: Request, session: Session = Depends(get_session)):
 
 @router.get("/search.atom", include_in_schema=False)
 def search_feed(request: Request, q: str | None = None, session: Session = Depends(get_session)):
-    q = (q or "").strip()[:500]
+    # XML 1.0 cannot carry control characters or lone surrogates, and the query goes into the title.
+    q = " ".join(XML_ILLEGAL.sub(" ", q or "").split())
     if not q:
         raise BadParameter("Indiquez une recherche : /search.atom?q=souveraineté")
     results = get_search_index(get_settings()).search(
