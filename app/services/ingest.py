@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from sqlmodel import Session, delete, select
 
 from app.ingest.description import episode_title
-from app.ingest.formats import is_transcript_name, parse_transcript
+from app.ingest.formats import SIDECAR_SUFFIX, is_sidecar_name, is_transcript_name, parse_transcript
 from app.ingest.sidecar import merge_facts, parse_sidecar
 from app.ingest.transcript import EpisodeFacts, GuestMention, Transcript, TranscriptError
 from app.models import Appearance, CaptionLine, Episode, utcnow
@@ -24,7 +24,6 @@ from app.services import guests as guest_service
 if TYPE_CHECKING:
     from app.search import SearchIndex
 
-SIDECAR_SUFFIX = ".meta.json"
 # Past this a file is surely not a transcript (the seeds are 40 kB; a 10-hour VTT is ~2 MB).
 MAX_FILE_BYTES = 20 * 1024 * 1024
 
@@ -172,7 +171,7 @@ def collect(paths: Iterable[Path]) -> tuple[list[Candidate], list[IngestOutcome]
                     if path.is_symlink() and not path.resolve().is_relative_to(root):
                         skipped.append(IngestOutcome(str(path), "skipped",
                                                      reason="lien vers l'extérieur du dossier, non suivi"))
-                    elif name.endswith(SIDECAR_SUFFIX):
+                    elif is_sidecar_name(name):
                         continue  # read with its transcript
                     elif not is_transcript_name(name):
                         skipped.append(IngestOutcome(str(path), "skipped",

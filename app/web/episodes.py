@@ -11,7 +11,7 @@ from app.web import params
 from app.web.highlight import parts, terms_of
 from app.web.pagination import Pagination
 from app.web.errors import PageRoute
-from app.web.templating import date_fr, render, timestamp
+from app.web.templating import date_fr, is_fragment_request, render, timestamp
 from app.web.timecodes import TimecodeError, parse_moment
 from app.web.transcript import mark, quote_of, transcript_lines, video_at
 
@@ -32,8 +32,10 @@ def episodes(request: Request, show: str | None = None, guest: str | None = None
         "nav": "episodes", "episodes": episode_service.summarize(session, items), "total": total,
         "pager": Pagination(request.url, number, PER_PAGE, total),
         "filters": {"show": show or "", "guest": guest or "", "year": year_value or ""},
-        "shows": episode_service.list_shows(session),
-        "guests": guest_service.list_guests(session, per_page=100_000)[1],
+        # the filter lists sit outside the results block: a fragment request never shows them
+        **({} if is_fragment_request(request) else {
+            "shows": episode_service.list_shows(session),
+            "guests": guest_service.list_guests(session, per_page=100_000)[1]}),
     }, block="results")
 
 

@@ -16,14 +16,6 @@ class Pagination:
     def pages(self) -> int:
         return max(1, -(-self.total // self.per_page))
 
-    @property
-    def first_item(self) -> int:
-        return min(self.total, (self.page - 1) * self.per_page + 1)
-
-    @property
-    def last_item(self) -> int:
-        return min(self.total, self.page * self.per_page)
-
     def href(self, page: int) -> str:
         params = [(k, v) for k, v in self.url.query_params.multi_items() if k != "page" and v != ""]
         if page > 1:

@@ -10,7 +10,7 @@ from app.services import guests as guest_service
 from app.web import params
 from app.web.errors import PageRoute
 from app.web.pagination import Pagination
-from app.web.templating import render
+from app.web.templating import is_fragment_request, render
 
 router = APIRouter(route_class=PageRoute)
 PER_PAGE = 10
@@ -45,6 +45,8 @@ def search(request: Request, q: str | None = None, show: str | None = None, gues
         "results": results, "error": error, "page": number,
         "panels": episode_service.guests_by_episode(session, [g.episode.id for g in results.groups]) if results else {},
         "sorts": SORTS, "examples": EXAMPLES, "has_filters": any(form[k] for k in ("show", "guest", "from", "to")),
-        "shows": episode_service.list_shows(session),
-        "guests": guest_service.list_guests(session, per_page=100_000)[1],
+        # the filter lists sit outside the results block: a fragment request never shows them
+        **({} if is_fragment_request(request) else {
+            "shows": episode_service.list_shows(session),
+            "guests": guest_service.list_guests(session, per_page=100_000)[1]}),
     }, block="results", status_code=400 if error else 200)
