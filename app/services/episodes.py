@@ -5,8 +5,10 @@ from datetime import date
 from sqlalchemy import extract, func
 from sqlmodel import Session, col, delete, select
 
+from app.ingest.transcript import TranscriptError
 from app.models import Appearance, CaptionLine, Episode, Person, Show, utcnow
 from app.names import fold, slugify
+from app.services.guests import link_introductions, settle_names
 
 
 @dataclass
@@ -123,8 +125,6 @@ def get_show(session: Session, slug: str) -> Show | None:
 
 
 def find_or_create_show(session: Session, name: str, channel: str | None) -> Show:
-    from app.ingest.transcript import TranscriptError
-
     if not fold(name):
         raise TranscriptError(f"nom d'émission sans lettre ni chiffre : « {name} »")
     slug = slugify(name)
@@ -196,8 +196,6 @@ def edit_episode(session: Session, episode: Episode, changes: dict) -> None:
 
 
 def delete_episode(session: Session, episode: Episode, index) -> None:
-    from app.services.guests import link_introductions, settle_names
-
     episode_id = episode.id
     session.delete(episode)
     session.flush()

@@ -128,16 +128,22 @@ def introduction_names(session: Session, episode_id: int, content_hash: str,
 
 def settle_names(session: Session) -> None:
     """Give each person the spelling the trusted sources use most; drop people with no appearance."""
+    spellings: dict[int, list[tuple[str, str]]] = {}
+    for person_id, named_as, found_in in session.exec(
+            select(Appearance.person_id, Appearance.named_as, Appearance.found_in)).all():
+        spellings.setdefault(person_id, []).append((named_as, found_in))
     for person in session.exec(select(Person)).all():
-        rows = session.exec(select(Appearance).where(Appearance.person_id == person.id)).all()
+        rows = spellings.get(person.id)
         if not rows:
             session.exec(delete(PersonAlias).where(PersonAlias.person_id == person.id))
             session.delete(person)
             continue
-        trusted = [a.named_as for a in rows if a.found_in in TRUSTED_SOURCES] or [a.named_as for a in rows]
+        trusted = [name for name, found_in in rows if found_in in TRUSTED_SOURCES] or [name for name, _ in rows]
         counts = Counter(trusted)
-        person.name = max(counts, key=lambda n: (counts[n], n))
-        session.add(person)
+        name = max(counts, key=lambda n: (counts[n], n))
+        if person.name != name:
+            person.name = name
+            session.add(person)
     session.flush()
 
 
