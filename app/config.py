@@ -2,6 +2,7 @@
 from functools import lru_cache
 from pathlib import Path
 
+from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -12,6 +13,8 @@ class Settings(BaseSettings):
     database_url: str | None = None
     admin_token: str | None = None
     base_url: str = "http://127.0.0.1:8000"
+    # memory that a rebuild or a bulk ingest may use, all its processes together
+    index_memory_mb: int = Field(1024, ge=256)
 
     @property
     def db_url(self) -> str:

@@ -13,8 +13,8 @@ from pathlib import Path
 
 from rapidfuzz import process
 from rapidfuzz.distance import Levenshtein
-from sqlalchemy import func
-from sqlmodel import Session, select
+from sqlalchemy import func, update
+from sqlmodel import Session, col, select
 from whoosh import index as windex
 from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3Codec, W3PerDocReader, _lenfield
 from whoosh.util.numeric import byte_to_length
@@ -27,11 +27,15 @@ log = logging.getLogger(__name__)
 
 CURRENT = "CURRENT"  # names the generation folder in use; replaced atomically by a rebuild
 WRITER_TIMEOUT = 30.0  # seconds a writer waits for another process's lock
-REBUILD_PROCS = 2  # writer processes of a full rebuild (each writes its own segment)
-# memory each of them buffers postings in (Whoosh's estimate) before sorting a run to disk: at
-# 2,000 episodes each holds its ~16M postings without spilling (about 2.3 GB resident each);
-# spilling pickles every posting out and back and cost a third of the rebuild
-REBUILD_LIMIT_MB = 3072
+WRITER_PROCS = 2  # writer processes of a rebuild or a bulk write (each writes its own segment)
+BULK_EPISODES = 20  # from this many episodes in one write, the writer processes are used
+# What the main process holds besides the writers' posting buffers (the app, SQLAlchemy, Whoosh,
+# the documents on their way to the writers), measured at 2,000 episodes. The rest of the memory
+# budget is shared by the writer processes; Whoosh's own estimate of a buffer runs about 1.2× what
+# it really takes, and a full buffer is sorted into a run on disk and merged at the end, so the
+# peak stays within the budget whatever the archive's size.
+MAIN_PROCESS_MB = 300
+MIN_BUFFER_MB = 32
 
 
 class IndexBusy(RuntimeError):
@@ -180,8 +184,9 @@ class ThreadSearcher:
 
 
 class SearchIndex:
-    def __init__(self, index_dir: Path):
+    def __init__(self, index_dir: Path, memory_mb: int = 1024):
         self.index_dir = Path(index_dir)
+        self.memory_mb = memory_mb
         self.schema = make_schema()
         self._local = threading.local()
         self._segment_cache: dict[tuple[str, str], list[int]] = {}
@@ -247,8 +252,15 @@ class SearchIndex:
 
     # --- writing --------------------------------------------------------------------------
 
+    def writer_options(self, procs: int) -> dict:
+        """Whoosh writer arguments that keep a write of `procs` processes within the memory budget."""
+        if procs == 1:
+            return {"codec": WriterCodec()}
+        buffer_mb = max(MIN_BUFFER_MB, (self.memory_mb - MAIN_PROCESS_MB) // procs)
+        return {"procs": procs, "limitmb": buffer_mb, "multisegment": True, "codec": WriterCodec()}
+
     @contextmanager
-    def _writer(self, commit: bool = True):
+    def _writer(self, commit: bool = True, procs: int = 1):
         """A writer on the current generation; waits for other writers up to writer_timeout."""
         deadline = time.monotonic() + self.writer_timeout
         while True:
@@ -256,7 +268,8 @@ class SearchIndex:
             generation = self._generation()
             ix = self._open(generation)
             try:
-                writer = ix.writer(timeout=max(0.0, deadline - time.monotonic()), delay=0.05, codec=WriterCodec())
+                writer = ix.writer(timeout=max(0.0, deadline - time.monotonic()), delay=0.05,
+                                   **self.writer_options(procs))
             except LockError as exc:
                 raise IndexBusy("l'index est occupé par une autre écriture") from exc
             if self._generation() == generation:
@@ -279,39 +292,42 @@ class SearchIndex:
         return list(passage_documents(episode_id, stamp, cut_passages(episode_lines(session, episode_id))))
 
     def index_episodes(self, session: Session, episode_ids: list[int]) -> None:
-        """(Re)index these episodes from the database, after its commit; marks each indexed or failed."""
+        """(Re)index these episodes from the database, after its commit; marks each indexed or failed.
+
+        One writer for them all; from BULK_EPISODES on, it hands documents to writer processes
+        while this one reads and analyses the next episodes."""
         ids = sorted(set(episode_ids))
         if not ids:
             return
         stamps = episode_stamps(session, ids)
-        prepared: dict[int, list[dict]] = {}
         failed: set[int] = set()
-        for eid in ids:
-            if eid not in stamps:
-                continue  # gone from the database: removed from the index below
-            try:
-                prepared[eid] = self._documents(session, eid, stamps[eid])
-            except Exception:
-                log.exception("indexing episode %s failed", eid)
-                failed.add(eid)
         try:
-            with self._writer() as writer:
+            with self._writer(procs=WRITER_PROCS if len(stamps) >= BULK_EPISODES else 1) as writer:
                 for eid in ids:
                     writer.delete_by_term("episode", str(eid))
-                    for doc in prepared.get(eid, []):
+                    if eid not in stamps:
+                        continue  # gone from the database: only removed from the index
+                    try:
+                        docs = self._documents(session, eid, stamps[eid])
+                    except Exception:
+                        log.exception("indexing episode %s failed", eid)
+                        failed.add(eid)
+                        continue
+                    for doc in docs:
                         writer.add_document(**doc)
         except Exception:
             log.exception("index write failed for episodes %s", ids)
-            failed.update(prepared)
+            failed.update(stamps)
         self._mark(session, {eid: ("failed" if eid in failed else "indexed") for eid in stamps})
 
     def _mark(self, session: Session, states: dict[int, str]) -> None:
-        for eid, state in states.items():
-            episode = session.get(Episode, eid)
-            if episode is not None and episode.index_state != state:
-                episode.index_state = state
-                session.add(episode)
+        for state in ("indexed", "failed"):
+            ids = [eid for eid, s in states.items() if s == state]
+            for chunk in _chunks(ids, 500):
+                session.exec(update(Episode).where(col(Episode.id).in_(chunk), Episode.index_state != state)
+                             .values(index_state=state))
         session.commit()
+        session.expire_all()  # episodes already loaded in this session see their new state
 
     def delete_episode(self, episode_id: int) -> None:
         with self._writer() as writer:
@@ -335,7 +351,7 @@ class SearchIndex:
                 for eid in orphans:
                     writer.delete_by_term("episode", str(eid))
         done = 0
-        for chunk in _chunks(sorted(todo), 50):
+        for chunk in _chunks(sorted(todo), 200):
             self.index_episodes(session, chunk)
             done += len(chunk)
         return done
@@ -347,7 +363,7 @@ class SearchIndex:
         with self._setup_lock():
             generation = self._new_generation()
         ix = self._open(generation)
-        writer = ix.writer(limitmb=REBUILD_LIMIT_MB, procs=REBUILD_PROCS, multisegment=True, codec=WriterCodec())
+        writer = ix.writer(**self.writer_options(WRITER_PROCS))
         failed: set[int] = set()
         total = len(stamps)
         try:
@@ -472,5 +488,6 @@ def get_search_index(settings) -> SearchIndex:
     key = Path(settings.index_dir).resolve()
     with _indexes_lock:
         if key not in _indexes:
-            _indexes[key] = SearchIndex(key)
+            _indexes[key] = SearchIndex(key, memory_mb=settings.index_memory_mb)
+        _indexes[key].memory_mb = settings.index_memory_mb
         return _indexes[key]

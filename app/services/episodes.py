@@ -8,7 +8,7 @@ from sqlmodel import Session, col, delete, select
 from app.ingest.transcript import TranscriptError
 from app.models import Appearance, CaptionLine, Episode, Person, Show, utcnow
 from app.names import fold, slugify
-from app.services.guests import link_introductions, settle_names
+from app.services.guests import known_spellings, link_introductions, settle_names
 
 
 @dataclass
@@ -197,9 +197,10 @@ def edit_episode(session: Session, episode: Episode, changes: dict) -> None:
 
 def delete_episode(session: Session, episode: Episode, index) -> None:
     episode_id = episode.id
+    known_before = known_spellings(session)
     session.delete(episode)
     session.flush()
-    link_introductions(session)
+    link_introductions(session, [], known_before)
     settle_names(session)
     drop_empty_shows(session)
     session.commit()

@@ -1,9 +1,10 @@
 """People in the archive: one record per person whatever the spelling, their appearances, guest pages."""
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from rapidfuzz import fuzz, process
-from sqlalchemy import func
+from sqlalchemy import func, or_, update
 from sqlmodel import Session, col, delete, select
 
 from app.models import Appearance, CaptionLine, Episode, Person, PersonAlias
@@ -59,27 +60,52 @@ def unique_person_slug(session: Session, name: str) -> str:
     return slug
 
 
-def link_introductions(session: Session) -> None:
-    """Link the known guests that the introduction of each episode without named guests names.
+Spelling = tuple[int, str]  # (person id, folded spelling)
 
-    Worked out again after every change to the people, so the links do not depend on ingest order;
-    only the difference is written.
-    """
-    described = select(Appearance.episode_id).where(Appearance.kind == "guest",
-                                                    col(Appearance.found_in).in_(TRUSTED_SOURCES))
-    undescribed = session.exec(select(Episode.id, Episode.content_hash)
-                               .where(col(Episode.id).not_in(described))).all()
-    known = session.exec(
+
+def known_spellings(session: Session) -> set[Spelling]:
+    """Every spelling of every person a description or sidecar names as a guest: the names an
+    introduction is listened for."""
+    return set(session.exec(
         select(PersonAlias.person_id, PersonAlias.folded)
         .join(Appearance, Appearance.person_id == PersonAlias.person_id)
         .where(Appearance.kind == "guest", col(Appearance.found_in).in_(TRUSTED_SOURCES)).distinct()
-    ).all()
-    wanted: dict[tuple[int, int], str] = {}
-    for episode_id, content_hash in undescribed:
-        for person_id, spelling in introduction_names(session, episode_id, content_hash, known).items():
-            wanted[(episode_id, person_id)] = spelling
-    current = {(a.episode_id, a.person_id): a for a in session.exec(
-        select(Appearance).where(Appearance.found_in == "introduction")).all()}
+    ).all())
+
+
+def introduction_of(captions: Iterable[tuple[float, str]]) -> str:
+    """The folded words of the first minutes, where the host presents the panel: (start, text) in order."""
+    return fold(" ".join(text for start, text in captions if start < INTRODUCTION_SECONDS))
+
+
+def link_introductions(session: Session, episode_ids: Iterable[int] | None = None,
+                       known_before: set[Spelling] | None = None) -> None:
+    """Link the known guests that the introduction of each episode without named guests names.
+
+    Given the episodes just written (or deleted) and the known spellings before that, only what
+    the change can alter is worked out again: those episodes against every known person, every
+    other episode against the people whose spellings changed. So one more file costs about the
+    same in a large archive as in a small one. Without them, every episode against everyone.
+    Either way the links do not depend on ingest order, and only the difference is written.
+    """
+    known = known_spellings(session)
+    described = select(Appearance.episode_id).where(Appearance.kind == "guest",
+                                                    col(Appearance.found_in).in_(TRUSTED_SOURCES))
+    undescribed = set(session.exec(select(Episode.id).where(col(Episode.id).not_in(described))).all())
+    everything = episode_ids is None or known_before is None
+    fresh = set(undescribed) if everything else set(episode_ids or ())
+    changed = set() if everything else {person_id for person_id, _ in known ^ known_before}
+
+    current_query = select(Appearance).where(Appearance.found_in == "introduction")
+    if not everything:
+        current_query = current_query.where(or_(col(Appearance.episode_id).in_(fresh),
+                                                col(Appearance.person_id).in_(changed)))
+    current = {(a.episode_id, a.person_id): a for a in session.exec(current_query).all()}
+
+    wanted = introduction_names(introductions(session, fresh & undescribed), sorted(known))
+    if changed:
+        wanted.update(introduction_names(introductions(session, undescribed - fresh),
+                                         sorted(s for s in known if s[0] in changed)))
     for key, appearance in current.items():
         if key not in wanted:
             session.delete(appearance)
@@ -95,35 +121,56 @@ def link_introductions(session: Session) -> None:
     session.flush()
 
 
-# The folded words of an introduction depend only on the file's content: keep them by content hash.
-_introductions: dict[str, list[str]] = {}
+def introductions(session: Session, episode_ids: set[int]) -> dict[int, list[str]]:
+    """The folded words of these episodes' introductions, from the stored column (filled from the
+    caption lines for episodes ingested before it existed)."""
+    if not episode_ids:
+        return {}
+    found = dict(session.exec(select(Episode.id, Episode.introduction)
+                              .where(col(Episode.id).in_(episode_ids))).all())
+    for episode_id in [e for e, text in found.items() if text is None]:
+        text = introduction_of(session.exec(
+            select(CaptionLine.start, CaptionLine.text).where(CaptionLine.episode_id == episode_id)
+            .order_by(CaptionLine.position)).all())
+        session.exec(update(Episode).where(col(Episode.id) == episode_id).values(introduction=text))
+        found[episode_id] = text
+    return {episode_id: text.split() for episode_id, text in found.items()}
 
 
-def introduction_names(session: Session, episode_id: int, content_hash: str,
-                       known: list[tuple[int, str]]) -> dict[int, str]:
-    """Which known people (person id -> the spelling heard) the episode's first minutes name."""
-    words = _introductions.get(content_hash)
-    if words is None:
-        words = fold(" ".join(session.exec(
-            select(CaptionLine.text).where(CaptionLine.episode_id == episode_id,
-                                           CaptionLine.start < INTRODUCTION_SECONDS)
-            .order_by(CaptionLine.position)).all())).split()
-        if len(_introductions) > 10_000:
-            _introductions.clear()
-        _introductions[content_hash] = words
-    windows: dict[int, list[str]] = {}
-    best: dict[int, tuple[float, str]] = {}
-    for person_id, folded in known:
-        size = len(folded.split())
-        # One word more than the name: a transcript may split a name ("Van Nakt" for "VanAgt").
+def introduction_names(words_of: dict[int, list[str]], known: list[Spelling]) -> dict[tuple[int, int], str]:
+    """Which known people each introduction names: (episode id, person id) -> the spelling heard.
+
+    Every introduction's runs of words are compared with a name at once (rapidfuzz's C loop): one
+    word more than the name too, since a transcript may split a name ("Van Nakt" for "VanAgt")."""
+    best: dict[tuple[int, int], tuple[float, str]] = {}
+    by_width: dict[int, list[Spelling]] = {}
+    for spelling in known:
+        size = len(spelling[1].split())
         for width in (size, size + 1):
-            keys = windows.setdefault(width, ["".join(words[i:i + width]) for i in range(len(words) - width + 1)])
-            match = process.extractOne(name_key(folded), keys, scorer=fuzz.ratio,
-                                       score_cutoff=SAME_PERSON_THRESHOLD)
-            if match:
-                heard = " ".join(words[match[2]:match[2] + width]).title()
-                best[person_id] = max(best.get(person_id, (0.0, "")), (match[1], heard))
-    return {person_id: heard for person_id, (_, heard) in best.items()}
+            by_width.setdefault(width, []).append(spelling)
+    for width, spellings in sorted(by_width.items()):
+        keys: list[str] = []
+        where: list[tuple[int, int]] = []  # (episode id, first word) of each key
+        for episode_id, words in words_of.items():
+            for i in range(len(words) - width + 1):
+                keys.append("".join(words[i:i + width]))
+                where.append((episode_id, i))
+        if not keys:
+            continue
+        for person_id, folded in spellings:
+            first_best: dict[int, tuple[float, int]] = {}  # per episode, the first window of the top score
+            for _, score, k in process.extract(name_key(folded), keys, scorer=fuzz.ratio,
+                                               score_cutoff=SAME_PERSON_THRESHOLD, limit=None):
+                episode_id, _ = where[k]
+                held = first_best.get(episode_id)
+                if held is None or score > held[0] or (score == held[0] and k < held[1]):
+                    first_best[episode_id] = (score, k)
+            for episode_id, (score, k) in first_best.items():
+                i = where[k][1]
+                heard = " ".join(words_of[episode_id][i:i + width]).title()
+                key = (episode_id, person_id)
+                best[key] = max(best.get(key, (0.0, "")), (score, heard))
+    return {key: heard for key, (_, heard) in best.items()}
 
 
 def settle_names(session: Session) -> None:

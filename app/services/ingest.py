@@ -10,6 +10,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 from typing import TYPE_CHECKING
 
+from sqlalchemy import insert
 from sqlmodel import Session, delete, select
 
 from app.ingest.description import episode_title
@@ -41,38 +42,89 @@ def ingest_bytes(session: Session, name: str, data: bytes, *, index: "SearchInde
                  sidecar: bytes | None = None, show: str | None = None, media_url: str | None = None,
                  overrides: EpisodeFacts | None = None, today: date | None = None) -> IngestOutcome:
     """Ingest one transcript. A refused file changes nothing; a known, unchanged one writes nothing."""
-    source = Path(name).name
-    overrides = overrides or EpisodeFacts()
-    overrides.show = show or overrides.show
-    overrides.media_url = media_url or overrides.media_url
-    digest = content_hash(data, sidecar, overrides)
-    existing = session.exec(select(Episode).where(Episode.source == source)).first()
-    if existing and existing.content_hash == digest:
-        return IngestOutcome(source, "unchanged", existing.slug, episode_id=existing.id)
-    try:
-        if len(data) > MAX_FILE_BYTES:
-            raise TranscriptError(f"fichier trop gros ({len(data) // 1024 // 1024} Mo, au plus "
-                                  f"{MAX_FILE_BYTES // 1024 // 1024} Mo)")
-        transcript = parse_transcript(source, data, today=today or date.today())
-        facts = transcript.facts
-        found_in = "description"
-        if sidecar is not None:
-            stated = parse_sidecar(sidecar)
-            facts = merge_facts(facts, stated)
-            found_in = "sidecar" if stated.guests else found_in
-        facts = merge_facts(facts, overrides)
-        check_media_url(facts.media_url)
-        episode = save_episode(session, source, digest, transcript, facts, existing, found_in)
-        session.commit()
-    except TranscriptError as error:
-        session.rollback()
-        return IngestOutcome(source, "failed", reason=str(error))
-    except Exception as error:  # a database error must not leave a half-written episode either
-        session.rollback()
-        return IngestOutcome(source, "failed", reason=f"erreur interne : {error}")
-    if index is not None:
-        index.index_episodes(session, [episode.id])
-    return IngestOutcome(source, "updated" if existing else "added", episode.slug, episode_id=episode.id)
+    batch = IngestBatch(session, index)
+    outcome = batch.add(name, data, sidecar=sidecar, show=show, media_url=media_url, overrides=overrides,
+                        today=today)
+    batch.finish()
+    return outcome
+
+
+class IngestBatch:
+    """Files ingested together: each file in its own transaction, then once for the whole batch
+    what depends on the archive as a whole (introductions, people's names, empty shows) and one
+    index writer for the batch's episodes.
+
+    If the process dies between a file's commit and the batch's end, its episode stays marked
+    "pending" and is indexed by the next ingest, `plateau reindex` or the server's start."""
+
+    def __init__(self, session: Session, index: "SearchIndex | None"):
+        self.session = session
+        self.index = index
+        self.written: list[IngestOutcome] = []
+        # Work an earlier batch left undone: episodes whose indexing failed are tried again, and
+        # episodes committed by a batch that never finished (pending) mean its people were never
+        # settled, so the first settlement looks at the whole archive.
+        self.unfinished = dict(session.exec(select(Episode.id, Episode.index_state)
+                                            .where(Episode.index_state != "indexed")).all())
+        self.known_before: set | None = (None if "pending" in self.unfinished.values()
+                                         else guest_service.known_spellings(session))
+
+    def add(self, name: str, data: bytes, *, sidecar: bytes | None = None, show: str | None = None,
+            media_url: str | None = None, overrides: EpisodeFacts | None = None,
+            today: date | None = None) -> IngestOutcome:
+        session = self.session
+        source = Path(name).name
+        overrides = overrides or EpisodeFacts()
+        overrides.show = show or overrides.show
+        overrides.media_url = media_url or overrides.media_url
+        digest = content_hash(data, sidecar, overrides)
+        existing = session.exec(select(Episode).where(Episode.source == source)).first()
+        if existing and existing.content_hash == digest:
+            return IngestOutcome(source, "unchanged", existing.slug, episode_id=existing.id)
+        try:
+            if len(data) > MAX_FILE_BYTES:
+                raise TranscriptError(f"fichier trop gros ({len(data) // 1024 // 1024} Mo, au plus "
+                                      f"{MAX_FILE_BYTES // 1024 // 1024} Mo)")
+            transcript = parse_transcript(source, data, today=today or date.today())
+            facts = transcript.facts
+            found_in = "description"
+            if sidecar is not None:
+                stated = parse_sidecar(sidecar)
+                facts = merge_facts(facts, stated)
+                found_in = "sidecar" if stated.guests else found_in
+            facts = merge_facts(facts, overrides)
+            check_media_url(facts.media_url)
+            episode = save_episode(session, source, digest, transcript, facts, existing, found_in)
+            session.commit()
+        except TranscriptError as error:
+            session.rollback()
+            return IngestOutcome(source, "failed", reason=str(error))
+        except Exception as error:  # a database error must not leave a half-written episode either
+            session.rollback()
+            return IngestOutcome(source, "failed", reason=f"erreur interne : {error}")
+        outcome = IngestOutcome(source, "updated" if existing else "added", episode.slug, episode_id=episode.id)
+        self.written.append(outcome)
+        return outcome
+
+    def finish(self) -> None:
+        """Settle the people and index what this batch wrote; the batch can then take more files."""
+        if not self.written and not self.unfinished:
+            return
+        ids = [o.episode_id for o in self.written if o.episode_id is not None]
+        settle_archive(self.session, ids, self.known_before)
+        if self.index is not None:
+            self.index.index_episodes(self.session, ids + list(self.unfinished))
+        self.known_before = guest_service.known_spellings(self.session)
+        self.written = []
+        self.unfinished = {}
+
+
+def settle_archive(session: Session, episode_ids: list[int], known_before: set | None) -> None:
+    """What one more episode changes elsewhere: introductions heard, names settled, empty shows gone."""
+    guest_service.link_introductions(session, episode_ids, known_before)
+    guest_service.settle_names(session)
+    episode_service.drop_empty_shows(session)
+    session.commit()
 
 
 def check_media_url(url: str | None) -> None:
@@ -99,7 +151,9 @@ def content_hash(data: bytes, sidecar: bytes | None, overrides: EpisodeFacts) ->
 
 def save_episode(session: Session, source: str, digest: str, transcript: Transcript,
                  facts: EpisodeFacts, episode: Episode | None, found_in: str) -> Episode:
-    """Write the episode, its caption lines and its people in the caller's transaction."""
+    """Write the episode, its caption lines and its people in the caller's transaction.
+
+    What the episode changes elsewhere in the archive is settled by its batch (settle_archive)."""
     title = facts.title or episode_title(facts) or Path(source).stem
     show = episode_service.find_or_create_show(session, facts.show, facts.channel) if facts.show else None
     captions = transcript.captions
@@ -119,17 +173,16 @@ def save_episode(session: Session, source: str, digest: str, transcript: Transcr
     episode.description = facts.description
     episode.media_url = facts.media_url
     episode.duration = max((c.end for c in captions), default=0.0)
+    episode.introduction = guest_service.introduction_of((c.start, c.text) for c in captions)
     episode.index_state = "pending"
     episode.updated_at = utcnow()
     session.add(episode)
     session.flush()
-    session.add_all(CaptionLine(episode_id=episode.id, position=i, start=c.start, end=c.end, text=c.text)
-                    for i, c in enumerate(captions))
+    session.execute(insert(CaptionLine), [
+        {"episode_id": episode.id, "position": i, "start": c.start, "end": c.end, "text": c.text}
+        for i, c in enumerate(captions)])
     add_people(session, episode, facts, found_in)
     session.flush()
-    guest_service.link_introductions(session)
-    guest_service.settle_names(session)
-    episode_service.drop_empty_shows(session)
     return episode
 
 
@@ -191,6 +244,12 @@ def sidecar_of(path: Path) -> Path | None:
     return candidate if candidate.is_file() else None
 
 
+# Files written between two settlements of the archive and two index commits: large enough that
+# a back catalogue pays the archive-wide work and the index writer rarely, small enough that the
+# index lock is never held for long (other writers wait for it up to WRITER_TIMEOUT).
+BATCH_FILES = 200
+
+
 def ingest_paths(session: Session, paths: Iterable[Path], *, index: "SearchIndex | None",
                  show: str | None = None, media_url: str | None = None,
                  progress: Callable[[IngestOutcome], None] | None = None,
@@ -198,6 +257,7 @@ def ingest_paths(session: Session, paths: Iterable[Path], *, index: "SearchIndex
     candidates, outcomes = collect(paths)
     if on_total:
         on_total(len(candidates))
+    batch = IngestBatch(session, index)
     first_with_name: dict[str, Path] = {}
     for candidate in candidates:
         # An episode is known by its file name: a second file of the same name would overwrite the first.
@@ -205,19 +265,18 @@ def ingest_paths(session: Session, paths: Iterable[Path], *, index: "SearchIndex
         if earlier != candidate.path:
             outcome = IngestOutcome(str(candidate.path), "failed",
                                     reason=f"même nom de fichier que {earlier} dans cette ingestion : renommez l'un des deux")
-            outcomes.append(outcome)
-            if progress:
-                progress(outcome)
-            continue
-        try:
-            data = candidate.path.read_bytes()
-            sidecar = candidate.sidecar.read_bytes() if candidate.sidecar else None
-        except OSError as error:
-            outcome = IngestOutcome(str(candidate.path), "failed", reason=f"lecture impossible : {error.strerror}")
         else:
-            outcome = ingest_bytes(session, candidate.path.name, data, index=index, sidecar=sidecar,
-                                   show=show, media_url=media_url)
+            try:
+                data = candidate.path.read_bytes()
+                sidecar = candidate.sidecar.read_bytes() if candidate.sidecar else None
+            except OSError as error:
+                outcome = IngestOutcome(str(candidate.path), "failed", reason=f"lecture impossible : {error.strerror}")
+            else:
+                outcome = batch.add(candidate.path.name, data, sidecar=sidecar, show=show, media_url=media_url)
         outcomes.append(outcome)
         if progress:
             progress(outcome)
+        if len(batch.written) >= BATCH_FILES:
+            batch.finish()
+    batch.finish()
     return outcomes

@@ -2,7 +2,7 @@
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
-from starlette.datastructures import URL
+from starlette.datastructures import URL, QueryParams
 
 
 @dataclass
@@ -17,7 +17,7 @@ class Pagination:
         return max(1, -(-self.total // self.per_page))
 
     def href(self, page: int) -> str:
-        params = [(k, v) for k, v in self.url.query_params.multi_items() if k != "page" and v != ""]
+        params = [(k, v) for k, v in QueryParams(self.url.query).multi_items() if k != "page" and v != ""]
         if page > 1:
             params.append(("page", str(page)))
         query = urlencode(params)
