@@ -18,8 +18,8 @@ from app.services.ingest import ingest_paths
 
 cli = typer.Typer(help="Plateau : archive consultable des débats tech.", no_args_is_help=True,
                   add_completion=False, pretty_exceptions_enable=False)
-out = Console()
-err = Console(stderr=True)
+out = Console(soft_wrap=True)  # a summary line stays one line, whatever the width
+err = Console(stderr=True, soft_wrap=True)
 
 STATUS_LABELS = {"added": "ajouté", "updated": "mis à jour", "unchanged": "inchangé",
                  "failed": "échec", "skipped": "ignoré"}
@@ -55,17 +55,27 @@ def ingest(paths: list[Path] = typer.Argument(..., help="Fichiers ou dossiers de
                 on_total=lambda n: bar.update(task, total=n),
                 progress=lambda o: bar.update(task, advance=1, description=f"{Path(o.source).name[:40]}"))
     counts = {status: 0 for status in STATUS_LABELS}
+    unsearchable = 0
     for outcome in outcomes:
         counts[outcome.status] += 1
         if outcome.status in ("failed", "skipped"):
             (err if outcome.status == "failed" else out).print(
                 f"{STATUS_LABELS[outcome.status]} : {outcome.source} — {outcome.reason}", markup=False, highlight=False)
+        elif not outcome.searchable:
+            unsearchable += 1
+            err.print(f"{STATUS_LABELS[outcome.status]} mais pas cherchable : {outcome.source} → {outcome.slug} "
+                      "(l'index n'a pas pu être écrit)", markup=False, highlight=False)
         else:
             out.print(f"{STATUS_LABELS[outcome.status]} : {outcome.source} → {outcome.slug}", markup=False, highlight=False)
     out.print(f"{counts['added']} ajouté(s), {counts['updated']} mis à jour, {counts['unchanged']} inchangé(s), "
-              f"{counts['failed']} en échec, {counts['skipped']} ignoré(s).")
+              f"{counts['failed']} en échec, {counts['skipped']} ignoré(s)"
+              + (f", dont {unsearchable} pas encore cherchable(s)." if unsearchable else "."))
     if counts["failed"]:
         err.print("Des fichiers ont été refusés : corrigez-les (raison ci-dessus) puis relancez la même commande.")
+    if unsearchable:
+        err.print("Des épisodes sont enregistrés mais absents de l'index : lancez `plateau reindex` "
+                  "(ou relancez la même commande quand l'index est libre).")
+    if counts["failed"] or unsearchable:
         raise typer.Exit(1)
 
 

@@ -14,8 +14,8 @@ from tests.conftest import SEEDS, free_port, wait_until_healthy
 PLATEAU = [str(Path(sys.executable).with_name("plateau"))]
 
 
-def run(data_dir: Path, *args: str, **kwargs) -> subprocess.CompletedProcess:
-    env = {**os.environ, "PLATEAU_DATA_DIR": str(data_dir)}
+def run(data_dir: Path, *args: str, env: dict[str, str] | None = None, **kwargs) -> subprocess.CompletedProcess:
+    env = {**os.environ, "PLATEAU_DATA_DIR": str(data_dir), **(env or {})}
     env.pop("PLATEAU_ADMIN_TOKEN", None)
     return subprocess.run(PLATEAU + list(args), env=env, capture_output=True, text=True, timeout=120, **kwargs)
 
@@ -98,3 +98,25 @@ def test_check_passes_on_a_consistent_archive(data_dir):
     run(data_dir, "ingest", str(SEEDS))
     result = run(data_dir, "check")
     assert result.returncode == 0, result.stderr
+
+
+def test_ingest_says_when_an_episode_could_not_be_indexed_and_the_next_run_indexes_it(data_dir):
+    from whoosh import index as windex
+
+    run(data_dir, "ingest", str(SEEDS / "000_6bda1f189f294344.txt"))
+    generation = (data_dir / "index" / "CURRENT").read_text().strip()
+    held = windex.open_dir(str(data_dir / "index" / generation)).writer()  # another writer holds the index
+    try:
+        blocked = run(data_dir, "ingest", str(SEEDS / "001_17b833aa618b417f.txt"),
+                      env={"PLATEAU_INDEX_WRITER_TIMEOUT": "0.5"})
+        assert blocked.returncode == 1
+        assert "ajouté mais pas cherchable : 001_17b833aa618b417f.txt" in blocked.stderr
+        assert "1 ajouté(s)" in blocked.stdout and "dont 1 pas encore cherchable(s)" in blocked.stdout
+        assert "plateau reindex" in blocked.stderr
+    finally:
+        held.cancel()
+    assert run(data_dir, "check").returncode == 1
+    again = run(data_dir, "ingest", str(SEEDS / "001_17b833aa618b417f.txt"))
+    assert again.returncode == 0, again.stderr
+    assert "1 inchangé(s)" in again.stdout
+    assert run(data_dir, "check").returncode == 0

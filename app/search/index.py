@@ -488,6 +488,8 @@ def get_search_index(settings) -> SearchIndex:
     key = Path(settings.index_dir).resolve()
     with _indexes_lock:
         if key not in _indexes:
-            _indexes[key] = SearchIndex(key, memory_mb=settings.index_memory_mb)
-        _indexes[key].memory_mb = settings.index_memory_mb
-        return _indexes[key]
+            _indexes[key] = SearchIndex(key)
+        index = _indexes[key]
+        index.memory_mb = settings.index_memory_mb
+        index.writer_timeout = settings.index_writer_timeout
+        return index

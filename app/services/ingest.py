@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 from typing import TYPE_CHECKING
 
 from sqlalchemy import insert
-from sqlmodel import Session, delete, select
+from sqlmodel import Session, col, delete, select
 
 from app.ingest.description import episode_title
 from app.ingest.formats import SIDECAR_SUFFIX, is_sidecar_name, is_transcript_name, parse_transcript
@@ -36,6 +36,7 @@ class IngestOutcome:
     slug: str | None = None
     reason: str | None = None
     episode_id: int | None = None
+    searchable: bool = True  # False when the episode is in the database but its index write failed
 
 
 def ingest_bytes(session: Session, name: str, data: bytes, *, index: "SearchIndex | None",
@@ -114,6 +115,10 @@ class IngestBatch:
         settle_archive(self.session, ids, self.known_before)
         if self.index is not None:
             self.index.index_episodes(self.session, ids + list(self.unfinished))
+            failed = set(self.session.exec(select(Episode.id).where(
+                col(Episode.id).in_(ids), Episode.index_state != "indexed")).all())
+            for outcome in self.written:
+                outcome.searchable = outcome.episode_id not in failed
         self.known_before = guest_service.known_spellings(self.session)
         self.written = []
         self.unfinished = {}
