@@ -1,25 +1,59 @@
-"""Benchmark the search against SQLite FTS5 on a synthetic archive; prints a table, asserts nothing.
+"""Benchmark the search against SQLite FTS5 on a synthetic archive; prints a table, asserts nothing on time.
 
     .venv/bin/python -m bench.run --sizes 200 2000 [--queries 40] [--lines 1000]
 
-For each size: generate the archive (seed page format), load its caption lines into a fresh
-database, time a full Whoosh rebuild (in a child process, for its peak memory), the same passages
-into an FTS5 table (unicode61, remove_diacritics 2), adding one episode, and p50/p95 latency of
-single words, two- and four-word phrases, boolean and prefix queries on both, in the same run.
-Two Whoosh figures per class: "moteur" does the same work as the FTS5 query beside it (parse,
-count every matching passage, rank the top 30); "service" is the whole search service (total
-and episodes, filters in the database, grouping by episode, snippets read from the database).
-The ratio compares like with like: Whoosh engine p95 over FTS5 p95.
+For each size: generate the archive (bench.generate, seed page format), load its caption lines
+into a fresh database (each episode gets one of four shows and an air date, see episode_meta),
+then build both indexes over the same passages and time the same queries on both, in one process.
+
+Build times, and what each one covers:
+- Whoosh: the whole `SearchIndex.rebuild` in a child process (for its peak memory): caption
+  lines read from the database, Plateau's analysis (folding, stemming, stop words, bi-words,
+  via cut_passages), the writer processes (WRITER_PROCS, within the memory budget), commit and
+  swap.
+- FTS5: only the FTS5 work: CREATE VIRTUAL TABLE, the INSERTs of the raw passage texts and the
+  commit; FTS5's own tokenizer (unicode61, remove_diacritics 2) does its analysis inside them.
+  The passages are Plateau's: the CORE_LINES caption lines each passage owns, joined with a
+  space (Whoosh's passages also borrow the next lines' first words for phrases; FTS5's do not).
+  Reading the page files and joining the lines is timed apart and printed, not counted.
+- Adding one episode: `SearchIndex.index_episodes` of one new episode, three times (Whoosh only;
+  FTS5 gets the same three episodes untimed, so both then search the same archive).
+
+Query classes, --queries each, drawn with a seeded generator from the archive's own words (the
+same queries on both engines wherever FTS5 has an equivalent): one word, phrases of 2 and 4 words
+(a fifth of those from the planted quotes), boolean (OR, NOT, AND), prefix, typo (`mot~`: a word
+with one letter changed, dropped, added or swapped; FTS5 has no such operator: "—"), zero-hit
+(half made-up words, half phrases of archive words in an order that occurs nowhere, checked on
+both engines) and filtered (a word or a two-word phrase, one show and a date range; FTS5 filters
+through a second table of episodes, the Whoosh engine through the database's episode table).
+
+Columns:
+- "moteur" does the same work as the FTS5 query beside it: parse, count every matching passage
+  (within the filters), rank the top 30. "chaud": after warm-up queries of every class, with the
+  process's caches as they are. "froid": before each query a new SearchIndex (new searcher, index
+  opened again, empty per-segment caches of episode ids and lengths) and emptied module caches
+  (decoded posting lists of frequent terms, posting counts, fold/stem caches): what the first
+  query after a start or a rebuild costs, opening the searcher included. (After an ordinary write
+  only the new segment is cold, so it costs less.) The OS file cache stays warm in both. The
+  lines above the table give the fixed part of a cold query: opening the searcher and reading
+  each segment's columns (episode ids, field lengths), whatever the query.
+- FTS5: `... MATCH ? ORDER BY rank LIMIT 30` plus `count(*)` on one open connection.
+- ratio p95: Whoosh engine warm p95 over FTS5 p95 (like with like).
+- "service": the whole search service (total and episodes, filters in the database, grouping by
+  episode, snippets read from the database, a "did you mean" for zero hits), warm.
+- "passages trouvés": median number of matching passages per query, Whoosh / FTS5 (they differ
+  where Whoosh stems plain words and lets a phrase run into the next passage's first words).
 """
 import argparse
+import gc
 import multiprocessing
 import random
 import resource
 import sqlite3
-import statistics
 import tempfile
 import time
-from datetime import date
+from dataclasses import dataclass
+from datetime import date, timedelta
 from pathlib import Path
 
 from sqlalchemy import insert
@@ -28,29 +62,44 @@ from sqlmodel import Session
 from app.config import Settings
 from app.db import get_engine, migrate
 from app.models import CaptionLine, Episode, Show
-from app.search import SearchIndex, SearchRequest
-from app.search.analysis import STOP_WORDS, WORD, fold
-from app.search.index import REBUILD_PROCS
+from app.search import SearchIndex, SearchRequest, matching
+from app.search.analysis import STOP_WORDS, WORD, fold, stem
+from app.search.index import WRITER_PROCS
 from app.search.matching import find_matches, top_passages
-from app.search.passages import cut_passages
+from app.search.passages import CORE_LINES, cut_passages
 from app.search.query import compile_query, parse
 from bench.generate import PLANTED, generate, read_captions
 
-CLASSES = ["mot", "expr. 2 mots", "expr. 4 mots", "booléenne", "préfixe"]
+CLASSES = ["mot", "expr. 2 mots", "expr. 4 mots", "booléenne", "préfixe", "faute de frappe (mot~)",
+           "sans résultat", "filtrée (émission + dates)"]
+TOP = 30  # passages ranked per query, by both engines
+
+# The benchmark's shows (slug, name, weight) and air dates: one episode a day from FIRST_AIRED.
+SHOWS = [("smart-tech", "SMART TECH", 4), ("tech-co", "Tech & Co, la quotidienne", 5),
+         ("01-hebdo", "01 Hebdo", 2), ("debrief-numerique", "Le Débrief Numérique", 2)]
+FIRST_AIRED = date(2021, 1, 4)
+
+
+def episode_meta(n: int) -> tuple[int, date]:
+    """(show id, air date) of episode n: the same for a given n in every run."""
+    show = random.Random(n).choices(range(len(SHOWS)), [w for _, _, w in SHOWS])[0] + 1
+    return show, FIRST_AIRED + timedelta(days=n)
 
 
 def load(settings: Settings, paths: list[Path], first_id: int = 1) -> list[int]:
     engine = get_engine(settings)
     ids = []
     with Session(engine) as session:
-        if session.get(Show, 1) is None:
-            session.add(Show(id=1, slug="smart-tech", name="SMART TECH"))
-            session.commit()
+        for show_id, (slug, name, _) in enumerate(SHOWS, 1):
+            if session.get(Show, show_id) is None:
+                session.add(Show(id=show_id, slug=slug, name=name))
+        session.commit()
         for n, path in enumerate(paths, first_id):
             captions = read_captions(path)
+            show_id, aired = episode_meta(n)
             session.execute(insert(Episode), [dict(
                 id=n, slug=f"synth-{n}", source=path.name, content_hash=f"h{n}", format="page",
-                title=f"Épisode {n}", show_id=1, aired_on=date(2020, 1, 1).fromordinal(738000 + n),
+                title=f"Épisode {n}", show_id=show_id, aired_on=aired,
                 duration=captions[-1][0], index_state="pending")])
             session.execute(insert(CaptionLine), [
                 dict(episode_id=n, position=i, start=float(s), end=float(s), text=t)
@@ -62,36 +111,123 @@ def load(settings: Settings, paths: list[Path], first_id: int = 1) -> list[int]:
 
 def _rebuild_child(data_dir: str, queue) -> None:
     settings = Settings(data_dir=Path(data_dir))
-    index = SearchIndex(settings.index_dir)
+    index = SearchIndex(settings.index_dir, memory_mb=settings.index_memory_mb)
     start = time.perf_counter()
     with Session(get_engine(settings)) as session:
         count = index.rebuild(session)
     # the rebuild's writer processes are this process's children: their peak counts too
     queue.put((time.perf_counter() - start, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-               resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024, count))
+               resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024, count, index.memory_mb))
 
 
-def build_fts(path: Path, paths: list[Path]) -> float:
-    start = time.perf_counter()
+# --- FTS5 ---------------------------------------------------------------------------------------
+
+
+def passage_texts(captions: list[tuple[int, str]]) -> list[str]:
+    """The raw text of each passage: the CORE_LINES caption lines it owns, joined (no analysis)."""
+    texts = [t for _, t in captions]
+    return [" ".join(texts[lo: lo + CORE_LINES]) for lo in range(0, len(texts), CORE_LINES)]
+
+
+def check_boundaries(captions: list[tuple[int, str]]) -> None:
+    """passage_texts cuts where cut_passages does (a correctness check, outside every timing)."""
+    lines = [(i, float(s), t) for i, (s, t) in enumerate(captions)]
+    ours = [(lo, len(captions[lo: lo + CORE_LINES])) for lo in range(0, len(captions), CORE_LINES)]
+    assert ours == [(p.first, len(p.starts)) for p in cut_passages(lines)], "passage boundaries differ"
+
+
+def build_fts(path: Path, paths: list[Path], extra: list[Path]) -> tuple[float, float]:
+    """(seconds of FTS5 work: create, inserts, commit; seconds reading the pages and joining lines).
+
+    The extra episodes (the ones added to Whoosh one at a time) are inserted afterwards, untimed,
+    so that both engines search the same episodes."""
+    check_boundaries(read_captions(paths[0]))
     db = sqlite3.connect(path)
+    prepare = work = 0.0
+    start = time.perf_counter()
     db.execute('CREATE VIRTUAL TABLE passage USING fts5(text, episode UNINDEXED, '
                'tokenize="unicode61 remove_diacritics 2")')
+    work += time.perf_counter() - start
     for n, p in enumerate(paths, 1):
-        lines = [(i, float(s), t) for i, (s, t) in enumerate(read_captions(p))]
-        rows = []
-        for passage in cut_passages(lines):
-            own = lines[passage.first: passage.first + len(passage.starts)]
-            rows.append((" ".join(t for _, _, t in own), n))
+        start = time.perf_counter()
+        rows = [(text, n) for text in passage_texts(read_captions(p))]
+        mid = time.perf_counter()
         db.executemany("INSERT INTO passage(text, episode) VALUES (?, ?)", rows)
+        work += time.perf_counter() - mid
+        prepare += mid - start
+    start = time.perf_counter()
+    db.commit()
+    work += time.perf_counter() - start
+    for n, p in enumerate(extra, len(paths) + 1):
+        db.executemany("INSERT INTO passage(text, episode) VALUES (?, ?)",
+                       [(text, n) for text in passage_texts(read_captions(p))])
+    # the filters' table (the app's episode rows hold the same); not part of the FTS5 build time
+    db.execute("CREATE TABLE episode_info (id INTEGER PRIMARY KEY, show TEXT NOT NULL, aired TEXT NOT NULL)")
+    db.executemany("INSERT INTO episode_info VALUES (?, ?, ?)",
+                   [(n, SHOWS[s - 1][0], d.isoformat()) for n in range(1, len(paths) + len(extra) + 1)
+                    for s, d in [episode_meta(n)]])
+    db.execute("CREATE INDEX episode_info_show_aired ON episode_info (show, aired)")
     db.commit()
     db.close()
-    return time.perf_counter() - start
+    return work, prepare
 
 
-def make_queries(paths: list[Path], count: int, rng: random.Random) -> dict[str, list[tuple[str, str]]]:
-    """(Plateau query, FTS5 query) pairs per class, drawn from the archive's own text."""
+FTS_WHERE = "passage MATCH ?"
+FTS_FILTER = " AND episode IN (SELECT id FROM episode_info WHERE show = ? AND aired BETWEEN ? AND ?)"
+
+
+def fts_query(db: sqlite3.Connection, q: "Query") -> int:
+    """FTS5's share of the job: the top passages by rank, and the count; returns the count."""
+    where, args = FTS_WHERE, (q.fts,)
+    if q.show:
+        where, args = where + FTS_FILTER, args + (q.show, q.date_from.isoformat(), q.date_to.isoformat())
+    db.execute(f"SELECT rowid, episode FROM passage WHERE {where} ORDER BY rank LIMIT {TOP}", args).fetchall()
+    return db.execute(f"SELECT count(*) FROM passage WHERE {where}", args).fetchone()[0]
+
+
+# --- queries ------------------------------------------------------------------------------------
+
+
+@dataclass
+class Query:
+    q: str  # Plateau's syntax
+    fts: str | None  # the FTS5 MATCH expression; None where FTS5 has no equivalent
+    show: str | None = None  # show slug, with the date range: a filtered query
+    date_from: date | None = None
+    date_to: date | None = None
+
+    def request(self) -> SearchRequest:
+        return SearchRequest(q=self.q, show=self.show, date_from=self.date_from, date_to=self.date_to)
+
+
+LETTERS = "abcdefghijklmnopqrstuvwxyz"
+
+
+def misspell(word: str, rng: random.Random) -> str:
+    """The word with one letter changed, dropped, added, or two neighbours swapped (not the first letter)."""
+    while True:
+        i = rng.randrange(1, len(word) - 1)
+        kind = rng.randrange(4)
+        if kind == 0:
+            typo = word[:i] + rng.choice(LETTERS) + word[i + 1:]
+        elif kind == 1:
+            typo = word[:i] + word[i + 1:]
+        elif kind == 2:
+            typo = word[:i] + rng.choice(LETTERS) + word[i:]
+        else:
+            typo = word[:i] + word[i + 1] + word[i] + word[i + 2:]
+        if fold(typo) != fold(word):
+            return typo
+
+
+def make_queries(paths: list[Path], count: int, rng: random.Random, hits, span: int) -> dict[str, list[Query]]:
+    """count queries per class, drawn from the archive's own text.
+
+    hits(query) -> (Whoosh total, FTS5 count): keeps only zero-hit queries that find nothing on both.
+    span: the episodes' air dates run from FIRST_AIRED over span days."""
     streams = [[w for _, t in read_captions(p) for w in WORD.findall(t)] for p in rng.sample(paths, min(20, len(paths)))]
     content = [w for s in streams for w in s if len(w) >= 4 and fold(w) not in STOP_WORDS and not w.isdigit()]
+    longer = [w for w in content if len(w) >= 6 and w.isalpha()]
 
     def window(n):
         s = rng.choice(streams)
@@ -101,25 +237,141 @@ def make_queries(paths: list[Path], count: int, rng: random.Random) -> dict[str,
     def fts_phrase(ws):
         return '"' + " ".join(fold(w) for w in ws) + '"'
 
-    queries: dict[str, list[tuple[str, str]]] = {c: [] for c in CLASSES}
-    for _ in range(count):
+    def phrase(ws):
+        return Query('"' + " ".join(ws) + '"', fts_phrase(ws))
+
+    def zero_hit(made_up: bool) -> Query:
+        for _ in range(200):
+            if made_up:  # the start of one archive word and the end of another: "souverfiance"
+                a, b = rng.choice(longer), rng.choice(longer)
+                q = Query(a[: rng.randrange(3, len(a) - 1)] + b[rng.randrange(2, len(b) - 2):], None)
+                q.fts = fts_phrase([q.q])
+            else:  # archive words in an order found nowhere: a window of three words, reversed
+                q = phrase(window(3)[::-1])
+            if hits(q) == (0, 0):
+                return q
+        return zero_hit(True)
+
+    queries: dict[str, list[Query]] = {c: [] for c in CLASSES}
+    for i in range(count):
         w = rng.choice(content)
-        queries["mot"].append((w, fts_phrase([w])))
-        ws = window(2)
-        queries["expr. 2 mots"].append(('"' + " ".join(ws) + '"', fts_phrase(ws)))
-        ws = window(4) if rng.random() < 0.8 else WORD.findall(rng.choice(PLANTED))[:4]
-        queries["expr. 4 mots"].append(('"' + " ".join(ws) + '"', fts_phrase(ws)))
+        queries["mot"].append(Query(w, fts_phrase([w])))
+        queries["expr. 2 mots"].append(phrase(window(2)))
+        queries["expr. 4 mots"].append(phrase(window(4) if rng.random() < 0.8 else WORD.findall(rng.choice(PLANTED))[:4]))
         a, b = rng.choice(content), rng.choice(content)
         kind = rng.randrange(3)
         if kind == 0:
-            queries["booléenne"].append((f"{a} OR {b}", f"{fts_phrase([a])} OR {fts_phrase([b])}"))
+            queries["booléenne"].append(Query(f"{a} OR {b}", f"{fts_phrase([a])} OR {fts_phrase([b])}"))
         elif kind == 1:
-            queries["booléenne"].append((f"{a} -{b}", f"{fts_phrase([a])} NOT {fts_phrase([b])}"))
+            queries["booléenne"].append(Query(f"{a} -{b}", f"{fts_phrase([a])} NOT {fts_phrase([b])}"))
         else:
-            queries["booléenne"].append((f"{a} {b}", f"{fts_phrase([a])} AND {fts_phrase([b])}"))
-        prefix = fold(rng.choice([w for w in content if len(w) >= 6]))[:4]
-        queries["préfixe"].append((prefix + "*", f'"{prefix}"*'))
+            queries["booléenne"].append(Query(f"{a} {b}", f"{fts_phrase([a])} AND {fts_phrase([b])}"))
+        prefix = fold(rng.choice(longer))[:4]
+        queries["préfixe"].append(Query(prefix + "*", f'"{prefix}"*'))
+        queries["faute de frappe (mot~)"].append(Query(misspell(rng.choice(longer).lower(), rng) + "~", None))
+        queries["sans résultat"].append(zero_hit(made_up=i % 2 == 0))
+        q = Query(rng.choice(content), None) if i % 2 == 0 else phrase(window(2))
+        q.fts = q.fts or fts_phrase([q.q])
+        length = rng.randint(max(1, span // 10), max(1, span // 2))  # a tenth to a half of the archive's days
+        q.date_from = FIRST_AIRED + timedelta(days=rng.randrange(max(1, span - length)))
+        q.date_to = q.date_from + timedelta(days=length)
+        q.show = rng.choice(SHOWS)[0]
+        queries["filtrée (émission + dates)"].append(q)
     return queries
+
+
+# --- timing -------------------------------------------------------------------------------------
+
+ALLOWED = ("SELECT e.id FROM episode e JOIN show s ON s.id = e.show_id "
+           "WHERE s.slug = ? AND e.aired_on BETWEEN ? AND ?")
+
+
+def engine_query(index: SearchIndex, q: Query, db) -> tuple[int, float]:
+    """The Whoosh engine alone, the same job as fts_query: parse, count every match (within the
+    filters, read from the database), rank the top 30. Returns (total, ms of setup: getting the
+    searcher and reading the per-segment columns, episode ids and field lengths; ~0 when warm)."""
+    setup = 0.0
+    start = time.perf_counter()
+    current = index.searcher()
+    segments = current.segments()
+    setup += time.perf_counter() - start
+
+    def lengths(leaf, fieldname):
+        nonlocal setup
+        start = time.perf_counter()
+        found = current.lengths(leaf, fieldname)
+        setup += time.perf_counter() - start
+        return found
+
+    compiled = compile_query(parse(q.q), current.vocabulary)
+    matches = find_matches(compiled.query, segments)
+    sub = matches
+    if q.show and matches.per_episode:
+        allowed = {e for (e,) in db.execute(ALLOWED, (q.show, q.date_from.isoformat(), q.date_to.isoformat()))}
+        sub = matches.among(allowed & matches.per_episode.keys())
+    elif q.show:
+        sub = matches.among(())
+    total = sum(sub.per_episode.values())
+    if total:
+        top = top_passages(compiled.query, current.searcher, sub, lengths, TOP, every_match=sub is matches)
+        if top is None:  # positional queries: Whoosh's collector, as the service does
+            allow = None if sub is matches else sub.docnums(sub.per_episode)
+            top = [(hit.docnum, hit.score) for hit in current.searcher.search(compiled.query, limit=TOP, filter=allow)]
+    return total, setup * 1000
+
+
+def go_cold() -> None:
+    """Empty the process-wide caches of the search code (the index's own go with its SearchIndex)."""
+    matching.decoded = matching.DecodedPostings()  # decoded posting lists of frequent terms
+    matching._frequencies.clear()  # posting counts per segment and term
+    fold.cache_clear()
+    stem.cache_clear()
+    gc.collect()
+
+
+def time_engine(index: SearchIndex, queries: list[Query], db) -> tuple[list[float], list[int]]:
+    out, totals = [], []
+    for q in queries:
+        start = time.perf_counter()
+        total, _ = engine_query(index, q, db)
+        out.append((time.perf_counter() - start) * 1000)
+        totals.append(total)
+    return out, totals
+
+
+def time_engine_cold(index_dir: Path, memory_mb: int, queries: list[Query], db) -> tuple[list[float], list[float]]:
+    """Each query on a new SearchIndex (its searcher opened by the query) with the caches emptied."""
+    out, setups = [], []
+    for q in queries:
+        go_cold()
+        index = SearchIndex(index_dir, memory_mb=memory_mb)
+        start = time.perf_counter()
+        _, setup = engine_query(index, q, db)
+        out.append((time.perf_counter() - start) * 1000)
+        setups.append(setup)
+        index.forget_searcher()
+    return out, setups
+
+
+def time_service(index: SearchIndex, session: Session, queries: list[Query]) -> list[float]:
+    out = []
+    for q in queries:
+        start = time.perf_counter()
+        results = index.search(session, q.request())
+        out.append((time.perf_counter() - start) * 1000)
+        assert results.error is None, (q, results.error)
+    return out
+
+
+def time_fts(db: sqlite3.Connection, queries: list[Query]) -> tuple[list[float], list[int]]:
+    out, counts = [], []
+    for q in queries:
+        if q.fts is None:
+            continue
+        start = time.perf_counter()
+        counts.append(fts_query(db, q))
+        out.append((time.perf_counter() - start) * 1000)
+    return out, counts
 
 
 def percentile(values: list[float], p: float) -> float:
@@ -127,40 +379,15 @@ def percentile(values: list[float], p: float) -> float:
     return values[min(len(values) - 1, int(round(p / 100 * (len(values) - 1))))]
 
 
-def time_whoosh(index: SearchIndex, session: Session, queries: list[str]) -> list[float]:
-    out = []
-    for q in queries:
-        start = time.perf_counter()
-        results = index.search(session, SearchRequest(q=q))
-        out.append((time.perf_counter() - start) * 1000)
-        assert results.error is None, (q, results.error)
-    return out
+def ms(values: list[float], p: float) -> str:
+    return f"{percentile(values, p):.1f} ms".replace(".", ",") if values else "—"
 
 
-def time_engine(index: SearchIndex, queries: list[str]) -> list[float]:
-    """The engine alone, the same job as time_fts: parse, count every match, rank the top 30."""
-    out = []
-    for q in queries:
-        start = time.perf_counter()
-        current = index.searcher()
-        compiled = compile_query(parse(q), current.vocabulary)
-        matches = find_matches(compiled.query, current.segments())
-        sum(matches.per_episode.values())  # the total
-        top = top_passages(compiled.query, current.searcher, matches, current.lengths, 30)
-        if top is None:  # positional queries: Whoosh's collector, as the service does
-            top = [(hit.docnum, hit.score) for hit in current.searcher.search(compiled.query, limit=30)]
-        out.append((time.perf_counter() - start) * 1000)
-    return out
+def number(x: float, digits: int) -> str:
+    return f"{x:.{digits}f}".replace(".", ",")
 
 
-def time_fts(db: sqlite3.Connection, queries: list[str]) -> list[float]:
-    out = []
-    for q in queries:
-        start = time.perf_counter()
-        db.execute("SELECT rowid, episode FROM passage WHERE passage MATCH ? ORDER BY rank LIMIT 30", (q,)).fetchall()
-        db.execute("SELECT count(*) FROM passage WHERE passage MATCH ?", (q,)).fetchone()
-        out.append((time.perf_counter() - start) * 1000)
-    return out
+# --- one size -----------------------------------------------------------------------------------
 
 
 def run_size(size: int, lines: int, count: int, workdir: Path) -> list[str]:
@@ -180,44 +407,79 @@ def run_size(size: int, lines: int, count: int, workdir: Path) -> list[str]:
     queue = ctx.Queue()
     child = ctx.Process(target=_rebuild_child, args=(str(settings.data_dir), queue))
     child.start()
-    build_s, peak_mb, writer_peak_mb, built = queue.get()
+    build_s, peak_mb, writer_peak_mb, built, memory_mb = queue.get()
     child.join()
-    print(f"[{size}] index Whoosh reconstruit en {build_s:.0f} s ({built} épisodes, pic {peak_mb:.0f} Mo, "
-          f"{writer_peak_mb:.0f} Mo par processus d'écriture)", flush=True)
-    fts_s = build_fts(out / "fts.db", paths)
-    print(f"[{size}] FTS5 construit en {fts_s:.0f} s", flush=True)
+    print(f"[{size}] index Whoosh reconstruit en {build_s:.1f} s ({built} épisodes, pic {peak_mb:.0f} Mo, "
+          f"{writer_peak_mb:.0f} Mo par processus d'écriture, budget {memory_mb} Mo)", flush=True)
+    fts_s, prepare_s = build_fts(out / "fts.db", paths, extra)
+    print(f"[{size}] FTS5 construit en {fts_s:.1f} s (création, insertions, commit ; lecture des pages "
+          f"et lignes jointes à part : {prepare_s:.1f} s)", flush=True)
 
-    index = SearchIndex(settings.index_dir)
+    index = SearchIndex(settings.index_dir, memory_mb=memory_mb)
+    engine = get_engine(settings)
+    db = sqlite3.connect(engine.url.database)  # the engine's filters read the app's episode table, as FTS5 its own
     adds = []
-    with Session(get_engine(settings)) as session:
-        for n, path in enumerate(extra, size + 1):
-            load(settings, [path], first_id=n)
-            start = time.perf_counter()
-            index.index_episodes(session, [n])
-            adds.append(time.perf_counter() - start)
-        queries = make_queries(paths, count, rng)
-        warm = make_queries(paths, 10, random.Random(-size))
-        fts = sqlite3.connect(out / "fts.db")
-        for c in CLASSES:  # warm both engines with other queries of every class
-            time_whoosh(index, session, [q for q, _ in warm[c]])
-            time_engine(index, [q for q, _ in warm[c]])
-            time_fts(fts, [f for _, f in warm[c]])
-        rows = [f"### {size} épisodes × {lines} lignes",
-                f"- reconstruction complète Whoosh : {build_s:.1f} s, pic mémoire {peak_mb:.0f} Mo "
-                f"+ {writer_peak_mb:.0f} Mo par processus d'écriture (×{REBUILD_PROCS}) (FTS5 : {fts_s:.1f} s)",
-                f"- ajout d'un épisode : {statistics.median(adds):.2f} s (max {max(adds):.2f} s sur {len(adds)})",
-                "",
-                f"| requêtes ({count} chacune) | Whoosh moteur p50 | moteur p95 | FTS5 p50 | FTS5 p95 "
-                "| ratio p95 | Whoosh service p50 | service p95 |",
-                "|---|---|---|---|---|---|---|---|"]
-        for c in CLASSES:
-            e = time_engine(index, [q for q, _ in queries[c]])
-            f = time_fts(fts, [f for _, f in queries[c]])
-            w = time_whoosh(index, session, [q for q, _ in queries[c]])
-            rows.append(f"| {c} | {percentile(e, 50):.1f} ms | {percentile(e, 95):.1f} ms | "
-                        f"{percentile(f, 50):.1f} ms | {percentile(f, 95):.1f} ms | "
-                        f"{percentile(e, 95) / max(percentile(f, 95), 1e-3):.2f} | "
-                        f"{percentile(w, 50):.1f} ms | {percentile(w, 95):.1f} ms |")
+    try:
+        with Session(engine) as session:
+            for n, path in enumerate(extra, size + 1):
+                load(settings, [path], first_id=n)
+                start = time.perf_counter()
+                index.index_episodes(session, [n])
+                adds.append(time.perf_counter() - start)
+            fts = sqlite3.connect(out / "fts.db")
+
+            def hits(q: Query) -> tuple[int, int]:
+                return engine_query(index, q, db)[0], fts_query(fts, q)
+
+            span = size + len(extra)
+            queries = make_queries(paths, count, rng, hits, span)
+            warm = make_queries(paths, 10, random.Random(-size), hits, span)
+            print(f"[{size}] requêtes tirées ; mesures", flush=True)
+            # the zero-hit checks ran queries: start the warm-up from empty caches
+            go_cold()
+            index.forget_searcher()
+            index = SearchIndex(settings.index_dir, memory_mb=memory_mb)
+            for c in CLASSES:  # warm both engines with other queries of every class
+                time_service(index, session, warm[c])
+                time_engine(index, warm[c], db)
+                time_fts(fts, warm[c])
+            measured = {}
+            for c in CLASSES:
+                e, totals = time_engine(index, queries[c], db)
+                f, counts = time_fts(fts, queries[c])
+                w = time_service(index, session, queries[c])
+                measured[c] = (e, totals, f, counts, w)
+            index.forget_searcher()
+            setups = []
+            for c in CLASSES:  # cold last: it empties the caches the warm figures rely on
+                cold, setup = time_engine_cold(settings.index_dir, memory_mb, queries[c], db)
+                measured[c] += (cold,)
+                setups += setup
+            fts.close()
+    finally:
+        db.close()
+
+    rows = [f"### {size} épisodes × {lines} lignes",
+            f"- reconstruction complète Whoosh : {number(build_s, 1)} s (lecture de la base, analyse, écriture "
+            f"par {WRITER_PROCS} processus, bascule), pic mémoire {peak_mb:.0f} Mo + {writer_peak_mb:.0f} Mo "
+            f"par processus d'écriture (×{WRITER_PROCS}, budget {memory_mb} Mo)",
+            f"- FTS5 : {number(fts_s, 1)} s (création, insertions des textes bruts des passages, commit ; "
+            f"pages lues et lignes jointes hors mesure : {number(prepare_s, 1)} s)",
+            f"- ajout d'un épisode : {number(sorted(adds)[len(adds) // 2], 2)} s "
+            f"(max {number(max(adds), 2)} s sur {len(adds)})",
+            f"- « froid » comprend une part fixe, ouvrir le searcher et lire les colonnes de chaque segment "
+            f"(n° d'épisode, longueurs) : méd. {ms(setups, 50)}, p95 {ms(setups, 95)} ; le reste est la requête "
+            f"(postings à décoder, lexique pour mot~)",
+            "",
+            f"| requêtes ({count} chacune) | moteur chaud p50 | chaud p95 | moteur froid p50 | froid p95 "
+            "| FTS5 p50 | FTS5 p95 | ratio p95 chaud/FTS5 | service p50 | service p95 | passages trouvés (méd. Whoosh / FTS5) |",
+            "|---|---|---|---|---|---|---|---|---|---|---|"]
+    for c in CLASSES:
+        e, totals, f, counts, w, cold = measured[c]
+        ratio = number(percentile(e, 95) / max(percentile(f, 95), 1e-3), 2) if f else "—"
+        found = f"{percentile(totals, 50):.0f} / " + (f"{percentile(counts, 50):.0f}" if counts else "—")
+        rows.append(f"| {c} | {ms(e, 50)} | {ms(e, 95)} | {ms(cold, 50)} | {ms(cold, 95)} | {ms(f, 50)} | {ms(f, 95)} "
+                    f"| {ratio} | {ms(w, 50)} | {ms(w, 95)} | {found} |")
     print("\n".join(rows), flush=True)
     return rows
 
