@@ -15,6 +15,7 @@ from app.config import Settings, get_settings
 from app.db import get_engine
 from app.main import create_app, prepare_data
 from app.search import get_search_index
+from archive import Catalogue, catalogue  # noqa: F401  (the session fixture, for every test module)
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "seeds"
@@ -37,10 +38,13 @@ def seeded_archive(tmp_path_factory) -> tuple[Path, dict[str, str]]:
 
 @pytest.fixture
 def settings(tmp_path, monkeypatch, request) -> Iterator[Settings]:
-    """A fresh data folder for this test; a copy of the seeded archive when the test asks for `seeded`."""
+    """A fresh data folder for this test; a copy of the seeded archive when the test asks for `seeded`,
+    of the generated catalogue when it asks for `catalogued`."""
     data_dir = tmp_path / "data"
     if "seeded" in request.fixturenames:
         shutil.copytree(request.getfixturevalue("seeded_archive")[0], data_dir)
+    elif "catalogued" in request.fixturenames:
+        shutil.copytree(request.getfixturevalue("catalogue").data_dir, data_dir)
     monkeypatch.setenv("PLATEAU_DATA_DIR", str(data_dir))
     monkeypatch.delenv("PLATEAU_DATABASE_URL", raising=False)
     monkeypatch.delenv("PLATEAU_ADMIN_TOKEN", raising=False)
@@ -74,6 +78,12 @@ def index(settings):
 def seeded(settings, seeded_archive) -> dict[str, str]:
     """The five seed transcripts, ingested (a copy made for this test): {"000": slug, ...}."""
     return dict(seeded_archive[1])
+
+
+@pytest.fixture
+def catalogued(settings, catalogue) -> Catalogue:
+    """The generated 300-episode catalogue (a copy made for this test): several pages of every list."""
+    return catalogue
 
 
 def free_port() -> int:

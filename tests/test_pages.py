@@ -441,3 +441,40 @@ def test_search_feed_stays_well_formed_xml_whatever_the_query(client, seeded, q)
     response = client.get("/search.atom", params={"q": q})
     assert response.status_code == 200
     ElementTree.fromstring(response.content)
+
+
+# --- pagination over a back catalogue (300 generated episodes) -------------------------------------
+
+PAGED_LISTS = [  # a list page, the filters its pages keep, its JSON twin, items per page, what one item looks like
+    ("/episodes", {}, "/api/episodes", 20, 'class="card episode-card"'),
+    ("/episodes", {"show": "tech-co-la-quotidienne", "year": "2022"}, "/api/episodes", 20, 'class="card episode-card"'),
+    ("/search", {"q": "données", "show": "tech-co-la-quotidienne", "sort": "date"}, "/api/search", 10,
+     'class="card result"'),
+    ("/shows/smart-tech", {}, "/api/shows/smart-tech", 20, 'class="card episode-card"'),
+]
+
+
+@pytest.mark.parametrize("path, filters, twin, per_page, item", PAGED_LISTS,
+                         ids=["episodes", "episodes-by-show-and-year", "search-by-show-sorted-by-date", "show"])
+def test_second_and_last_pages_open_and_their_links_keep_the_filters(catalogued, client, path, filters, twin,
+                                                                      per_page, item):
+    listed = client.get(twin, params=filters).json()
+    total = listed["episodes"] if "episodes" in listed else listed["total"]
+    last = -(-total // per_page)
+    assert last >= 2, f"{path} {filters} has {total} items: not enough for a second page"
+
+    def link(html: str, rel: str) -> dict[str, str] | None:
+        found = re.search(rf'<a href="([^"]*)" rel="{rel}">', html)
+        if found is None:
+            return None
+        href = httpx.URL(unescape(found.group(1)))
+        assert href.path == path, href
+        return dict(href.params)
+
+    for page in sorted({2, last}):
+        response = client.get(path, params={**filters, "page": str(page)})
+        html = assert_page(response, f'aria-current="page">{page}</a>')
+        shown = html.count(item)
+        assert shown == (total - per_page * (last - 1) if page == last else per_page), (page, shown)
+        assert link(html, "prev") == {**filters, **({"page": str(page - 1)} if page > 2 else {})}
+        assert link(html, "next") == ({**filters, "page": str(page + 1)} if page < last else None)
