@@ -62,12 +62,14 @@ from sqlmodel import Session
 from app.config import Settings
 from app.db import get_engine, migrate
 from app.models import CaptionLine, Episode, Show
-from app.search import SearchIndex, SearchRequest, matching
+from app.search import SearchIndex, SearchRequest
+from app.search import postings as matching  # its caches: go_cold() empties them
 from app.search.analysis import STOP_WORDS, WORD, fold, stem
 from app.search.index import WRITER_PROCS
-from app.search.matching import find_matches, top_passages
+from app.search.matching import find_matches
 from app.search.passages import CORE_LINES, cut_passages
 from app.search.query import compile_query, parse
+from app.search.ranking import top_passages
 from bench.generate import PLANTED, generate, read_captions
 
 CLASSES = ["mot", "expr. 2 mots", "expr. 4 mots", "booléenne", "préfixe", "faute de frappe (mot~)",

@@ -2,8 +2,7 @@
 per term) find and rank exactly what the plain reading of the index does."""
 import pytest
 
-from app.search import SearchRequest
-from app.search import matching
+from app.search import SearchRequest, matching, postings, ranking
 from app.search.query import compile_query, parse
 from tests.test_search_archive import add_episode, filler
 
@@ -36,8 +35,8 @@ def test_cached_postings_and_positions_give_the_same_hits_and_scores(archive, mo
     plain = {q: outcome(index, session, q) for q in QUERIES}
     assert {slug for slug, _, _ in plain['"la panne du cloud géante"'][1]} == {f"ep-{n}" for n in range(6)} | {"refait"}
     assert plain['"le cloud le cloud"'][0] > 0 and plain["clou*"][0] > 0
-    monkeypatch.setattr(matching.DecodedPostings, "MIN_POSTINGS", 0)
-    monkeypatch.setattr(matching, "decoded", matching.DecodedPostings())
+    monkeypatch.setattr(postings.DecodedPostings, "MIN_POSTINGS", 0)
+    monkeypatch.setattr(postings, "decoded", postings.DecodedPostings())
     for _ in range(2):  # filling the cache, then reading from it
         assert {q: outcome(index, session, q) for q in QUERIES} == plain
 
@@ -48,7 +47,7 @@ def test_prefix_and_or_rank_as_whoosh_scores(archive):
     for q in ["clou*", "souv*", "cloud OR panne", "cloud OR souveraineté"]:
         compiled = compile_query(parse(q), current.vocabulary)
         matches = matching.find_matches(compiled.query, current.segments())
-        ours = matching.top_passages(compiled.query, current.searcher, matches, current.lengths, 20)
+        ours = ranking.top_passages(compiled.query, current.searcher, matches, current.lengths, 20)
         theirs = [(hit.docnum, hit.score) for hit in current.searcher.search(compiled.query, limit=20)]
         assert sorted(round(s, 6) for _, s in ours) == sorted(round(s, 6) for _, s in theirs), q
         assert {d for d, _ in ours} <= matches.docnums(matches.per_episode)

@@ -16,12 +16,11 @@ from rapidfuzz.distance import Levenshtein
 from sqlalchemy import func, update
 from sqlmodel import Session, col, select
 from whoosh import index as windex
-from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3Codec, W3PerDocReader, _lenfield
-from whoosh.util.numeric import byte_to_length
 from whoosh.writing import LockError
 
 from app.models import CaptionLine, Episode
-from app.search.passages import cut_passages, make_schema, passage_documents
+from app.search import whoosh_internals
+from app.search.passages import EPISODE, EXACT, KIND, STAMP, cut_passages, make_schema, passage_documents
 
 log = logging.getLogger(__name__)
 
@@ -40,39 +39,6 @@ MIN_BUFFER_MB = 32
 
 class IndexBusy(RuntimeError):
     pass
-
-
-class _LengthsInMemory(W3PerDocReader):
-    """Whoosh reads a document's field length from the column file once per posting when it
-    writes a segment (a fifth of a rebuild); this reads each field's length column once."""
-
-    def __init__(self, storage, segment):
-        super().__init__(storage, segment)
-        self._length_tables: dict[str, list | None] = {}
-
-    def doc_field_length(self, docnum, fieldname, default=0):
-        if fieldname not in self._length_tables:
-            column = self._cached_reader(_lenfield(fieldname), LENGTHS_COLUMN)
-            self._length_tables[fieldname] = (
-                None if column is None else [byte_to_length(b) if b else None for b in bytes(column)]
-            )
-        table = self._length_tables[fieldname]
-        if docnum > self._doccount:
-            raise IndexError(f"Asked for docnum {docnum} of {self._doccount}")
-        return default if table is None else table[docnum]
-
-
-class WriterCodec(W3Codec):
-    """Whoosh's codec (same files, read by the default codec) with field lengths held in memory
-    while a segment's postings are written."""
-
-    def per_document_reader(self, storage, segment):
-        return _LengthsInMemory(storage, segment)
-
-    def new_segment(self, storage, indexname):
-        # the segment (pickled in the index's table of contents) names Whoosh's own codec, so the
-        # index on disk does not depend on this class
-        return W3Codec().new_segment(storage, indexname)
 
 
 def episode_stamps(session: Session, episode_ids: Iterable[int] | None = None) -> dict[int, str]:
@@ -105,17 +71,17 @@ class Vocabulary:
 
     def words(self) -> list[str]:
         if self._words is None:
-            self._words = [b.decode("utf-8") for b in self.reader.lexicon("exact")]
+            self._words = [b.decode("utf-8") for b in self.reader.lexicon(EXACT)]
         return self._words
 
     def frequency(self, word: str) -> int:
-        return self.reader.doc_frequency("exact", word)
+        return self.reader.doc_frequency(EXACT, word)
 
     def expand_prefix(self, prefix: str, limit: int = 5000) -> list[tuple[str, int]]:
         found = []
-        for b in self.reader.expand_prefix("exact", prefix):
+        for b in self.reader.expand_prefix(EXACT, prefix):
             w = b.decode("utf-8")
-            found.append((w, self.reader.doc_frequency("exact", w)))
+            found.append((w, self.reader.doc_frequency(EXACT, w)))
             if len(found) >= limit:
                 break
         return found
@@ -153,7 +119,7 @@ class ThreadSearcher:
                 key = (self.generation, reader.segment().segment_id())
                 episode_of = self._segment_cache.get(key)
                 if episode_of is None:
-                    episode_of = [int(e) for e in reader.column_reader("episode")] if reader.doc_count_all() else []
+                    episode_of = [int(e) for e in reader.column_reader(EPISODE)] if reader.doc_count_all() else []
                     self._segment_cache[key] = episode_of
                 out.append((leaf, offset, episode_of))
             live = {(self.generation, leaf.reader().segment().segment_id()) for leaf, _, _ in out}
@@ -171,9 +137,7 @@ class ThreadSearcher:
         key = (self.generation, reader.segment().segment_id(), fieldname)
         lengths = self._segment_cache.get(key)
         if lengths is None:
-            column = reader._perdoc._cached_reader(_lenfield(fieldname), LENGTHS_COLUMN)
-            lengths = bytes(column) if column is not None else bytes(reader.doc_count_all())
-            self._segment_cache[key] = lengths
+            lengths = self._segment_cache[key] = whoosh_internals.length_bytes(reader, fieldname)
         return lengths
 
     def episode_of(self, docnum: int) -> int:
@@ -254,10 +218,12 @@ class SearchIndex:
 
     def writer_options(self, procs: int) -> dict:
         """Whoosh writer arguments that keep a write of `procs` processes within the memory budget."""
-        if procs == 1:
-            return {"codec": WriterCodec()}
-        buffer_mb = max(MIN_BUFFER_MB, (self.memory_mb - MAIN_PROCESS_MB) // procs)
-        return {"procs": procs, "limitmb": buffer_mb, "multisegment": True, "codec": WriterCodec()}
+        codec = whoosh_internals.writer_codec()
+        options: dict = {} if codec is None else {"codec": codec}
+        if procs > 1:
+            buffer_mb = max(MIN_BUFFER_MB, (self.memory_mb - MAIN_PROCESS_MB) // procs)
+            options.update(procs=procs, limitmb=buffer_mb, multisegment=True)
+        return options
 
     @contextmanager
     def _writer(self, commit: bool = True, procs: int = 1):
@@ -304,7 +270,7 @@ class SearchIndex:
         try:
             with self._writer(procs=WRITER_PROCS if len(stamps) >= BULK_EPISODES else 1) as writer:
                 for eid in ids:
-                    writer.delete_by_term("episode", str(eid))
+                    writer.delete_by_term(EPISODE, str(eid))
                     if eid not in stamps:
                         continue  # gone from the database: only removed from the index
                     try:
@@ -331,12 +297,12 @@ class SearchIndex:
 
     def delete_episode(self, episode_id: int) -> None:
         with self._writer() as writer:
-            writer.delete_by_term("episode", str(episode_id))
+            writer.delete_by_term(EPISODE, str(episode_id))
 
     def _indexed_stamps(self, generation: str | None = None) -> dict[int, str]:
         ix = self._open(generation or self._generation())
         with ix.searcher() as s:
-            return {int(f["episode"]): f.get("stamp", "") for f in s.documents(kind="episode")}
+            return {int(f[EPISODE]): f.get(STAMP, "") for f in s.documents(**{KIND: "episode"})}
 
     def index_pending(self, session: Session) -> int:
         """Index every episode not marked indexed, or missing or stale in the index. Returns how many."""
@@ -349,7 +315,7 @@ class SearchIndex:
         if orphans:
             with self._writer() as writer:
                 for eid in orphans:
-                    writer.delete_by_term("episode", str(eid))
+                    writer.delete_by_term(EPISODE, str(eid))
         done = 0
         for chunk in _chunks(sorted(todo), 200):
             self.index_episodes(session, chunk)
@@ -393,7 +359,7 @@ class SearchIndex:
             if catch_up or gone:
                 with ix.writer(timeout=self.writer_timeout) as writer:
                     for eid in gone | set(catch_up):
-                        writer.delete_by_term("episode", str(eid))
+                        writer.delete_by_term(EPISODE, str(eid))
                     for eid in catch_up:
                         for doc in self._documents(session, eid, latest[eid]):
                             writer.add_document(**doc)

@@ -67,22 +67,34 @@ def _positions_value(position: int) -> bytes:
     return formats.Positions().encode([position])
 
 
+# The index's fields, named once: every query, reader and writer uses these names.
+KEY = "key"  # "EPISODE:N" for passage N, "EPISODE:episode" for the episode's stamp document
+EPISODE = "episode"  # the episode id, on every document
+KIND = "kind"  # "passage" or "episode"
+# plain words, stemmed, no stop words, from the passage's own lines only: one hit per occurrence
+BODY = "body"
+# folded unstemmed words of the own lines: quoted single words, prefixes, fuzzy words, suggestions
+EXACT = "exact"
+# bi-words (shingles) whose first word is in the own lines, then TAIL_MARK-ed bi-words of the tail:
+# a phrase must start in the own lines, so the overlap never yields the same quote twice
+SHINGLES = "sh"
+FIRST = "first"  # stored: position of the passage's first caption line
+STARTS = "starts"  # stored: start second of each of its own lines
+STAMP = "stamp"  # stored, on the episode document: what the index was built from
+
+
 def make_schema() -> fields.Schema:
-    return fields.Schema(
-        key=fields.ID(unique=True, stored=True),  # "EPISODE:N" for passage N, "EPISODE:episode" for the stamp
-        episode=fields.ID(stored=True, sortable=True),
-        kind=fields.ID(),  # "passage" or "episode"
-        # plain words, stemmed, no stop words, from the passage's own lines only: one hit per occurrence
-        body=PreAnalysed(positions=False),
-        # folded unstemmed words of the own lines: quoted single words, prefixes, fuzzy words, suggestions
-        exact=PreAnalysed(positions=False),
-        # bi-words (shingles) whose first word is in the own lines, then TAIL_MARK-ed bi-words of the tail:
-        # a phrase must start in the own lines, so the overlap never yields the same quote twice
-        sh=PreAnalysed(positions=True),
-        first=fields.STORED,  # position of the passage's first caption line
-        starts=fields.STORED,  # start second of each of its own lines
-        stamp=fields.STORED,  # on the episode document: what the index was built from
-    )
+    return fields.Schema(**{
+        KEY: fields.ID(unique=True, stored=True),
+        EPISODE: fields.ID(stored=True, sortable=True),
+        KIND: fields.ID(),
+        BODY: PreAnalysed(positions=False),
+        EXACT: PreAnalysed(positions=False),
+        SHINGLES: PreAnalysed(positions=True),
+        FIRST: fields.STORED,
+        STARTS: fields.STORED,
+        STAMP: fields.STORED,
+    })
 
 
 @dataclass
@@ -128,8 +140,6 @@ def passage_documents(episode_id: int, stamp: str, passages: list[Passage]):
     """The whoosh documents of one episode: its passages, then the episode document with its stamp."""
     eid = str(episode_id)
     for p in passages:
-        yield dict(
-            key=f"{eid}:{p.number}", episode=eid, kind="passage", body=p.body, exact=p.exact,
-            sh=p.shingles, first=p.first, starts=p.starts,
-        )
-    yield dict(key=f"{eid}:episode", episode=eid, kind="episode", stamp=stamp)
+        yield {KEY: f"{eid}:{p.number}", EPISODE: eid, KIND: "passage", BODY: p.body, EXACT: p.exact,
+               SHINGLES: p.shingles, FIRST: p.first, STARTS: p.starts}
+    yield {KEY: f"{eid}:episode", EPISODE: eid, KIND: "episode", STAMP: stamp}

@@ -5,9 +5,9 @@ from dataclasses import dataclass, field
 
 from whoosh import query as wq
 
-from app.search.analysis import ELISIONS, STOP_WORDS, WORD, fold, shingle, stem
-from app.search.matching import ShinglePhrase
-from app.search.passages import MAX_PHRASE_WORDS
+from app.search.analysis import ELISIONS, STOP_WORDS, WORD, fold, stem
+from app.search.passages import BODY, EXACT, MAX_PHRASE_WORDS
+from app.search.phrases import phrase_query
 
 MAX_QUERY_CHARS = 500
 MAX_WORD_CHARS = 60
@@ -238,7 +238,7 @@ def compile_query(tree, vocabulary) -> Compiled:
                 return None  # too common to mean anything alone; quote it to search it in a phrase
             if not negated:
                 out.stems.add(stem(node.text))
-            return wq.Term("body", stem(node.text))
+            return wq.Term(BODY, stem(node.text))
         if isinstance(node, Phrase):
             if not negated:
                 out.phrases.append(node.words)
@@ -257,7 +257,7 @@ def compile_query(tree, vocabulary) -> Compiled:
             terms = vocabulary.near(node.text, node.distance)[:MAX_EXPANSION]
         if not negated:
             out.exact.update(terms)
-        return wq.Or([wq.Term("exact", t) for t in terms]) if terms else wq.NullQuery
+        return wq.Or([wq.Term(EXACT, t) for t in terms]) if terms else wq.NullQuery
 
     def build(node, negated=False):
         if isinstance(node, LEAVES):
@@ -300,12 +300,3 @@ def _only_excludes(node) -> bool:
         return bool(node.children) and all(_only_excludes(c) for c in node.children)
     return False
 
-
-def phrase_query(ws: list[str]) -> wq.Query:
-    """A phrase as bi-words: it must start in a passage's own lines and may end in its tail."""
-    if len(ws) == 1:
-        return wq.Term("exact", ws[0])
-    pairs = [shingle(a, b) for a, b in zip(ws, ws[1:])]
-    if len(pairs) == 1:
-        return wq.Term("sh", pairs[0])
-    return ShinglePhrase(pairs)

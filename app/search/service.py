@@ -12,9 +12,10 @@ from whoosh.collectors import FilterCollector, TimeLimit, TimeLimitCollector
 from app.export import format_timestamp
 from app.models import Appearance, CaptionLine, Episode, Person, Show
 from app.search.analysis import STOP_WORDS, WORD, fold
-from app.search.matching import Matches, find_matches, top_passages
-from app.search.passages import TAIL_WORDS
+from app.search.matching import Matches, find_matches
+from app.search.passages import FIRST, STARTS, TAIL_WORDS
 from app.search.query import QueryError, clean, compile_query, parse
+from app.search.ranking import scoring_query, top_passages
 from app.search.snippets import locate
 
 log = logging.getLogger(__name__)
@@ -179,8 +180,14 @@ def _run(index, session: Session, request: SearchRequest, tree, results: SearchR
     compiled = compile_query(tree, current.vocabulary)
     results.notices.extend(compiled.notices)
 
-    # every matching passage, unscored: the total, the episodes, each episode's count
-    matches = find_matches(compiled.query, current.segments(), deadline)
+    # every matching passage, unscored: the total, the episodes, each episode's count; inside one
+    # episode, only its passages are looked at (not the whole archive's postings)
+    episode_id = None
+    if request.episode:
+        episode_id = session.exec(select(Episode.id).where(Episode.slug == request.episode)).first()
+        if episode_id is None:
+            return
+    matches = find_matches(compiled.query, current.segments(), deadline, episode=episode_id)
     if matches.partial:
         if not matches.per_episode:
             raise QueryError(TOO_SLOW)
@@ -197,26 +204,26 @@ def _run(index, session: Session, request: SearchRequest, tree, results: SearchR
             results.suggestion = _suggestion(request.q, current.vocabulary)
         return
 
-    def scored(docnums: set[int] | None, limit: int | None) -> list[tuple[int, float]]:
-        """The best passages, among docnums (None: every match, and then the top-k can skip blocks)."""
+    def scored(sub: Matches, limit: int | None) -> list[tuple[int, float]]:
+        """The best of these matches by Whoosh's own collector, scored as top_passages scores them."""
+        docnums = sub.docnums(sub.per_episode)
         top = searcher.collector(limit=limit)
         # the filter must wrap the time limit: TimeLimitCollector drives its child's collect() itself
         collector = TimeLimitCollector(top, max(0.05, deadline - time.monotonic()), use_alarm=False)
-        if docnums is not None:
-            collector = FilterCollector(collector, allow=docnums)
+        collector = FilterCollector(collector, allow=docnums)
         try:
-            searcher.search_with_collector(compiled.query, collector)
+            searcher.search_with_collector(scoring_query(compiled.query), collector)
         except TimeLimit:
             _partial(results)
         found = top.results().items()
-        return [(d, score) for d, score in found if docnums is None or d in docnums]
+        return [(d, score) for d, score in found if d in docnums]
 
     def ranked_among(sub: Matches, limit: int | None) -> list[tuple[int, float]]:
-        """The best of these matches, from the posting lists; Whoosh's collector for what they cannot rank."""
+        """The best of these matches, from the posting lists; Whoosh's collector when they cannot be read."""
         found = top_passages(compiled.query, searcher, sub, current.lengths, limit, every_match=sub is matches,
                              deadline=rank_by)
         if found is None:
-            found = scored(None if sub is matches else sub.docnums(sub.per_episode), limit)
+            found = scored(sub, limit)
         elif time.monotonic() > rank_by:
             _partial(results)
         return found
@@ -310,7 +317,7 @@ def _episode_refs(session: Session, episode_ids: list[int]) -> dict[int, Episode
 def _groups(session, searcher, shown, refs, counts, compiled, per_episode: bool) -> list[EpisodeGroup]:
     """Hits for the shown passages: their lines fetched in one query, each located and highlighted."""
     stored = {d: searcher.stored_fields(d) for hits in shown.values() for d, _ in hits}
-    ranges = [(int(e), f["first"], f["first"] + len(f["starts"]) - 1 + NEXT_LINES)
+    ranges = [(int(e), f[FIRST], f[FIRST] + len(f[STARTS]) - 1 + NEXT_LINES)
               for e, hits in shown.items() for f in (stored[d] for d, _ in hits)]
     lines: dict[tuple[int, int], str] = {}
     if ranges:
@@ -325,17 +332,17 @@ def _groups(session, searcher, shown, refs, counts, compiled, per_episode: bool)
         group = EpisodeGroup(ref, [], counts[eid])
         for docnum, score in hits:
             f = stored[docnum]
-            own = len(f["starts"])
+            own = len(f[STARTS])
             texts = []
-            for position in range(f["first"], f["first"] + own + NEXT_LINES):
+            for position in range(f[FIRST], f[FIRST] + own + NEXT_LINES):
                 if (eid, position) not in lines:
                     break
                 texts.append(lines[(eid, position)])
             if len(texts) < own:
                 continue  # the database changed under the index: reindexing will catch up
             found = locate(texts, own, compiled.stems, compiled.exact, compiled.phrases)
-            position = f["first"] + found.line  # in the passage's own lines: no two hits share it
-            group.hits.append(Hit(ref, f["starts"][found.line], position, found.text, found.snippet, score))
+            position = f[FIRST] + found.line  # in the passage's own lines: no two hits share it
+            group.hits.append(Hit(ref, f[STARTS][found.line], position, found.text, found.snippet, score))
         if group.hits or not per_episode:
             groups.append(group)
     return groups

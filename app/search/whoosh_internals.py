@@ -1,0 +1,164 @@
+"""The one reader of Whoosh's private names (for speed), on only for the Whoosh version they were read in."""
+# Everything else in app.search keeps to Whoosh's public API. What this module reads is how
+# whoosh-reloaded 2.7.5 lays out a posting block (W3LeafMatcher), a field's length column
+# (W3PerDocReader) and a Positions value, and a BM25F scorer's per-posting function. Another
+# version may move any of it without notice, so FAST is on only for the version this was written
+# against; otherwise every caller takes Whoosh's public path (matchers, its collector, its codec),
+# which finds the same passages in the same order, only slower. After an upgrade: re-read the
+# private names below against the new whoosh/codec/whoosh3.py, then raise WRITTEN_FOR.
+import logging
+from bisect import bisect_right
+from importlib.metadata import PackageNotFoundError, version
+from itertools import accumulate
+from pickle import loads
+
+import whoosh
+from whoosh.matching.wrappers import FilterMatcher
+from whoosh.reading import TermNotFound
+from whoosh.util.numeric import byte_to_length, length_to_byte
+
+log = logging.getLogger(__name__)
+
+WRITTEN_FOR = "2.7.5"  # the whoosh-reloaded whose private names this module reads
+
+
+def _installed() -> str | None:
+    try:
+        return version("whoosh-reloaded")
+    except PackageNotFoundError:
+        return None
+
+
+# On: callers read posting blocks, length columns and scorers through this module. Read at each
+# call, so a test can turn it off.
+FAST = _installed() == WRITTEN_FOR and whoosh.versionstring() == WRITTEN_FOR
+if FAST:
+    try:
+        from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3Codec, W3LeafMatcher, W3PerDocReader, _lenfield
+    except ImportError:
+        FAST = False
+if not FAST:
+    log.warning("whoosh-reloaded %s (whoosh %s), not %s: search reads the index through Whoosh's public API, slower",
+                _installed(), whoosh.versionstring(), WRITTEN_FOR)
+
+
+# --- posting blocks ---------------------------------------------------------------------------
+
+
+def raw_postings(reader, fieldname: str, text: str):
+    """A term's posting matcher in a segment, deleted documents included (the caller subtracts
+    them as sets); None when the segment does not hold the term."""
+    try:
+        matcher = reader.postings(fieldname, text)
+    except TermNotFound:
+        return None
+    return matcher.child if isinstance(matcher, FilterMatcher) else matcher
+
+
+def readable(raw) -> bool:
+    """Whether raw's blocks can be read here: FAST, and a leaf of Whoosh's own codec with
+    numeric ids; when not, the caller uses Whoosh's matchers."""
+    return FAST and isinstance(raw, W3LeafMatcher) and not raw._byteids
+
+
+def blocks(raw, wanted: list[int] | None = None):
+    """Each posting block of a readable raw as (its docnums, raw positioned on it, for
+    block_weights and block_values); with wanted (sorted docnums), only the blocks that may hold
+    one of them are decoded (a block's header gives its last docnum)."""
+    raw.reset()
+    previous = -1
+    n = len(wanted) if wanted is not None else 0
+    while raw.is_active():
+        last = raw._maxid
+        if wanted is None or ((i := bisect_right(wanted, previous)) < n and wanted[i] <= last):
+            if raw._data is None:
+                raw._read_data()
+            yield list(accumulate(raw._data[0])), raw  # ids are delta-encoded from 0 in each block
+        if raw._lastblock or (wanted is not None and last >= wanted[-1]):
+            break
+        previous = last
+        raw._next_block()
+
+
+def block_weights(raw):
+    """The weights of the block blocks() is on, or None when every weight is 1."""
+    if raw._data[1] is None:
+        return None
+    raw._read_weights()
+    return raw._weights
+
+
+def block_values(raw):
+    """The encoded values (Positions: see positions()) of the block blocks() is on."""
+    return raw._data[2]
+
+
+def positions(value: bytes) -> list[int]:
+    """Decode a whoosh.formats.Positions value: frequency (4 bytes), then the pickled position deltas."""
+    return list(accumulate(loads(value[4:])))
+
+
+def frequency(value: bytes) -> float:
+    """The weight (number of positions) at the head of a Positions value."""
+    return float(int.from_bytes(value[:4], "big"))
+
+
+# --- field lengths and scores -----------------------------------------------------------------
+
+
+def length_bytes(reader, fieldname: str) -> bytes:
+    """The length byte of each document of a segment in a field (what BM25 divides by, as the codec
+    stores it: whoosh.util.numeric.length_to_byte), 0 for a document without the field."""
+    if FAST:
+        column = reader._perdoc._cached_reader(_lenfield(fieldname), LENGTHS_COLUMN)
+        return bytes(column) if column is not None else bytes(reader.doc_count_all())
+    return bytes(length_to_byte(reader.doc_field_length(d, fieldname, None)) for d in range(reader.doc_count_all()))
+
+
+def posting_score(scorer, weight: float, length_byte: int) -> float:
+    """What a term's scorer gives a posting of this weight in a document of this length byte:
+    scorer.score(matcher) without a matcher (WeightLengthScorer._score, BM25F's)."""
+    return scorer._score(weight, byte_to_length(length_byte) if length_byte else 1)
+
+
+# --- writing ----------------------------------------------------------------------------------
+
+
+def writer_codec():
+    """The codec for index writers: Whoosh's own, with field lengths held in memory while a
+    segment's postings are written (a fifth of a rebuild); None (Whoosh's default) when not FAST."""
+    return _WriterCodec() if FAST else None
+
+
+if FAST:
+
+    class _LengthsInMemory(W3PerDocReader):
+        """Whoosh reads a document's field length from the column file once per posting when it
+        writes a segment; this reads each field's length column once."""
+
+        def __init__(self, storage, segment):
+            super().__init__(storage, segment)
+            self._length_tables: dict[str, list | None] = {}
+
+        def doc_field_length(self, docnum, fieldname, default=0):
+            if fieldname not in self._length_tables:
+                column = self._cached_reader(_lenfield(fieldname), LENGTHS_COLUMN)
+                self._length_tables[fieldname] = (
+                    None if column is None else [byte_to_length(b) if b else None for b in bytes(column)]
+                )
+            table = self._length_tables[fieldname]
+            if docnum > self._doccount:
+                raise IndexError(f"Asked for docnum {docnum} of {self._doccount}")
+            return default if table is None else table[docnum]
+
+    class _WriterCodec(W3Codec):
+        """Whoosh's codec (same files, read by the default codec) with field lengths held in memory
+        while a segment's postings are written."""
+
+        def per_document_reader(self, storage, segment):
+            return _LengthsInMemory(storage, segment)
+
+        def new_segment(self, storage, indexname):
+            # the segment (pickled in the index's table of contents) names Whoosh's own codec, so the
+            # index on disk does not depend on this class
+            return W3Codec().new_segment(storage, indexname)
