@@ -5,8 +5,8 @@ file through the CLI and the API, and the peak memory of every process involved.
 
 For each size: generate the archive (bench/generate.py, seed page format), run the real
 `plateau ingest DIR` on a fresh data folder, then `plateau reindex` of the same archive, both as
-child processes in this run, with the peak of the summed resident memory of the command and all
-its children (the index writer processes), sampled every 20 ms. Then add new files one at a time:
+child processes in this run, with the peak of the summed memory (PSS) of the command and all its
+children (the index writer processes), sampled every 20 ms. Then add new files one at a time:
 with `plateau ingest FILE` (whole command, Python start included, and the same command on an
 unchanged file: the fixed cost of starting), and with `POST /api/episodes` to a running
 `plateau serve` (time seen by the client).
@@ -30,27 +30,29 @@ PLATEAU = str(Path(sys.executable).with_name("plateau"))
 TOKEN = "jeton-du-banc"
 
 
-def process_tree_rss_mb(pid: int) -> float:
-    """Resident memory of a process and all its descendants, in MB."""
+def process_tree_mb(pid: int) -> float:
+    """Memory of a process and all its descendants, in MB: the sum of their proportional set sizes
+    (PSS), so pages a writer process shares with its parent after the fork count once."""
     children: dict[int, list[int]] = {}
-    rss: dict[int, int] = {}
     for entry in os.scandir("/proc"):
         if not entry.name.isdigit():
             continue
         try:
             with open(f"/proc/{entry.name}/stat") as fh:
-                fields = fh.read().rsplit(")", 1)[1].split()
-        except OSError:
+                parent = int(fh.read().rsplit(")", 1)[1].split()[1])
+        except (OSError, ValueError, IndexError):
             continue
-        child = int(entry.name)
-        children.setdefault(int(fields[1]), []).append(child)
-        rss[child] = int(fields[21]) * os.sysconf("SC_PAGE_SIZE")
+        children.setdefault(parent, []).append(int(entry.name))
     total, todo = 0, [pid]
     while todo:
         current = todo.pop()
-        total += rss.get(current, 0)
+        try:
+            with open(f"/proc/{current}/smaps_rollup") as fh:
+                total += next(int(line.split()[1]) for line in fh if line.startswith("Pss:"))
+        except (OSError, StopIteration):
+            pass
         todo.extend(children.get(current, []))
-    return total / 1024 / 1024
+    return total / 1024
 
 
 def run_measured(args: list[str], env: dict) -> tuple[float, float, str]:
@@ -63,7 +65,7 @@ def run_measured(args: list[str], env: dict) -> tuple[float, float, str]:
     def sample():
         nonlocal peak
         while not done.is_set():
-            peak = max(peak, process_tree_rss_mb(proc.pid))
+            peak = max(peak, process_tree_mb(proc.pid))
             time.sleep(0.02)
 
     sampler = threading.Thread(target=sample, daemon=True)
