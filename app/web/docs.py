@@ -2,7 +2,8 @@
 from fastapi import APIRouter, Request
 
 from app.web.errors import PageRoute
-from app.web.templating import SWAGGER_UI_VERSION, templates
+from app.web.static import SWAGGER_UI
+from app.web.templating import templates
 
 router = APIRouter(route_class=PageRoute)
 
@@ -11,5 +12,5 @@ router = APIRouter(route_class=PageRoute)
 def docs(request: Request):
     # fastapi.openapi.docs.get_swagger_ui_html() writes an inline <script>, which our CSP refuses.
     return templates.TemplateResponse(request, "docs.html", {
-        "swagger": f"/static/vendor/swagger-ui-{SWAGGER_UI_VERSION}",
+        "swagger": SWAGGER_UI,
     })

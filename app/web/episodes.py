@@ -8,12 +8,12 @@ from app.search import SearchRequest, get_search_index
 from app.services import episodes as episode_service
 from app.services import guests as guest_service
 from app.web import params
-from app.web.highlight import parts, terms_of
+from app.web.highlight import marked_parts, terms_of
 from app.web.pagination import Pagination
 from app.web.errors import PageRoute
 from app.web.templating import date_fr, is_fragment_request, render, timestamp
 from app.web.timecodes import TimecodeError, parse_moment
-from app.web.transcript import mark, quote_of, transcript_lines, video_at
+from app.web.transcript import caption_rows, mark, quote_of, transcript_lines, video_at
 
 router = APIRouter(route_class=PageRoute)
 PER_PAGE = 20
@@ -47,7 +47,7 @@ def episode(slug: str, request: Request, t: str | None = None, q: str | None = N
         raise HTTPException(404, f"Aucun épisode « {slug} » dans l'archive.")
     settings = get_settings()
     summary = episode_service.summarize(session, [found])[0]
-    lines = transcript_lines(episode_service.captions_of(session, found))
+    lines = transcript_lines(caption_rows(session, found.id))
     q = (q or "").strip()[:500]
 
     moment, marked, notice = None, [], None
@@ -63,8 +63,9 @@ def episode(slug: str, request: Request, t: str | None = None, q: str | None = N
                 moment = None
 
     terms = terms_of(q)
-    for line in lines:
-        line.parts = parts(line.text, terms) if terms else [(line.text, False)]
+    if terms:
+        for line, cut in zip(lines, marked_parts([line.text for line in lines], terms)):
+            line.parts = cut
 
     results = None
     if q:

@@ -5,7 +5,7 @@ and it never builds HTML itself, so autoescaping stays in charge.
 """
 from dataclasses import dataclass, field
 
-from app.search.analysis import STOP_WORDS, stem, word_spans
+from app.search.analysis import STOP_WORDS, WORD, fold, stem, word_spans
 from app.search.query import Fuzzy, Phrase, Prefix, QueryError, Word, leaves, parse
 
 
@@ -47,6 +47,32 @@ def terms_of(q: str | None) -> Terms:
         elif isinstance(leaf, Fuzzy):
             terms.exact.add(leaf.text)
     return terms
+
+
+def searched_words(words: set[str], terms: Terms) -> set[str]:
+    """Those of these words (as written) that parts() may mark; a phrase needs its first word."""
+    firsts = {phrase[0] for phrase in terms.phrases}
+    found = set()
+    for word in words:
+        w = fold(word)
+        if (w in terms.exact or w in firsts or (w not in STOP_WORDS and stem(w) in terms.stems)
+                or any(w.startswith(p) for p in terms.prefixes)):
+            found.add(word)
+    return found
+
+
+def marked_parts(texts: list[str], terms: Terms) -> list[list[tuple[str, bool]] | None]:
+    """parts() of each line that holds a searched word; None for the others, most lines of an
+    episode. Each distinct word of the episode is folded and stemmed once, not at each line that
+    says it, and a line without a searched word is never cut."""
+    if not terms:
+        return [None] * len(texts)
+    findall = WORD.findall
+    words = [findall(text) for text in texts]
+    searched = searched_words(set().union(*words), terms)
+    if not searched:
+        return [None] * len(texts)
+    return [None if searched.isdisjoint(found) else parts(text, terms) for text, found in zip(texts, words)]
 
 
 def parts(text: str, terms: Terms) -> list[tuple[str, bool]]:

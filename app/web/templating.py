@@ -9,10 +9,9 @@ from jinja2_fragments.fastapi import Jinja2Blocks
 
 from app.export import format_timestamp
 from app.ingest.description import french_date
+from app.web.static import HTMX, static_url
 
 ROOT = Path(__file__).resolve().parent.parent.parent
-HTMX_VERSION = "2.0.11"
-SWAGGER_UI_VERSION = "5.35.0"
 
 templates = Jinja2Blocks(directory=str(ROOT / "templates"))
 env = templates.env
@@ -50,7 +49,7 @@ def format_number(count: int) -> str:
 
 env.filters.update(date_fr=date_fr, timestamp=timestamp, duration_fr=duration_fr, plural=plural,
                    number=format_number)
-env.globals.update(htmx_js=f"/static/htmx-{HTMX_VERSION}.min.js")
+env.globals.update(static_url=static_url, htmx=HTMX)
 
 
 def is_fragment_request(request: Request) -> bool:
