@@ -32,6 +32,7 @@ class Episode(SQLModel, table=True):
     duration: float = 0.0
     # folded words of the first minutes, where a host introduces the panel (see services/guests.py)
     introduction: str | None = Field(default=None, sa_column=Column(SAText))
+    caption_count: int = 0  # number of caption lines, kept with them
     # "indexed", "pending" (committed, not yet in the index) or "failed" (retried at startup)
     index_state: str = Field(default="pending", index=True)
     ingested_at: datetime = Field(default_factory=utcnow)

@@ -102,7 +102,7 @@ def load(settings: Settings, paths: list[Path], first_id: int = 1) -> list[int]:
             session.execute(insert(Episode), [dict(
                 id=n, slug=f"synth-{n}", source=path.name, content_hash=f"h{n}", format="page",
                 title=f"Épisode {n}", show_id=show_id, aired_on=aired,
-                duration=captions[-1][0], index_state="pending")])
+                duration=captions[-1][0], caption_count=len(captions), index_state="pending")])
             session.execute(insert(CaptionLine), [
                 dict(episode_id=n, position=i, start=float(s), end=float(s), text=t)
                 for i, (s, t) in enumerate(captions)])

@@ -173,7 +173,7 @@ def archive_counts(session: Session) -> dict[str, int]:
         "guests": session.exec(select(func.count(func.distinct(Appearance.person_id)))
                                .where(Appearance.kind == "guest")).one(),
         "shows": session.exec(select(func.count(Show.id))).one(),
-        "caption_lines": session.exec(select(func.count(CaptionLine.id))).one(),
+        "caption_lines": session.exec(select(func.coalesce(func.sum(Episode.caption_count), 0))).one(),
     }
 
 

@@ -179,6 +179,7 @@ def save_episode(session: Session, source: str, digest: str, transcript: Transcr
     episode.media_url = facts.media_url
     episode.duration = max((c.end for c in captions), default=0.0)
     episode.introduction = guest_service.introduction_of((c.start, c.text) for c in captions)
+    episode.caption_count = len(captions)
     episode.index_state = "pending"
     episode.updated_at = utcnow()
     session.add(episode)

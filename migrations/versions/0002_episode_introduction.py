@@ -1,4 +1,4 @@
-"""episode introduction words
+"""episode introduction words and caption count
 
 Revision ID: 0002
 Revises: 0001
@@ -19,8 +19,13 @@ def upgrade() -> None:
     # introduction names reads one column instead of folding caption lines on every ingest.
     # Left empty here: filled from the caption lines the first time it is needed.
     op.add_column('episode', sa.Column('introduction', sa.Text(), nullable=True))
+    # How many caption lines an episode has: the home page sums it instead of counting millions of rows.
+    op.add_column('episode', sa.Column('caption_count', sa.Integer(), nullable=False, server_default='0'))
+    op.execute('UPDATE episode SET caption_count = '
+               '(SELECT COUNT(*) FROM caption_line WHERE caption_line.episode_id = episode.id)')
 
 
 def downgrade() -> None:
     with op.batch_alter_table('episode', schema=None) as batch_op:
+        batch_op.drop_column('caption_count')
         batch_op.drop_column('introduction')
