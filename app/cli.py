@@ -9,8 +9,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from sqlmodel import Session, func, select
 
 from app.config import Settings, get_settings
-from app.db import get_engine
-from app.main import prepare_data
+from app.db import get_engine, prepare_data  # not from app.main: a command needs no web framework
 from app.models import Episode
 from app.search import get_search_index
 from app.services import exports as export_service

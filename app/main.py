@@ -11,8 +11,8 @@ from starlette.datastructures import MutableHeaders
 from starlette.middleware.gzip import GZipMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.config import Settings, get_settings
-from app.db import get_engine, migrate
+from app.config import get_settings
+from app.db import get_engine, prepare_data
 from app.search import get_search_index
 from app.web.static import MOUNT, VersionedStaticFiles, versions
 
@@ -74,12 +74,6 @@ class ServerTiming:
             await send(message)
 
         await self.app(scope, receive, timed)
-
-
-def prepare_data(settings: Settings) -> None:
-    """What every entry point needs first: the data folder, the latest schema, an index."""
-    migrate(settings)
-    get_search_index(settings).ensure()
 
 
 @asynccontextmanager
