@@ -7,6 +7,7 @@ from rapidfuzz import fuzz, process
 from sqlalchemy import func, or_, update
 from sqlmodel import Session, col, delete, select
 
+from app import limits
 from app.models import Appearance, CaptionLine, Episode, Person, PersonAlias
 from app.names import SAME_PERSON_THRESHOLD, fold, name_key, slugify
 
@@ -137,40 +138,39 @@ def introductions(session: Session, episode_ids: set[int]) -> dict[int, list[str
     return {episode_id: text.split() for episode_id, text in found.items()}
 
 
+# A window of words within SAME_PERSON_THRESHOLD of a name has a stretch of the name's length
+# within 77.7 of it (an indel distance d <= 0.222 × the name's length), so an introduction whose
+# best such stretch (rapidfuzz's partial_ratio) scores under this cannot name the person.
+INTRODUCTION_PREFILTER = 77.0
+
+
 def introduction_names(words_of: dict[int, list[str]], known: list[Spelling]) -> dict[tuple[int, int], str]:
     """Which known people each introduction names: (episode id, person id) -> the spelling heard.
 
-    Every introduction's runs of words are compared with a name at once (rapidfuzz's C loop): one
-    word more than the name too, since a transcript may split a name ("Van Nakt" for "VanAgt")."""
+    A name is compared with every run of as many words, and of one word more, since a transcript
+    may split a name ("Van Nakt" for "VanAgt"); only in introductions where a quick look finds
+    something close, so that a new name costs little against thousands of introductions."""
     best: dict[tuple[int, int], tuple[float, str]] = {}
-    by_width: dict[int, list[Spelling]] = {}
-    for spelling in known:
-        size = len(spelling[1].split())
-        for width in (size, size + 1):
-            by_width.setdefault(width, []).append(spelling)
-    for width, spellings in sorted(by_width.items()):
-        keys: list[str] = []
-        where: list[tuple[int, int]] = []  # (episode id, first word) of each key
-        for episode_id, words in words_of.items():
-            for i in range(len(words) - width + 1):
-                keys.append("".join(words[i:i + width]))
-                where.append((episode_id, i))
-        if not keys:
-            continue
-        for person_id, folded in spellings:
-            first_best: dict[int, tuple[float, int]] = {}  # per episode, the first window of the top score
-            for _, score, k in process.extract(name_key(folded), keys, scorer=fuzz.ratio,
-                                               score_cutoff=SAME_PERSON_THRESHOLD, limit=None):
-                episode_id, _ = where[k]
-                held = first_best.get(episode_id)
-                if held is None or score > held[0] or (score == held[0] and k < held[1]):
-                    first_best[episode_id] = (score, k)
-            for episode_id, (score, k) in first_best.items():
-                i = where[k][1]
-                heard = " ".join(words_of[episode_id][i:i + width]).title()
-                key = (episode_id, person_id)
-                best[key] = max(best.get(key, (0.0, "")), (score, heard))
-    return {key: heard for key, (_, heard) in best.items()}
+    joined = {episode_id: "".join(words) for episode_id, words in words_of.items()}
+    windows: dict[tuple[int, int], list[str]] = {}
+    for person_id, folded in known:
+        key = name_key(folded)
+        size = len(folded.split())
+        for episode_id, text in joined.items():
+            if not fuzz.partial_ratio(key, text, score_cutoff=INTRODUCTION_PREFILTER):
+                continue
+            words = words_of[episode_id]
+            for width in (size, size + 1):
+                keys = windows.get((episode_id, width))
+                if keys is None:
+                    keys = windows[(episode_id, width)] = ["".join(words[i:i + width])
+                                                           for i in range(len(words) - width + 1)]
+                match = process.extractOne(key, keys, scorer=fuzz.ratio, score_cutoff=SAME_PERSON_THRESHOLD)
+                if match:
+                    heard = " ".join(words[match[2]:match[2] + width]).title()
+                    pair = (episode_id, person_id)
+                    best[pair] = max(best.get(pair, (0.0, "")), (match[1], heard))
+    return {pair: heard for pair, (_, heard) in best.items()}
 
 
 def settle_names(session: Session) -> None:
@@ -220,16 +220,18 @@ class GuestSummary:
     appearances: int
 
 
-def list_guests(session: Session, *, page: int = 1, per_page: int = 100) -> tuple[int, list[GuestSummary]]:
-    """Guests A to Z (by folded name) with their number of appearances as a guest."""
+def list_guests(session: Session, *, page: int = 1,
+                per_page: int | None = limits.GUESTS_PER_PAGE) -> tuple[int, list[GuestSummary]]:
+    """Guests A to Z (by folded name) with their number of appearances as a guest; every one when
+    `per_page` is None."""
     counts = dict(session.exec(
         select(Appearance.person_id, func.count(Appearance.id))
         .where(Appearance.kind == "guest").group_by(Appearance.person_id)
     ).all())
     people = [p for p in session.exec(select(Person)).all() if p.id in counts]
     people.sort(key=lambda p: fold(p.name))
-    start = (page - 1) * per_page
-    return len(people), [GuestSummary(p, counts[p.id]) for p in people[start:start + per_page]]
+    shown = people if per_page is None else people[(page - 1) * per_page:page * per_page]
+    return len(people), [GuestSummary(p, counts[p.id]) for p in shown]
 
 
 def get_guest(session: Session, slug: str) -> Person | None:
