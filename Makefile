@@ -49,3 +49,15 @@ bench: install-test
 
 clean:
 	rm -rf $(VENV) data .pytest_cache test-artifacts
+
+# Mutation testing of search, ingest, name matching and timecodes ([tool.mutmut] in pyproject.toml):
+# slow (an hour or more on two cores), so never part of `make test` or CI. It works in mutants/
+# (delete it to start afresh); the score is printed, then the survivors (`mutmut show NAME` prints
+# one). MUTMUT_ARGS="app.names* app.timecodes*" runs those mutants only.
+.PHONY: mutation
+mutation: install-test
+	$(BIN)/pip install -q -e '.[mutation]'
+	$(BIN)/mutmut run $(MUTMUT_ARGS)
+	$(BIN)/mutmut export-cicd-stats
+	@cat mutants/mutmut-cicd-stats.json
+	$(BIN)/mutmut results

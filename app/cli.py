@@ -12,7 +12,7 @@ from app.config import Settings, get_settings
 from app.db import get_engine, prepare_data  # not from app.main: a command needs no web framework
 from app.models import Episode
 from app.search import get_search_index
-from app.services import exports as export_service
+from app.services import downloads as download_service
 from app.services.ingest import ingest_paths
 
 cli = typer.Typer(help="Plateau : archive consultable des débats tech.", no_args_is_help=True,
@@ -115,12 +115,12 @@ def check():
 @cli.command()
 def export(slug: str, format: str = typer.Option("txt", "--format", "-f", help="vtt, srt, txt ou json")):
     """Écrit la transcription d'un épisode sur la sortie standard."""
-    if format not in export_service.MEDIA_TYPES:
+    if format not in download_service.MEDIA_TYPES:
         err.print(f"Format inconnu « {format} » : choisissez vtt, srt, txt ou json.")
         raise typer.Exit(2)
     settings = ready()
     with Session(get_engine(settings)) as session:
-        text = export_service.export_episode(session, slug, format)
+        text = download_service.transcript_file(session, slug, format)
     if text is None:
         err.print(f"Aucun épisode « {slug} ». La liste : `curl {settings.base_url}/api/episodes`.")
         raise typer.Exit(1)

@@ -1,15 +1,13 @@
 """The SQLite engine (WAL, busy timeout, foreign keys), migrations and the session dependency."""
 from collections.abc import Iterator
 from functools import lru_cache
-from pathlib import Path
 
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, create_engine
 
 from app.config import Settings, get_settings
-
-ROOT = Path(__file__).resolve().parent.parent
+from app.resources import MIGRATIONS
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
@@ -45,7 +43,7 @@ def migrate(settings: Settings | None = None) -> None:
     settings = settings or get_settings()
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     config = Config()
-    config.set_main_option("script_location", str(ROOT / "migrations"))
+    config.set_main_option("script_location", str(MIGRATIONS))
     config.set_main_option("sqlalchemy.url", settings.db_url)
     config.attributes["configure_logger"] = False
     command.upgrade(config, "head")

@@ -93,7 +93,7 @@ async def lifespan(app: FastAPI):
 
 
 def create_app() -> FastAPI:
-    from app.api import episodes, exports, guests
+    from app.api import downloads, episodes, guests
     from app.api.responses import SafeJSONResponse
     from app.api import search as search_api
 
@@ -120,7 +120,7 @@ def create_app() -> FastAPI:
         return JSONResponse({"status": "ok" if ready else "indisponible", **checks}, status_code=200 if ready else 503)
 
     app.mount(MOUNT, VersionedStaticFiles(versions), name="static")
-    for router in (search_api.router, episodes.router, guests.router, exports.router):
+    for router in (search_api.router, episodes.router, guests.router, downloads.router):
         app.include_router(router)
     from app.web import pages
     from app.web.errors import install_error_pages

@@ -17,11 +17,11 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
 
+from app.french_dates import french_date
+from app.timecodes import format_timestamp
+
 ROOT = Path(__file__).resolve().parent.parent
 CAPTION = re.compile(r"^(?:(\d+):)?(\d{1,2}):(\d{2})(.*)$")
-WEEKDAYS = ["Lundi", "Mardi", "Mercredi", "Jeudi", "Vendredi", "Samedi", "Dimanche"]
-MONTHS = ["janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre",
-          "novembre", "décembre"]
 # quotes planted across a caption line break, so phrase search across lines is exercised
 PLANTED = ["la souveraineté numérique européenne", "les données personnelles des utilisateurs",
            "une panne géante du cloud", "le règlement sur l'intelligence artificielle",
@@ -151,8 +151,7 @@ class Episode:
     misspell: set[str] = field(default_factory=set)  # guests whose description uses the other spelling
 
     def day(self) -> str:
-        a = self.aired
-        return f"{WEEKDAYS[a.weekday()]} {'1er' if a.day == 1 else a.day} {MONTHS[a.month - 1]} {a.year}"
+        return french_date(self.aired).capitalize()  # "Jeudi 23 octobre 2025", as the pages write it
 
     def spelt(self, guest: Guest) -> str:
         return guest.misspelt if guest.name in self.misspell and guest.misspelt else guest.name
@@ -260,12 +259,6 @@ class Chain:
         return " ".join(out)
 
 
-def timestamp(seconds: int) -> str:
-    h, rest = divmod(seconds, 3600)
-    m, s = divmod(rest, 60)
-    return f"{h}:{m:02d}:{s:02d}" if h else f"{m:02d}:{s:02d}"
-
-
 def air_days(show: Show, needed: int) -> list[date]:
     """The show's air days from FIRST_DAY to LAST_DAY, a year earlier at a time while too few."""
     first = FIRST_DAY
@@ -345,7 +338,7 @@ def episode_page(rng: random.Random, chain: Chain, episode: Episode, lines: int)
     for text in captions:
         timed.append((second, text))
         second += rng.randint(1, 5)
-    body = "\n".join(f"{timestamp(s)}{t}" for s, t in timed)
+    body = "\n".join(f"{format_timestamp(s)}{t}" for s, t in timed)
     category = episode.show.category if episode.show else "News"
     # page files glue the category to the heading ("NewsTranscription") or keep them on two lines
     heading = f"{category}Transcription" if rng.random() < 0.5 else f"{category}\nTranscription"

@@ -27,10 +27,10 @@ from urllib.parse import urlencode
 import httpx
 from sqlmodel import Session, func, select
 
+from app import limits
 from app.config import Settings
 from app.db import get_engine, migrate
 from app.models import Episode
-from app.web.episodes import PER_PAGE
 from bench.generate import generate
 from bench.run import load, percentile
 
@@ -163,7 +163,7 @@ def episode_url(slug: str, t: int | None = None, q: str | None = None) -> str:
 
 
 def cases(episodes: int, lines: int, requests: int, rng: random.Random) -> list[tuple[str, list[str], dict]]:
-    pages = max(1, -(-episodes // PER_PAGE))
+    pages = max(1, -(-episodes // limits.EPISODES_PER_PAGE))
     long_slug = f"synth-{episodes + 1}"
     seconds = lines * 2  # bench.generate: a line every 1 to 5 seconds, 3 on average; stay inside
     out: list[tuple[str, list[str], dict]] = [("/", ["/"] * requests, {})]

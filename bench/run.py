@@ -9,7 +9,7 @@ then build both indexes over the same passages and time the same queries on both
 Build times, and what each one covers:
 - Whoosh: the whole `SearchIndex.rebuild` in a child process (for its peak memory): caption
   lines read from the database, Plateau's analysis (folding, stemming, stop words, bi-words,
-  via cut_passages), the writer processes (WRITER_PROCS, within the memory budget), commit and
+  via cut_passages), the writer processes (limits.WRITER_PROCS, within the memory budget), commit and
   swap.
 - FTS5: only the FTS5 work: CREATE VIRTUAL TABLE, the INSERTs of the raw passage texts and the
   commit; FTS5's own tokenizer (unicode61, remove_diacritics 2) does its analysis inside them.
@@ -59,13 +59,13 @@ from pathlib import Path
 from sqlalchemy import insert
 from sqlmodel import Session
 
+from app import limits
 from app.config import Settings
 from app.db import get_engine, migrate
 from app.models import CaptionLine, Episode, Show
 from app.search import SearchIndex, SearchRequest
 from app.search import postings as matching  # its caches: go_cold() empties them
 from app.search.analysis import STOP_WORDS, WORD, fold, stem
-from app.search.index import WRITER_PROCS
 from app.search.matching import find_matches
 from app.search.passages import CORE_LINES, cut_passages
 from app.search.query import compile_query, parse
@@ -463,8 +463,8 @@ def run_size(size: int, lines: int, count: int, workdir: Path) -> list[str]:
 
     rows = [f"### {size} épisodes × {lines} lignes",
             f"- reconstruction complète Whoosh : {number(build_s, 1)} s (lecture de la base, analyse, écriture "
-            f"par {WRITER_PROCS} processus, bascule), pic mémoire {peak_mb:.0f} Mo + {writer_peak_mb:.0f} Mo "
-            f"par processus d'écriture (×{WRITER_PROCS}, budget {memory_mb} Mo)",
+            f"par {limits.WRITER_PROCS} processus, bascule), pic mémoire {peak_mb:.0f} Mo + {writer_peak_mb:.0f} Mo "
+            f"par processus d'écriture (×{limits.WRITER_PROCS}, budget {memory_mb} Mo)",
             f"- FTS5 : {number(fts_s, 1)} s (création, insertions des textes bruts des passages, commit ; "
             f"pages lues et lignes jointes hors mesure : {number(prepare_s, 1)} s)",
             f"- ajout d'un épisode : {number(sorted(adds)[len(adds) // 2], 2)} s "

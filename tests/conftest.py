@@ -4,6 +4,7 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
 
 import httpx
@@ -20,17 +21,28 @@ from archive import Catalogue, catalogue  # noqa: F401  (the session fixture, fo
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "seeds"
 TOKEN = "jeton-de-test"
+# The ingest day the tests read yearless dates against ("Ce jeudi 6 novembre" in seed 002 is
+# 6 November 2025 until 6 November 2031, then 2031): never the real date, so no test changes with it.
+TODAY = date(2026, 11, 22)
+
+
+def ingest_seeds(session, index):
+    """The five seeds ingested together as `plateau ingest seeds` does, on TODAY: their outcomes."""
+    from app.services.ingest import IngestBatch
+
+    batch = IngestBatch(session, index)
+    outcomes = [batch.add(path.name, path.read_bytes(), today=TODAY) for path in sorted(SEEDS.glob("*.txt"))]
+    batch.finish()
+    return outcomes
 
 
 @pytest.fixture(scope="session")
 def seeded_archive(tmp_path_factory) -> tuple[Path, dict[str, str]]:
     """The five seeds ingested once per test run into a template data folder, with their slugs."""
-    from app.services.ingest import ingest_paths
-
     settings = Settings(data_dir=tmp_path_factory.mktemp("seeded") / "data")
     prepare_data(settings)
     with Session(get_engine(settings)) as session:
-        outcomes = ingest_paths(session, [SEEDS], index=get_search_index(settings))
+        outcomes = ingest_seeds(session, get_search_index(settings))
     get_engine(settings).dispose()  # closes the last connection, so the WAL is folded into plateau.db
     assert [o.status for o in outcomes] == ["added"] * 5, [(o.source, o.reason) for o in outcomes]
     return settings.data_dir, {Path(o.source).name[:3]: o.slug for o in outcomes}

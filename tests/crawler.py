@@ -3,9 +3,10 @@
 Follows every same-origin link (`href`, `src`), submits every GET form as it stands, once per
 option of its drop-downs and once per typed value of its fields (the search box gets the searches),
 fetches the HTMX fragment of every form that swaps one, reads feeds and JSON for the links they
-carry, and requests the JSON twin of every list and detail page, following `/api` pages to the
-last. Every page of an unfiltered list (and of a typed search) is visited; filtered or timed
-variants are capped, so the crawl stays bounded whatever the number of combinations.
+carry, and requests the JSON twin that every list and detail page advertises in its Link header,
+following `/api` pages to the last. Every page of an unfiltered list (and of a typed search) is
+visited; filtered or timed variants are capped, so the crawl stays bounded whatever the number of
+combinations.
 """
 import json
 import re
@@ -204,7 +205,7 @@ class Crawl:
                     self.add(element.get(attribute), url)
         for form in document.iter(f"{XHTML}form"):
             self.submit(form, url, document)
-        self.add_twin(url)
+        self.add_twin(url, response)
 
     def check_atom(self, url: str, response: httpx.Response) -> None:
         try:
@@ -294,12 +295,14 @@ class Crawl:
             changed[position] = (changed[position][0], value)
             self.add(with_query(action, changed), url, limit=FORM_CHOICE_LIMIT, fragment_of=swapped)
 
-    def add_twin(self, url: str) -> None:
-        """The JSON twin of a list or detail page: /episodes?page=3 -> /api/episodes?page=3."""
-        parts = urlsplit(url)
-        if shape_of(parts.path) in TWINS:
-            query = [(n, v) for n, v in parse_qsl(parts.query, keep_blank_values=True) if v != ""]
-            self.add(with_query("/api" + parts.path, query), url)
+    def add_twin(self, url: str, response: httpx.Response) -> None:
+        """The JSON twin a list or detail page advertises: /episodes?page=3 -> /api/episodes?page=3."""
+        link = response.headers.get("link", "")
+        twin = re.fullmatch(r'<([^>]+)>; rel="alternate"; type="application/json"', link)
+        if twin:
+            self.add(twin[1], url)
+        elif shape_of(urlsplit(url).path) in TWINS and response.status_code == 200:
+            self.problem(url, self.current[1], f"no JSON twin in its Link header ({link!r})")
 
     def follow_json_pages(self, url: str, data) -> None:
         if not isinstance(data, dict) or not isinstance(data.get("page"), int):

@@ -39,7 +39,8 @@ def test_episode_detail_shape(client, seeded):
     assert {"host", "channel", "description", "media_url", "segments"} <= set(body)
     assert body["host"] == "François Sorel" and body["channel"] == "BFM Business"
     starts = [s["start"] for s in body["segments"]]
-    assert starts == sorted(starts) and set(body["segments"][0]) == {"start", "end", "text"}
+    assert starts == sorted(starts) and set(body["segments"][0]) == {"start", "end", "text", "speaker"}
+    assert body["segments"][0]["speaker"] is None  # no speaker in the seeds: null, as SPEC has it
 
 
 def test_unknown_episode_is_a_json_404(client, seeded):
@@ -194,6 +195,8 @@ def test_shows_without_episodes_disappear(admin_token, client, seeded):
     slug = seeded["002"]
     client.patch(f"/api/episodes/{slug}", json={"show": "SMART TECH"}, headers=AUTH)
     assert [s["name"] for s in client.get("/api/shows").json()["items"]] == ["SMART TECH"]
-    for episode in client.get("/api/episodes?show=smart-tech&per_page=100").json()["items"]:
-        client.delete(f"/api/episodes/{episode['slug']}", headers=AUTH)
+    episodes = client.get("/api/episodes?show=smart-tech&per_page=100").json()["items"]
+    assert len(episodes) == 4
+    for episode in episodes:
+        assert client.delete(f"/api/episodes/{episode['slug']}", headers=AUTH).status_code == 204
     assert client.get("/api/shows").json()["items"] == []

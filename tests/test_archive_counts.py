@@ -6,8 +6,9 @@ from alembic import command
 from alembic.config import Config
 from sqlmodel import Session, func, select
 
-from app.db import ROOT, get_engine, migrate
+from app.db import get_engine, migrate
 from app.models import CaptionLine
+from app.resources import MIGRATIONS
 from app.services import episodes as episode_service
 from app.services.ingest import ingest_bytes
 from conftest import SEEDS
@@ -38,7 +39,7 @@ def test_home_counts_every_caption_line_after_an_update_and_a_delete(client, see
 def test_upgrading_an_older_archive_counts_its_caption_lines(settings, tmp_path):
     url = f"sqlite:///{tmp_path / 'old.db'}"
     config = Config()
-    config.set_main_option("script_location", str(ROOT / "migrations"))
+    config.set_main_option("script_location", str(MIGRATIONS))
     config.set_main_option("sqlalchemy.url", url)
     config.attributes["configure_logger"] = False
     command.upgrade(config, "0001")  # an archive made before the count was kept

@@ -3,13 +3,13 @@ from pathlib import Path
 
 from sqlmodel import Session, select
 
+from app import limits
 from app.config import Settings
 from app.db import get_engine
 from app.main import prepare_data
 from app.models import Appearance, Episode, Person
 from app.search import SearchRequest, get_search_index
 from app.services import episodes as episode_service
-from app.services import ingest as ingest_service
 from app.services.ingest import IngestBatch, ingest_bytes, ingest_paths
 from tests.conftest import SEEDS
 
@@ -69,7 +69,7 @@ def phrase_hits(index, session, q):
 
 def test_bulk_ingest_in_batches_gives_the_archive_of_one_file_at_a_time(tmp_path, monkeypatch):
     files = write_pages(tmp_path / "lot", 45) + SEED_FILES
-    monkeypatch.setattr(ingest_service, "BATCH_FILES", 20)  # three batches, two through the writer processes
+    monkeypatch.setattr(limits, "BATCH_FILES", 20)  # three batches, two through the writer processes
     bulk, single = archive(tmp_path, "bulk"), archive(tmp_path, "single")
     with Session(get_engine(bulk)) as session:
         outcomes = ingest_paths(session, [tmp_path / "lot", SEEDS], index=get_search_index(bulk))

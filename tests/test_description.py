@@ -4,7 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from app.ingest.description import episode_title, french_date, parse_description
+from app.french_dates import french_date
+from app.ingest.description import episode_title, parse_description
 from app.ingest.page import parse_page
 from app.ingest.transcript import EpisodeFacts, GuestMention
 
@@ -165,6 +166,16 @@ def test_parenthesised_guests_with_particles_and_capitals():
         GuestMention("Marie d'Orléans", "chercheuse (CNRS)"),
     ]
     assert (facts.show, facts.host) == ("CYBER HEBDO", "Luc MARTIN")
+
+
+def test_names_with_oe_and_ae_ligatures_are_guests_and_hosts():
+    facts = parse_description(
+        "Retrouvez Lætitia Cœurdacier (Avocate) et Éric LŒUILLET (Économiste) dans SMART TECH, "
+        "une émission présentée par Œlian Sœur.",
+        today=TODAY,
+    )
+    assert facts.guests == [GuestMention("Lætitia Cœurdacier", "Avocate"), GuestMention("Éric LŒUILLET", "Économiste")]
+    assert (facts.show, facts.host) == ("SMART TECH", "Œlian Sœur")
 
 
 def test_description_naming_no_guests_has_none():

@@ -5,7 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from app.ingest.formats import decode_text, is_transcript_name, parse_transcript
+from app.ingest.decoding import decode_text
+from app.ingest.formats import is_transcript_name, parse_transcript
 from app.ingest.jsonfile import parse_json
 from app.ingest.page import parse_page
 from app.ingest.sidecar import merge_facts, parse_sidecar
@@ -57,6 +58,7 @@ def test_seed_page_gives_every_caption_line_and_no_page_text(prefix, count, firs
 @pytest.mark.parametrize("prefix", ["000", "001", "002", "003", "004"])
 def test_seed_page_line_ends_where_the_next_one_starts(prefix):
     captions = parse_page(seed(prefix), today=TODAY).captions
+    assert len(captions) > 600
     assert all(c.end == n.start for c, n in zip(captions, captions[1:]))
     assert all(c.start <= n.start for c, n in zip(captions, captions[1:]))
 
@@ -171,6 +173,15 @@ def test_page_repeated_timestamps_are_fine():
     assert [(c.start, c.end) for c in captions] == [(9.0, 9.0), (9.0, 10.0), (10.0, 10.0)]
 
 
+def test_page_line_with_75_minutes_is_not_read_as_a_timestamp():
+    # "1:75:00" is no time of day: the line is text, and continues the caption line before it
+    captions = page("00:00Un.\n00:10Deux.\n1:75:00Trois.\n00:20Quatre.\n")
+    assert [(c.start, c.end) for c in captions] == [(0.0, 10.0), (10.0, 20.0), (20.0, 20.0)]
+    assert captions[1].text == "Deux. 1:75:00Trois."
+    with pytest.raises(TranscriptError, match="aucune ligne de transcription"):
+        page("1:75:00Trois.\n")
+
+
 @pytest.mark.parametrize(
     "ending",
     [
@@ -283,6 +294,12 @@ def test_vtt_impossible_timestamp_is_refused_with_its_line():
     assert caught.value.line == 3
 
 
+def test_vtt_75_minutes_in_an_hour_is_refused_with_its_line():
+    with pytest.raises(TranscriptError) as caught:
+        parse_vtt(b"WEBVTT\n\n00:00:01.000 --> 00:00:02.000\nUn.\n\n01:75:00.000 --> 01:76:00.000\nDeux.\n")
+    assert caught.value.line == 6 and "01:75:00.000" in caught.value.reason
+
+
 def test_vtt_without_header_is_refused():
     with pytest.raises(TranscriptError, match="WEBVTT"):
         parse_vtt(b"00:00:01.000 --> 00:00:02.000\nUn.\n")
@@ -369,6 +386,23 @@ def test_srt_going_backwards_is_refused_with_its_line():
     with pytest.raises(TranscriptError) as caught:
         parse_srt(b"1\n00:00:05,000 --> 00:00:06,000\nUn.\n\n2\n00:00:01,000 --> 00:00:02,000\nDeux.\n")
     assert caught.value.line == 6
+
+
+@pytest.mark.parametrize("timing", [
+    "01:75:00,000 --> 01:76:00,000",  # 75 minutes in an hour
+    "00:00:03,000 --> 00:00:61,000",  # 61 seconds in a minute
+    "00:60:00,000 --> 01:00:01,000",
+])
+def test_srt_minutes_or_seconds_past_59_are_refused_with_their_line(timing):
+    with pytest.raises(TranscriptError) as caught:
+        parse_srt(f"1\n00:00:01,000 --> 00:00:02,000\nUn.\n\n2\n{timing}\nDeux.\n".encode())
+    assert caught.value.line == 6
+    assert "horodatage SubRip invalide" in caught.value.reason
+
+
+def test_srt_last_minute_and_second_of_an_hour_are_fine():
+    captions = parse_srt(b"1\n00:59:59,000 --> 01:59:59,999\nUn.\n").captions
+    assert captions == [Caption(3599.0, 7199.999, "Un.")]
 
 
 # --- JSON -----------------------------------------------------------------------------------

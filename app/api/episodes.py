@@ -1,23 +1,23 @@
 """JSON routes for episodes and shows: lists, details, and the writes (ingest, edit, delete)."""
 from datetime import date
 
-from fastapi import APIRouter, Depends, File, Form, HTTPException, Query, Response, UploadFile
+from fastapi import APIRouter, File, Form, HTTPException, Query, Response, UploadFile
 from pydantic import BaseModel, Field, field_validator
 from sqlmodel import Session
 
-from app.api.auth import require_admin
-from app.config import get_settings
-from app.db import get_session
-from app.ingest.formats import refuse_unwritable
+from app import limits
+from app.api.responses import SafeJSONResponse
+from app.api.schemas import EpisodeDetail, EpisodePage, IngestedEpisode, ShowDetail, ShowList, problems
+from app.deps import AdminDep, SearchDep, SessionDep
+from app.ingest.decoding import refuse_unwritable
 from app.ingest.sidecar import facts_from_mapping, load_json
 from app.ingest.transcript import TranscriptError
 from app.models import Episode
 from app.names import fold
-from app.search import get_search_index
 from app.services import episodes as episode_service
-from app.services.ingest import MAX_FILE_BYTES, check_media_url, ingest_bytes
+from app.services.ingest import check_media_url, ingest_bytes
 
-router = APIRouter(prefix="/api", tags=["épisodes"])
+router = APIRouter(prefix="/api", tags=["épisodes"], default_response_class=SafeJSONResponse)
 
 
 def episode_or_404(session: Session, slug: str) -> Episode:
@@ -28,28 +28,31 @@ def episode_or_404(session: Session, slug: str) -> Episode:
 
 
 @router.get("/episodes")
-def list_episodes(session: Session = Depends(get_session), page: int = Query(1, ge=1, le=100_000),
-                  per_page: int = Query(20, ge=1, le=100), show: str | None = None,
-                  guest: str | None = None, year: int | None = Query(None, ge=1900, le=2100)) -> dict:
+def list_episodes(session: SessionDep, page: int = Query(1, ge=1, le=limits.MAX_PAGE),
+                  per_page: int = Query(limits.EPISODES_PER_PAGE, ge=1, le=limits.MAX_EPISODES_PER_PAGE),
+                  show: str | None = None, guest: str | None = None,
+                  year: int | None = Query(None, ge=limits.FIRST_YEAR, le=limits.LAST_YEAR)) -> EpisodePage:
     total, items = episode_service.list_episodes(session, show=show, guest=guest, year=year,
                                                  page=page, per_page=per_page)
-    return {"total": total, "page": page,
-            "items": [s.as_json() for s in episode_service.summarize(session, items)]}
+    return EpisodePage.model_validate({
+        "total": total, "page": page, "items": [s.as_json() for s in episode_service.summarize(session, items)]})
 
 
-@router.get("/episodes/{slug}")
-def get_episode(slug: str, session: Session = Depends(get_session)) -> dict:
-    return episode_service.episode_json(session, episode_or_404(session, slug))
+@router.get("/episodes/{slug}", responses=problems(404))
+def get_episode(slug: str, session: SessionDep) -> EpisodeDetail:
+    return EpisodeDetail.model_validate(episode_service.episode_json(session, episode_or_404(session, slug)))
 
 
-@router.post("/episodes", dependencies=[Depends(require_admin)], status_code=201)
-async def post_episode(response: Response, file: UploadFile = File(...), title: str | None = Form(None),
+@router.post("/episodes", status_code=201, responses={
+    200: {"model": IngestedEpisode, "description": "Fichier déjà ingéré à l'identique : rien n'a changé"},
+    **problems(401, 403, 422)})
+async def post_episode(admin: AdminDep, response: Response, session: SessionDep, index: SearchDep,
+                       file: UploadFile = File(...), title: str | None = Form(None),
                        show: str | None = Form(None), aired_on: str | None = Form(None),
                        host: str | None = Form(None), guests: str | None = Form(None),
-                       media_url: str | None = Form(None), description: str | None = Form(None),
-                       session: Session = Depends(get_session)) -> dict:
+                       media_url: str | None = Form(None), description: str | None = Form(None)) -> IngestedEpisode:
     """Ingest one transcript (page text, VTT, SRT or JSON); sidecar fields as form fields win."""
-    data = await file.read(MAX_FILE_BYTES + 1)
+    data = await file.read(limits.MAX_FILE_BYTES + 1)
     fields = {"title": title, "show": show, "aired_on": aired_on, "host": host, "media_url": media_url,
               "description": description}
     try:
@@ -59,21 +62,21 @@ async def post_episode(response: Response, file: UploadFile = File(...), title: 
         overrides = facts_from_mapping(fields, where="champ du formulaire")
     except TranscriptError as error:
         raise HTTPException(422, str(error)) from None
-    outcome = ingest_bytes(session, file.filename or "envoi.txt", data, overrides=overrides,
-                           index=get_search_index(get_settings()))
+    outcome = ingest_bytes(session, file.filename or "envoi.txt", data, overrides=overrides, index=index)
     if outcome.status == "failed":
         raise HTTPException(422, f"Fichier refusé : {outcome.reason}")
     if outcome.status == "unchanged":
         response.status_code = 200
-    return {"status": outcome.status, **episode_service.episode_json(session, episode_or_404(session, outcome.slug))}
+    return IngestedEpisode.model_validate(
+        {"status": outcome.status, **episode_service.episode_json(session, episode_or_404(session, outcome.slug))})
 
 
 class EpisodeChanges(BaseModel):
-    title: str | None = Field(None, min_length=1, max_length=300)
-    show: str | None = Field(None, max_length=200)
+    title: str | None = Field(None, min_length=1, max_length=limits.MAX_TITLE_CHARS)
+    show: str | None = Field(None, max_length=limits.MAX_SHOW_CHARS)
     aired_on: date | None = None
-    media_url: str | None = Field(None, max_length=2000)
-    description: str | None = Field(None, max_length=20_000)
+    media_url: str | None = Field(None, max_length=limits.MAX_MEDIA_URL_CHARS)
+    description: str | None = Field(None, max_length=limits.MAX_DESCRIPTION_CHARS)
 
     @field_validator("title")
     @classmethod
@@ -97,35 +100,36 @@ class EpisodeChanges(BaseModel):
         return value
 
 
-@router.patch("/episodes/{slug}", dependencies=[Depends(require_admin)])
-def patch_episode(slug: str, changes: EpisodeChanges, session: Session = Depends(get_session)) -> dict:
+@router.patch("/episodes/{slug}", responses=problems(401, 403, 404, 422))
+def patch_episode(slug: str, admin: AdminDep, changes: EpisodeChanges, session: SessionDep) -> EpisodeDetail:
     episode = episode_or_404(session, slug)
     try:
         episode_service.edit_episode(session, episode, changes.model_dump(exclude_unset=True))
     except TranscriptError as error:
         session.rollback()
         raise HTTPException(422, str(error)) from None
-    return episode_service.episode_json(session, episode)
+    return EpisodeDetail.model_validate(episode_service.episode_json(session, episode))
 
 
-@router.delete("/episodes/{slug}", dependencies=[Depends(require_admin)], status_code=204)
-def delete_episode(slug: str, session: Session = Depends(get_session)) -> Response:
-    episode_service.delete_episode(session, episode_or_404(session, slug), get_search_index(get_settings()))
+@router.delete("/episodes/{slug}", status_code=204, response_class=Response, responses=problems(401, 403, 404))
+def delete_episode(slug: str, admin: AdminDep, session: SessionDep, index: SearchDep) -> Response:
+    episode_service.delete_episode(session, episode_or_404(session, slug), index)
     return Response(status_code=204)
 
 
 @router.get("/shows")
-def list_shows(session: Session = Depends(get_session)) -> dict:
+def list_shows(session: SessionDep) -> ShowList:
     shows = episode_service.list_shows(session)
-    return {"total": len(shows), "items": [{"slug": s.slug, "name": s.name, "channel": s.channel,
-                                            "episodes": n} for s, n in shows]}
+    return ShowList.model_validate({"total": len(shows), "items": [
+        {"slug": s.slug, "name": s.name, "channel": s.channel, "episodes": n} for s, n in shows]})
 
 
-@router.get("/shows/{slug}")
-def get_show(slug: str, session: Session = Depends(get_session), page: int = Query(1, ge=1, le=100_000)) -> dict:
+@router.get("/shows/{slug}", responses=problems(404))
+def get_show(slug: str, session: SessionDep, page: int = Query(1, ge=1, le=limits.MAX_PAGE)) -> ShowDetail:
     show = episode_service.get_show(session, slug)
     if show is None:
         raise HTTPException(404, f"Aucune émission « {slug} ».")
     total, items = episode_service.list_episodes(session, show=slug, page=page)
-    return {"slug": show.slug, "name": show.name, "channel": show.channel, "total": total, "page": page,
-            "items": [s.as_json() for s in episode_service.summarize(session, items)]}
+    return ShowDetail.model_validate({
+        "slug": show.slug, "name": show.name, "channel": show.channel, "total": total, "page": page,
+        "items": [s.as_json() for s in episode_service.summarize(session, items)]})

@@ -1,14 +1,16 @@
 """JSON routes for guests: the A-Z list, a guest's appearances, and merging two records."""
-from fastapi import APIRouter, Depends, HTTPException, Query
+from fastapi import APIRouter, HTTPException, Query
 from pydantic import BaseModel
 from sqlmodel import Session
 
-from app.api.auth import require_admin
-from app.db import get_session
+from app import limits
+from app.api.responses import SafeJSONResponse
+from app.api.schemas import GuestDetail, GuestPage, problems
+from app.deps import AdminDep, SessionDep
 from app.models import Person
 from app.services import guests as guest_service
 
-router = APIRouter(prefix="/api", tags=["invités"])
+router = APIRouter(prefix="/api", tags=["invités"], default_response_class=SafeJSONResponse)
 
 
 def guest_or_404(session: Session, slug: str) -> Person:
@@ -18,29 +20,29 @@ def guest_or_404(session: Session, slug: str) -> Person:
     return person
 
 
-def guest_detail(session: Session, person: Person) -> dict:
-    return {
+def guest_detail(session: Session, person: Person) -> GuestDetail:
+    return GuestDetail.model_validate({
         "slug": person.slug, "name": person.name, "aliases": guest_service.aliases(session, person),
         "appearances": [
-            {"episode": {"slug": e.slug, "title": e.title, "aired_on": e.aired_on.isoformat() if e.aired_on else None},
+            {"episode": {"slug": e.slug, "title": e.title, "aired_on": e.aired_on},
              "kind": a.kind, "role": a.role, "named_as": a.named_as}
             for a, e in guest_service.appearances_of(session, person)
         ],
         "co_guests": [{"slug": p.slug, "name": p.name, "episodes": n}
                       for p, n in guest_service.co_guests(session, person)],
-    }
+    })
 
 
 @router.get("/guests")
-def list_guests(session: Session = Depends(get_session), page: int = Query(1, ge=1, le=100_000),
-                per_page: int = Query(100, ge=1, le=500)) -> dict:
+def list_guests(session: SessionDep, page: int = Query(1, ge=1, le=limits.MAX_PAGE),
+                per_page: int = Query(limits.GUESTS_PER_PAGE, ge=1, le=limits.MAX_GUESTS_PER_PAGE)) -> GuestPage:
     total, items = guest_service.list_guests(session, page=page, per_page=per_page)
-    return {"total": total, "page": page,
-            "items": [{"slug": g.person.slug, "name": g.person.name, "appearances": g.appearances} for g in items]}
+    return GuestPage.model_validate({"total": total, "page": page, "items": [
+        {"slug": g.person.slug, "name": g.person.name, "appearances": g.appearances} for g in items]})
 
 
-@router.get("/guests/{slug}")
-def get_guest(slug: str, session: Session = Depends(get_session)) -> dict:
+@router.get("/guests/{slug}", responses=problems(404))
+def get_guest(slug: str, session: SessionDep) -> GuestDetail:
     return guest_detail(session, guest_or_404(session, slug))
 
 
@@ -48,8 +50,8 @@ class MergeRequest(BaseModel):
     into: str
 
 
-@router.post("/guests/{slug}/merge", dependencies=[Depends(require_admin)])
-def merge_guest(slug: str, request: MergeRequest, session: Session = Depends(get_session)) -> dict:
+@router.post("/guests/{slug}/merge", responses=problems(401, 403, 404, 422))
+def merge_guest(slug: str, admin: AdminDep, request: MergeRequest, session: SessionDep) -> GuestDetail:
     """Merge the guest `slug` into the guest `into`; answers with the merged guest."""
     source, target = guest_or_404(session, slug), guest_or_404(session, request.into)
     if source.id == target.id:

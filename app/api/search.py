@@ -1,33 +1,35 @@
 """GET /api/search: the JSON twin of the /search page, on the same search service."""
 from datetime import date
 
-from fastapi import APIRouter, Depends, HTTPException, Query
-from sqlmodel import Session
+from fastapi import APIRouter, HTTPException, Query
 
-from app.config import get_settings
-from app.db import get_session
-from app.search import SearchRequest, get_search_index
-from app.search.service import MAX_PAGE, MAX_PER_PAGE
+from app import limits
+from app.api.responses import SafeJSONResponse
+from app.api.schemas import SearchResponse, problems
+from app.deps import SearchDep, SessionDep
+from app.search import SearchRequest
 
-router = APIRouter(prefix="/api", tags=["recherche"])
+router = APIRouter(prefix="/api", tags=["recherche"], default_response_class=SafeJSONResponse)
 
 
-@router.get("/search")
+# exclude_unset: a hit carries "more_in_episode" only when it is the last one shown of its episode
+@router.get("/search", response_model_exclude_unset=True, responses=problems(400))
 def search(
+    session: SessionDep,
+    index: SearchDep,
     q: str = Query("", description='Mots (ET implicite), OR, NOT, -mot, "citation exacte", préfixe*, mot~'),
     show: str | None = Query(None, description="slug de l'émission"),
     guest: str | None = Query(None, description="slug de l'invité"),
     date_from: date | None = Query(None, alias="from", description="AAAA-MM-JJ"),
     date_to: date | None = Query(None, alias="to", description="AAAA-MM-JJ"),
     sort: str = Query("relevance", pattern="^(relevance|date)$"),
-    page: int = Query(1, ge=1, le=MAX_PAGE),
-    per_page: int = Query(10, ge=1, le=MAX_PER_PAGE),
+    page: int = Query(1, ge=1, le=limits.MAX_PAGE),
+    per_page: int = Query(limits.SEARCH_PER_PAGE, ge=1, le=limits.MAX_SEARCH_PER_PAGE),
     episode: str | None = Query(None, description="slug d'un épisode : chercher dans celui-ci seulement"),
-    session: Session = Depends(get_session),
-) -> dict:
+) -> SearchResponse:
     request = SearchRequest(q=q, show=show or None, guest=guest or None, date_from=date_from, date_to=date_to,
                             sort=sort, page=page, per_page=per_page, episode=episode or None)
-    results = get_search_index(get_settings()).search(session, request)
+    results = index.search(session, request)
     if results.error:
         raise HTTPException(400, results.error)
-    return results.to_json()
+    return SearchResponse.model_validate(results.to_json())

@@ -3,21 +3,9 @@ import re
 from dataclasses import replace
 from datetime import date
 
+from app.french_dates import DATE, date_of, french_date
 from app.ingest.transcript import EpisodeFacts, GuestMention
 
-WEEKDAYS = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")
-MONTHS = (
-    "janvier", "février", "mars", "avril", "mai", "juin",
-    "juillet", "août", "septembre", "octobre", "novembre", "décembre",
-)
-_MONTH_PATTERN = (
-    r"janvier|f[ée]vrier|mars|avril|mai|juin|juillet|ao[uû]t|septembre|octobre|novembre|d[ée]cembre"
-)
-_DATE = re.compile(
-    rf"(?:\b(?P<weekday>{'|'.join(WEEKDAYS)})\s+)?"
-    rf"\b(?P<day>1er|[0-3]?\d)\s+(?P<month>{_MONTH_PATTERN})\b(?:\s+(?P<year>\d{{4}})\b)?",
-    re.IGNORECASE,
-)
 # A date without a weekday is the air date only where the description says so: at its very
 # start ("Le 23 octobre 2025, ...") or after "diffusé le"; elsewhere it is a date it talks about.
 _AIR_DATE_LEAD = re.compile(
@@ -25,8 +13,9 @@ _AIR_DATE_LEAD = re.compile(
     re.IGNORECASE,
 )
 
-_UPPER = "A-ZÀ-ÖØ-Þ"
-_LOWER = "a-zß-öø-ÿ"
+# Œ and œ lie outside Latin-1: without them "Lætitia Cœurdacier" would be no one's name.
+_UPPER = "A-ZÀ-ÖØ-ÞŒ"
+_LOWER = "a-zß-öø-ÿœ"
 # A first name has lowercase letters ("Jean-Baptiste"), so an acronym or a title ("PDG") is
 # never read as the start of a person's name; a family name may be in capitals ("SABATTIER").
 _FIRST_NAME = rf"[{_UPPER}][{_LOWER}]+(?:[-'’][{_UPPER}]?[{_LOWER}]+)*"
@@ -100,12 +89,6 @@ def episode_title(facts: EpisodeFacts) -> str | None:
     return None
 
 
-def french_date(day: date) -> str:
-    """A date as French readers write it: "jeudi 23 octobre 2025", "samedi 1er mars 2025"."""
-    number = "1er" if day.day == 1 else str(day.day)
-    return f"{WEEKDAYS[day.weekday()]} {number} {MONTHS[day.month - 1]} {day.year}"
-
-
 def first_sentence(text: str) -> str | None:
     text = " ".join(text.split())
     if not text:
@@ -117,38 +100,13 @@ def first_sentence(text: str) -> str | None:
 
 def air_date(description: str, *, today: date) -> date | None:
     """The air date the description states, the year inferred from the weekday when it is missing."""
-    matches = list(_DATE.finditer(description))
+    matches = list(DATE.finditer(description))
     chosen = next((m for m in matches if m.group("weekday")), None)
     if chosen is None:
         chosen = next(
             (m for m in matches if _AIR_DATE_LEAD.search(description[: m.start()])), None
         )
-    if chosen is None:
-        return None
-    day = 1 if chosen.group("day").lower() == "1er" else int(chosen.group("day"))
-    month = _month_number(chosen.group("month"))
-    weekday = chosen.group("weekday")
-    if chosen.group("year"):
-        # An explicit date wins over its weekday when they disagree: the weekday is the likelier typo.
-        try:
-            return date(int(chosen.group("year")), month, day)
-        except ValueError:
-            return None
-    wanted = WEEKDAYS.index(weekday.lower()) if weekday else None
-    # The weekday calendar repeats within 400 years, so this finds every date that exists.
-    for year in range(today.year, today.year - 401, -1):
-        try:
-            candidate = date(year, month, day)
-        except ValueError:
-            continue  # 29 February of a common year, 31 April...
-        if candidate <= today and (wanted is None or candidate.weekday() == wanted):
-            return candidate
-    return None
-
-
-def _month_number(name: str) -> int:
-    folded = name.lower().replace("é", "e").replace("û", "u")
-    return [m.replace("é", "e").replace("û", "u") for m in MONTHS].index(folded) + 1
+    return date_of(chosen, today=today) if chosen else None
 
 
 def _clean_show(name: str) -> str | None:

@@ -2,14 +2,11 @@
 import re
 from datetime import date
 
-from app.export import format_timestamp
+from app.ingest.decoding import decode_text
 from app.ingest.description import parse_description
-from app.ingest.formats import decode_text
 from app.ingest.transcript import Caption, EpisodeFacts, Transcript, TranscriptError
+from app.timecodes import TIMESTAMP, format_timestamp, timestamp_seconds
 
-# "12:34Bonjour" or "1:02:03Bonjour": the timestamp is glued to its text. Seconds are exactly two
-# digits, so "20:028500 milliards" is 20:02 followed by "8500 milliards".
-_CAPTION_LINE = re.compile(r"(?P<a>\d{1,3}):(?P<b>[0-5]\d)(?::(?P<c>[0-5]\d))?")
 # The "Transcription" heading, alone or glued to the category before it ("NewsTranscription").
 _TRANSCRIPTION_HEADING = re.compile(r"[\w ]*Transcription")
 _CATEGORY_HEADING = re.compile(r"Catégorie|Categorie")
@@ -44,7 +41,8 @@ def parse_page(data: bytes, *, today: date | None = None) -> Transcript:
 
 
 def _is_caption_line(line: str) -> bool:
-    return _CAPTION_LINE.match(line) is not None
+    # "12:34Bonjour" or "1:02:03Bonjour": the timestamp is glued to its text.
+    return TIMESTAMP.match(line) is not None
 
 
 def _body_start(lines: list[str]) -> int | None:
@@ -72,12 +70,6 @@ def _description(header: list[str]) -> str:
     return "\n".join(kept)
 
 
-def _seconds(match: re.Match) -> int:
-    if match.group("c") is not None:
-        return int(match.group("a")) * 3600 + int(match.group("b")) * 60 + int(match.group("c"))
-    return int(match.group("a")) * 60 + int(match.group("b"))
-
-
 def _captions(lines: list[str], body_start: int) -> list[Caption]:
     starts: list[int] = []
     texts: list[list[str]] = []
@@ -85,9 +77,9 @@ def _captions(lines: list[str], body_start: int) -> list[Caption]:
     pending: list[str] = []  # text lines after a blank line: a caption's continuation or page text
     for index in range(body_start, len(lines)):
         line = lines[index].strip()
-        match = _CAPTION_LINE.match(line)
+        match = TIMESTAMP.match(line)
         if match:
-            start = _seconds(match)
+            start = timestamp_seconds(match)
             if starts and start < starts[-1]:
                 raise TranscriptError(
                     f"l'horodatage {match.group()} revient en arrière "

@@ -7,7 +7,7 @@ from datetime import date
 from typing import Any
 
 from app.ingest.description import with_title
-from app.ingest.formats import decode_text, refuse_unwritable
+from app.ingest.decoding import decode_text, refuse_unwritable
 from app.ingest.transcript import EpisodeFacts, GuestMention, TranscriptError
 
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")

@@ -4,7 +4,7 @@ from datetime import timedelta
 
 import srt
 
-from app.ingest.formats import decode_text
+from app.ingest.decoding import decode_text
 from app.ingest.transcript import Caption, Transcript, TranscriptError
 
 # The formatting SubRip players understand (<i>, <b>, <u>, <font ...>) and ASS overrides ({\an8}).
@@ -15,6 +15,7 @@ _TIMING_LINE = re.compile(rf"\s*({srt.RGX_TIMESTAMP})\s*-[ -]\s*>\s*({srt.RGX_TI
 def parse_srt(data: bytes) -> Transcript:
     text = decode_text(data)
     _refuse_stray_blocks(text)
+    _refuse_impossible_times(text)
     try:
         subtitles = list(srt.parse(text))
     except srt.SRTParseError as error:
@@ -59,6 +60,17 @@ def _refuse_stray_blocks(text: str) -> None:
         if not _TIMING_LINE.match(following):
             raise TranscriptError(
                 f"ligne de minutage « début --> fin » attendue après le numéro {line.strip()}", line=index + 2)
+
+
+def _refuse_impossible_times(text: str) -> None:
+    """srt reads 01:75:00,000 as 2:15:00 and 00:00:61,000 as 1:01: minutes and seconds past 59 are
+    refused with their line, as WebVTT's are."""
+    for number, line in enumerate(text.split("\n"), start=1):
+        match = _TIMING_LINE.match(line)
+        for value in match.groups() if match else ():
+            parts = srt.TS_REGEX.match(value)
+            if parts and (int(parts[2]) > 59 or int(parts[3]) > 59):
+                raise TranscriptError(f"horodatage SubRip invalide : « {value} »", line=number)
 
 
 def _excerpt(content: str) -> str:

@@ -6,7 +6,7 @@ from webvtt.errors import MalformedCaptionError, MalformedFileError
 from webvtt.models import Timestamp
 from webvtt.vtt import WebVTTCueBlock
 
-from app.ingest.formats import decode_text
+from app.ingest.decoding import decode_text
 from app.ingest.transcript import Caption, Transcript, TranscriptError
 
 

@@ -18,6 +18,7 @@ from sqlmodel import Session, col, select
 from whoosh import index as windex
 from whoosh.writing import LockError
 
+from app import limits
 from app.models import CaptionLine, Episode
 from app.search import whoosh_internals
 from app.search.passages import EPISODE, EXACT, KIND, STAMP, cut_passages, make_schema, passage_documents
@@ -25,16 +26,6 @@ from app.search.passages import EPISODE, EXACT, KIND, STAMP, cut_passages, make_
 log = logging.getLogger(__name__)
 
 CURRENT = "CURRENT"  # names the generation folder in use; replaced atomically by a rebuild
-WRITER_TIMEOUT = 30.0  # seconds a writer waits for another process's lock
-WRITER_PROCS = 2  # writer processes of a rebuild or a bulk write (each writes its own segment)
-BULK_EPISODES = 20  # from this many episodes in one write, the writer processes are used
-# What the main process holds besides the writers' posting buffers (the app, SQLAlchemy, Whoosh,
-# the documents on their way to the writers), measured at 2,000 episodes. The rest of the memory
-# budget is shared by the writer processes; Whoosh's own estimate of a buffer runs about 1.2× what
-# it really takes, and a full buffer is sorted into a run on disk and merged at the end, so the
-# peak stays within the budget whatever the archive's size.
-MAIN_PROCESS_MB = 300
-MIN_BUFFER_MB = 32
 
 
 class IndexBusy(RuntimeError):
@@ -77,7 +68,7 @@ class Vocabulary:
     def frequency(self, word: str) -> int:
         return self.reader.doc_frequency(EXACT, word)
 
-    def expand_prefix(self, prefix: str, limit: int = 5000) -> list[tuple[str, int]]:
+    def expand_prefix(self, prefix: str, limit: int = limits.PREFIX_SCAN) -> list[tuple[str, int]]:
         found = []
         for b in self.reader.expand_prefix(EXACT, prefix):
             w = b.decode("utf-8")
@@ -87,7 +78,8 @@ class Vocabulary:
         return found
 
     def near(self, word: str, distance: int = 1) -> list[str]:
-        matches = process.extract(word, self.words(), scorer=Levenshtein.distance, score_cutoff=distance, limit=200)
+        matches = process.extract(word, self.words(), scorer=Levenshtein.distance, score_cutoff=distance,
+                                  limit=limits.FUZZY_CANDIDATES)
         return [w for w, _, _ in sorted(matches, key=lambda m: (m[1], -self.frequency(m[0])))]
 
     def closest(self, word: str) -> str | None:
@@ -148,13 +140,13 @@ class ThreadSearcher:
 
 
 class SearchIndex:
-    def __init__(self, index_dir: Path, memory_mb: int = 1024):
+    def __init__(self, index_dir: Path, memory_mb: int = limits.INDEX_MEMORY_MB):
         self.index_dir = Path(index_dir)
         self.memory_mb = memory_mb
         self.schema = make_schema()
         self._local = threading.local()
         self._segment_cache: dict[tuple[str, str], list[int]] = {}
-        self.writer_timeout = WRITER_TIMEOUT
+        self.writer_timeout = limits.WRITER_TIMEOUT
 
     # --- storage --------------------------------------------------------------------------
 
@@ -221,7 +213,7 @@ class SearchIndex:
         codec = whoosh_internals.writer_codec()
         options: dict = {} if codec is None else {"codec": codec}
         if procs > 1:
-            buffer_mb = max(MIN_BUFFER_MB, (self.memory_mb - MAIN_PROCESS_MB) // procs)
+            buffer_mb = max(limits.MIN_BUFFER_MB, (self.memory_mb - limits.MAIN_PROCESS_MB) // procs)
             options.update(procs=procs, limitmb=buffer_mb, multisegment=True)
         return options
 
@@ -260,7 +252,7 @@ class SearchIndex:
     def index_episodes(self, session: Session, episode_ids: list[int]) -> None:
         """(Re)index these episodes from the database, after its commit; marks each indexed or failed.
 
-        One writer for them all; from BULK_EPISODES on, it hands documents to writer processes
+        One writer for them all; from limits.BULK_EPISODES on, it hands documents to writer processes
         while this one reads and analyses the next episodes."""
         ids = sorted(set(episode_ids))
         if not ids:
@@ -268,7 +260,7 @@ class SearchIndex:
         stamps = episode_stamps(session, ids)
         failed: set[int] = set()
         try:
-            with self._writer(procs=WRITER_PROCS if len(stamps) >= BULK_EPISODES else 1) as writer:
+            with self._writer(procs=limits.WRITER_PROCS if len(stamps) >= limits.BULK_EPISODES else 1) as writer:
                 for eid in ids:
                     writer.delete_by_term(EPISODE, str(eid))
                     if eid not in stamps:
@@ -329,7 +321,7 @@ class SearchIndex:
         with self._setup_lock():
             generation = self._new_generation()
         ix = self._open(generation)
-        writer = ix.writer(**self.writer_options(WRITER_PROCS))
+        writer = ix.writer(**self.writer_options(limits.WRITER_PROCS))
         failed: set[int] = set()
         total = len(stamps)
         try:

@@ -17,7 +17,6 @@ from whoosh import query as wq
 from app.search import postings, whoosh_internals
 from app.search.passages import SHINGLES
 from app.search.phrases import ShinglePhrase
-from app.search.ranking import top_passages  # noqa: F401  (still reachable as matching.top_passages)
 
 
 def _term_docs(reader, fieldname: str, text: str, read: dict | None = None, within: list[int] | None = None) -> set[int]:

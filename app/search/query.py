@@ -5,15 +5,10 @@ from dataclasses import dataclass, field
 
 from whoosh import query as wq
 
+from app import limits
 from app.search.analysis import ELISIONS, STOP_WORDS, WORD, fold, stem
 from app.search.passages import BODY, EXACT, MAX_PHRASE_WORDS
 from app.search.phrases import phrase_query
-
-MAX_QUERY_CHARS = 500
-MAX_WORD_CHARS = 60
-MAX_TERMS = 16  # words, phrases, prefixes and fuzzy words in one query
-MAX_EXPANSION = 64  # index words a prefix or a fuzzy word may stand for
-MIN_PREFIX_CHARS = 2
 
 
 class QueryError(ValueError):
@@ -105,8 +100,8 @@ def _word_node(raw: str):
         prefix = True
         raw = raw.rstrip("*")
     parts = [fold(w) for w in WORD.findall(raw)]
-    if any(len(p) > MAX_WORD_CHARS for p in parts):
-        raise QueryError(f"Un mot de la recherche est trop long (plus de {MAX_WORD_CHARS} caractères).")
+    if any(len(p) > limits.MAX_WORD_CHARS for p in parts):
+        raise QueryError(f"Un mot de la recherche est trop long (plus de {limits.MAX_WORD_CHARS} caractères).")
     while len(parts) > 1 and parts[0] in ELISIONS:
         parts = parts[1:]  # l'intelligence → intelligence, qu'elle → elle
     if not parts:
@@ -123,8 +118,8 @@ def _word_node(raw: str):
 
 def parse(text: str):
     """The query tree for a search string; QueryError for one that cannot run; None when empty."""
-    if len(text) > MAX_QUERY_CHARS:
-        raise QueryError(f"La recherche est trop longue : {MAX_QUERY_CHARS} caractères au plus.")
+    if len(text) > limits.MAX_QUERY_CHARS:
+        raise QueryError(f"La recherche est trop longue : {limits.MAX_QUERY_CHARS} caractères au plus.")
     tokens = list(_lex(clean(text)))
     pos = 0
 
@@ -182,7 +177,7 @@ def parse(text: str):
             return Not(child) if child is not None else None
         pos += 1
         if kind == "(":
-            if depth > 20:
+            if depth > limits.MAX_NESTING:
                 raise QueryError("La recherche a trop de parenthèses imbriquées.")
             inner = parse_or(depth + 1)
             if peek()[0] == ")":
@@ -190,8 +185,8 @@ def parse(text: str):
             return inner
         if kind == "phrase":
             parts = [fold(w) for w in WORD.findall(value)]
-            if any(len(p) > MAX_WORD_CHARS for p in parts):
-                raise QueryError(f"Un mot de la recherche est trop long (plus de {MAX_WORD_CHARS} caractères).")
+            if any(len(p) > limits.MAX_WORD_CHARS for p in parts):
+                raise QueryError(f"Un mot de la recherche est trop long (plus de {limits.MAX_WORD_CHARS} caractères).")
             if not parts:
                 return None
             if len(parts) > MAX_PHRASE_WORDS:
@@ -200,8 +195,8 @@ def parse(text: str):
         return _word_node(value)
 
     tree = parse_or(0)
-    if tree is not None and sum(1 for _ in leaves(tree)) > MAX_TERMS:
-        raise QueryError(f"La recherche compte trop de termes : {MAX_TERMS} au plus.")
+    if tree is not None and sum(1 for _ in leaves(tree)) > limits.MAX_TERMS:
+        raise QueryError(f"La recherche compte trop de termes : {limits.MAX_TERMS} au plus.")
     return tree
 
 
@@ -244,17 +239,17 @@ def compile_query(tree, vocabulary) -> Compiled:
                 out.phrases.append(node.words)
             return phrase_query(node.words)
         if isinstance(node, Prefix):
-            if len(node.text) < MIN_PREFIX_CHARS:
-                raise QueryError(f"Un préfixe doit avoir au moins {MIN_PREFIX_CHARS} lettres avant *.")
+            if len(node.text) < limits.MIN_PREFIX_CHARS:
+                raise QueryError(f"Un préfixe doit avoir au moins {limits.MIN_PREFIX_CHARS} lettres avant *.")
             found = vocabulary.expand_prefix(node.text)
-            if len(found) > MAX_EXPANSION:
+            if len(found) > limits.MAX_EXPANSION:
                 out.notices.append(
-                    f"« {node.text}* » correspond à {len(found)} mots : seuls les {MAX_EXPANSION} plus fréquents sont cherchés."
+                    f"« {node.text}* » correspond à {len(found)} mots : seuls les {limits.MAX_EXPANSION} plus fréquents sont cherchés."
                 )
-                found = sorted(found, key=lambda wf: -wf[1])[:MAX_EXPANSION]
+                found = sorted(found, key=lambda wf: -wf[1])[:limits.MAX_EXPANSION]
             terms = [w for w, _ in found]
         else:
-            terms = vocabulary.near(node.text, node.distance)[:MAX_EXPANSION]
+            terms = vocabulary.near(node.text, node.distance)[:limits.MAX_EXPANSION]
         if not negated:
             out.exact.update(terms)
         return wq.Or([wq.Term(EXACT, t) for t in terms]) if terms else wq.NullQuery

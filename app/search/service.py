@@ -9,7 +9,7 @@ from sqlalchemy import and_, or_
 from sqlmodel import Session, select
 from whoosh.collectors import FilterCollector, TimeLimit, TimeLimitCollector
 
-from app.export import format_timestamp
+from app import limits
 from app.models import Appearance, CaptionLine, Episode, Person, Show
 from app.search.analysis import STOP_WORDS, WORD, fold
 from app.search.matching import Matches, find_matches
@@ -17,16 +17,12 @@ from app.search.passages import FIRST, STARTS, TAIL_WORDS
 from app.search.query import QueryError, clean, compile_query, parse
 from app.search.ranking import scoring_query, top_passages
 from app.search.snippets import locate
+from app.timecodes import format_timestamp
 
 log = logging.getLogger(__name__)
 
-TIME_BUDGET = 3.0  # seconds a query may run before it stops with what it found
 TOO_SLOW = "La recherche a pris trop de temps : précisez-la (plus de mots, une citation entre guillemets)."
 PARTIAL = "La recherche a été interrompue faute de temps : résultats partiels."
-RANK_GRACE = 0.05  # seconds the ranking may still take past the budget, to show some of what was found
-HITS_PER_EPISODE = 3
-MAX_PER_PAGE = 50
-MAX_PAGE = 1000
 # Lines after a passage fetched to show a phrase that runs past its end: the index lets a phrase
 # borrow TAIL_WORDS words from the next lines, and a line rarely holds no word at all.
 NEXT_LINES = 2 * TAIL_WORDS
@@ -42,7 +38,7 @@ class SearchRequest:
     date_to: date | None = None
     sort: str = "relevance"  # or "date" (newest first)
     page: int = 1
-    per_page: int = 10  # episodes per page; hits per page when searching inside one episode
+    per_page: int = limits.SEARCH_PER_PAGE  # episodes per page; hits per page when searching inside one episode
     episode: str | None = None  # episode slug: search inside this episode only
 
 
@@ -81,7 +77,8 @@ class Hit:
     def to_json(self) -> dict:
         start = int(self.start) if float(self.start).is_integer() else self.start
         return {"episode": self.episode.to_json(), "start": start, "timestamp": self.timestamp,
-                "text": self.text, "snippet": str(self.snippet), "url": self.url}
+                "text": self.text, "snippet": str(self.snippet), "url": self.url,
+                "speaker": None}  # no speaker is stored yet: null, as the API contract has it
 
 
 @dataclass
@@ -129,14 +126,16 @@ class SearchResults:
                     item["more_in_episode"] = group.more
                 hits.append(item)
         return {"total": self.total, "page": self.page, "hits": hits, "suggestion": self.suggestion,
-                "episodes": self.episodes, "pages": self.pages, "error": self.error, "notices": self.notices}
+                "episodes": self.episodes, "pages": self.pages, "error": self.error, "notices": self.notices,
+                # episodes matched by title, description, show or people: not searched yet, so none
+                "episode_matches": []}
 
 
 def validate(request: SearchRequest) -> str | None:
-    if request.page < 1 or request.page > MAX_PAGE:
-        return f"Le numéro de page doit être compris entre 1 et {MAX_PAGE}."
-    if request.per_page < 1 or request.per_page > MAX_PER_PAGE:
-        return f"Le nombre de résultats par page doit être compris entre 1 et {MAX_PER_PAGE}."
+    if request.page < 1 or request.page > limits.MAX_PAGE:
+        return f"Le numéro de page doit être compris entre 1 et {limits.MAX_PAGE}."
+    if request.per_page < 1 or request.per_page > limits.MAX_SEARCH_PER_PAGE:
+        return f"Le nombre de résultats par page doit être compris entre 1 et {limits.MAX_SEARCH_PER_PAGE}."
     if request.sort not in SORTS:
         return "Le tri doit être « relevance » (pertinence) ou « date »."
     if request.date_from and request.date_to and request.date_from > request.date_to:
@@ -174,7 +173,7 @@ def run_search(index, session: Session, request: SearchRequest) -> SearchResults
 
 
 def _run(index, session: Session, request: SearchRequest, tree, results: SearchResults) -> None:
-    deadline = time.monotonic() + TIME_BUDGET
+    deadline = time.monotonic() + limits.TIME_BUDGET
     current = index.searcher()
     searcher = current.searcher
     compiled = compile_query(tree, current.vocabulary)
@@ -192,7 +191,7 @@ def _run(index, session: Session, request: SearchRequest, tree, results: SearchR
         if not matches.per_episode:
             raise QueryError(TOO_SLOW)
         _partial(results)  # the segments read in time: their counts and their best passages
-    rank_by = max(deadline, time.monotonic() + RANK_GRACE)
+    rank_by = max(deadline, time.monotonic() + limits.RANK_GRACE)
     per_episode = matches.per_episode
     # the matched episodes that pass the filters (their air date for a sort by date); the rest of
     # an episode's row is read for the shown ones only
@@ -243,7 +242,7 @@ def _run(index, session: Session, request: SearchRequest, tree, results: SearchR
     else:
         # when partial, the segments left unread must not be ranked: among() keeps the ones read
         allowed = matches if len(refs) == len(per_episode) and not matches.partial else matches.among(refs)
-        limit = max(50, (first + per_page) * HITS_PER_EPISODE * 2)
+        limit = max(50, (first + per_page) * limits.HITS_PER_EPISODE * 2)
         while True:
             ranked = ranked_among(allowed, limit)
             shown = _top_per_episode(ranked, current.episode_of)
@@ -269,7 +268,7 @@ def _top_per_episode(ranked: list[tuple[int, float]], episode_of) -> dict[int, l
     groups: dict[int, list[tuple[int, float]]] = {}
     for docnum, score in ranked:
         hits = groups.setdefault(episode_of(docnum), [])
-        if len(hits) < HITS_PER_EPISODE:
+        if len(hits) < limits.HITS_PER_EPISODE:
             hits.append((docnum, score))
     return groups
 

@@ -5,6 +5,7 @@ from datetime import date
 from sqlalchemy import extract, func
 from sqlmodel import Session, col, delete, select
 
+from app import limits
 from app.ingest.transcript import TranscriptError
 from app.models import Appearance, CaptionLine, Episode, Person, Show, utcnow
 from app.names import fold, slugify
@@ -87,12 +88,15 @@ def episode_json(session: Session, episode: Episode) -> dict:
         "channel": episode.channel or (summary.show.channel if summary.show else None),
         "description": episode.description,
         "media_url": episode.media_url,
-        "segments": [{"start": c.start, "end": c.end, "text": c.text} for c in captions_of(session, episode)],
+        # no speaker is stored yet: the key is there, null, as the API contract has it
+        "segments": [{"start": c.start, "end": c.end, "text": c.text, "speaker": None}
+                     for c in captions_of(session, episode)],
     }
 
 
 def list_episodes(session: Session, *, show: str | None = None, guest: str | None = None,
-                  year: int | None = None, page: int = 1, per_page: int = 20) -> tuple[int, list[Episode]]:
+                  year: int | None = None, page: int = 1,
+                  per_page: int = limits.EPISODES_PER_PAGE) -> tuple[int, list[Episode]]:
     query = select(Episode)
     if show:
         query = query.join(Show, Show.id == Episode.show_id).where(Show.slug == show)

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import insert
 from sqlmodel import Session, col, delete, select
 
+from app import limits
 from app.ingest.description import episode_title
 from app.ingest.formats import SIDECAR_SUFFIX, is_sidecar_name, is_transcript_name, parse_transcript
 from app.ingest.sidecar import merge_facts, parse_sidecar
@@ -24,9 +25,6 @@ from app.services import guests as guest_service
 
 if TYPE_CHECKING:
     from app.search import SearchIndex
-
-# Past this a file is surely not a transcript (the seeds are 40 kB; a 10-hour VTT is ~2 MB).
-MAX_FILE_BYTES = 20 * 1024 * 1024
 
 
 @dataclass
@@ -83,9 +81,9 @@ class IngestBatch:
         if existing and existing.content_hash == digest:
             return IngestOutcome(source, "unchanged", existing.slug, episode_id=existing.id)
         try:
-            if len(data) > MAX_FILE_BYTES:
+            if len(data) > limits.MAX_FILE_BYTES:
                 raise TranscriptError(f"fichier trop gros ({len(data) // 1024 // 1024} Mo, au plus "
-                                      f"{MAX_FILE_BYTES // 1024 // 1024} Mo)")
+                                      f"{limits.MAX_FILE_BYTES // 1024 // 1024} Mo)")
             transcript = parse_transcript(source, data, today=today or date.today())
             facts = transcript.facts
             found_in = "description"
@@ -250,12 +248,6 @@ def sidecar_of(path: Path) -> Path | None:
     return candidate if candidate.is_file() else None
 
 
-# Files written between two settlements of the archive and two index commits: large enough that
-# a back catalogue pays the archive-wide work and the index writer rarely, small enough that the
-# index lock is never held for long (other writers wait for it up to WRITER_TIMEOUT).
-BATCH_FILES = 200
-
-
 def ingest_paths(session: Session, paths: Iterable[Path], *, index: "SearchIndex | None",
                  show: str | None = None, media_url: str | None = None,
                  progress: Callable[[IngestOutcome], None] | None = None,
@@ -282,7 +274,7 @@ def ingest_paths(session: Session, paths: Iterable[Path], *, index: "SearchIndex
         outcomes.append(outcome)
         if progress:
             progress(outcome)
-        if len(batch.written) >= BATCH_FILES:
+        if len(batch.written) >= limits.BATCH_FILES:
             batch.finish()
     batch.finish()
     return outcomes

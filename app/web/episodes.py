@@ -1,54 +1,50 @@
 """Episodes: the filtered list, and one episode's page opened at a second, a range, or a search."""
-from fastapi import APIRouter, Depends, HTTPException, Request
-from sqlmodel import Session
+from fastapi import APIRouter, HTTPException, Request
 
-from app.config import get_settings
-from app.db import get_session
-from app.search import SearchRequest, get_search_index
+from app import limits
+from app.deps import SearchDep, SessionDep, SettingsDep
+from app.search import SearchRequest
 from app.services import episodes as episode_service
 from app.services import guests as guest_service
+from app.timecodes import TimecodeError, parse_moment
 from app.web import params
 from app.web.highlight import marked_parts, terms_of
 from app.web.pagination import Pagination
 from app.web.errors import PageRoute
 from app.web.templating import date_fr, is_fragment_request, render, timestamp
-from app.web.timecodes import TimecodeError, parse_moment
 from app.web.transcript import caption_rows, mark, quote_of, transcript_lines, video_at
 
 router = APIRouter(route_class=PageRoute)
-PER_PAGE = 20
-EPISODE_HITS = 50
 DESCRIPTION_CHARS = 200
 
 
 @router.get("/episodes", include_in_schema=False)
 def episodes(request: Request, show: str | None = None, guest: str | None = None, year: str | None = None,
-             page: str | None = None, session: Session = Depends(get_session)):
+             page: str | None = None, *, session: SessionDep):
     show, guest = params.text(show), params.text(guest)
     number, year_value = params.page_number(page), params.year_number(year)
     total, items = episode_service.list_episodes(session, show=show, guest=guest, year=year_value,
-                                                 page=number, per_page=PER_PAGE)
+                                                 page=number, per_page=limits.EPISODES_PER_PAGE)
     return render(request, "episodes.html", {
         "nav": "episodes", "episodes": episode_service.summarize(session, items), "total": total,
-        "pager": Pagination(request.url, number, PER_PAGE, total),
+        "pager": Pagination(request.url, number, limits.EPISODES_PER_PAGE, total),
         "filters": {"show": show or "", "guest": guest or "", "year": year_value or ""},
         # the filter lists sit outside the results block: a fragment request never shows them
         **({} if is_fragment_request(request) else {
             "shows": episode_service.list_shows(session),
-            "guests": guest_service.list_guests(session, per_page=100_000)[1]}),
+            "guests": guest_service.list_guests(session, per_page=None)[1]}),
     }, block="results")
 
 
 @router.get("/episodes/{slug}", include_in_schema=False)
 def episode(slug: str, request: Request, t: str | None = None, q: str | None = None,
-            session: Session = Depends(get_session)):
+            *, session: SessionDep, settings: SettingsDep, index: SearchDep):
     found = episode_service.get_episode(session, slug)
     if found is None:
         raise HTTPException(404, f"Aucun épisode « {slug} » dans l'archive.")
-    settings = get_settings()
     summary = episode_service.summarize(session, [found])[0]
     lines = transcript_lines(caption_rows(session, found.id))
-    q = (q or "").strip()[:500]
+    q = (q or "").strip()[:limits.MAX_QUERY_CHARS]
 
     moment, marked, notice = None, [], None
     if t is not None and t.strip():
@@ -69,8 +65,7 @@ def episode(slug: str, request: Request, t: str | None = None, q: str | None = N
 
     results = None
     if q:
-        results = get_search_index(settings).search(
-            session, SearchRequest(q=q, episode=slug, per_page=EPISODE_HITS))
+        results = index.search(session, SearchRequest(q=q, episode=slug, per_page=limits.EPISODE_HITS))
 
     show_name = summary.show.name if summary.show else None
     page_url = f"{settings.base_url.rstrip('/')}/episodes/{found.slug}"

@@ -2,20 +2,18 @@
 import re
 from datetime import datetime, time, timezone
 
-from fastapi import APIRouter, Depends, Request
-from sqlmodel import Session
+from fastapi import APIRouter, Request
 
-from app.config import get_settings
-from app.db import get_session
-from app.search import SearchRequest, get_search_index
+from app import limits
+from app.config import Settings
+from app.deps import SearchDep, SessionDep, SettingsDep
+from app.search import SearchRequest
 from app.services import episodes as episode_service
 from app.web.errors import PageRoute
 from app.web.params import BadParameter
 from app.web.templating import templates
 
 router = APIRouter(route_class=PageRoute)
-FEED_EPISODES = 30
-FEED_SEARCH_EPISODES = 20
 ATOM = "application/atom+xml; charset=utf-8"
 XML_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff\ufffe\uffff]")
 
@@ -28,8 +26,8 @@ def moment_of(episode) -> datetime:
     return stamp if stamp.tzinfo else stamp.replace(tzinfo=timezone.utc)
 
 
-def atom(request: Request, context: dict):
-    base = get_settings().base_url.rstrip("/")
+def atom(request: Request, settings: Settings, context: dict):
+    base = settings.base_url.rstrip("/")
     entries = context["entries"]
     updated = max((e["updated"] for e in entries), default=datetime(2000, 1, 1, tzinfo=timezone.utc))
     return templates.TemplateResponse(request, "feed.atom.xml", {**context, "base": base, "updated": updated},
@@ -37,8 +35,8 @@ def atom(request: Request, context: dict):
 
 
 @router.get("/feed.atom", include_in_schema=False)
-def episodes_feed(request: Request, session: Session = Depends(get_session)):
-    _, latest = episode_service.list_episodes(session, per_page=FEED_EPISODES)
+def episodes_feed(request: Request, session: SessionDep, settings: SettingsDep):
+    _, latest = episode_service.list_episodes(session, per_page=limits.FEED_EPISODES)
     entries = []
     for summary in episode_service.summarize(session, latest):
         e = summary.episode
@@ -47,17 +45,18 @@ def episodes_feed(request: Request, session: Session = Depends(get_session)):
             "id": f"/episodes/{e.slug}", "url": f"/episodes/{e.slug}", "title": e.title, "updated": moment_of(e),
             "summary": " ".join((e.description or "").split()) or (f"Avec {guests}" if guests else e.title),
         })
-    return atom(request, {"title": "Plateau — nouveaux épisodes", "self": "/feed.atom", "entries": entries})
+    return atom(request, settings, {"title": "Plateau — nouveaux épisodes", "self": "/feed.atom", "entries": entries})
 
 
 @router.get("/search.atom", include_in_schema=False)
-def search_feed(request: Request, q: str | None = None, session: Session = Depends(get_session)):
+def search_feed(request: Request, session: SessionDep, settings: SettingsDep, index: SearchDep,
+                q: str | None = None):
     # XML 1.0 cannot carry control characters or lone surrogates, and the query goes into the title.
     q = " ".join(XML_ILLEGAL.sub(" ", q or "").split())
     if not q:
         raise BadParameter("Indiquez une recherche : /search.atom?q=souveraineté")
-    results = get_search_index(get_settings()).search(
-        session, SearchRequest(q=q, sort="date", per_page=FEED_SEARCH_EPISODES))
+    results = index.search(
+        session, SearchRequest(q=q, sort="date", per_page=limits.FEED_SEARCH_EPISODES))
     if results.error:
         raise BadParameter(results.error)
     entries = []
@@ -71,5 +70,5 @@ def search_feed(request: Request, q: str | None = None, session: Session = Depen
                 "id": f"/episodes/{found.slug}?t={second}", "url": f"/episodes/{found.slug}?t={second}#t-{second}",
                 "title": f"{found.title} — {hit.timestamp}", "updated": moment_of(found), "summary": hit.text,
             })
-    return atom(request, {"title": f"Plateau — « {q} »", "self": str(request.url.path) + "?" + str(request.url.query),
-                          "entries": entries})
+    return atom(request, settings, {"title": f"Plateau — « {q} »",
+                                    "self": str(request.url.path) + "?" + str(request.url.query), "entries": entries})

@@ -1,8 +1,7 @@
 """Guests: the A–Z list with appearance counts, and a guest's page (roles over time, co-guests)."""
-from fastapi import APIRouter, Depends, HTTPException, Request
-from sqlmodel import Session
+from fastapi import APIRouter, HTTPException, Request
 
-from app.db import get_session
+from app.deps import SessionDep
 from app.names import fold
 from app.services import episodes as episode_service
 from app.services import guests as guest_service
@@ -19,8 +18,8 @@ def initial(name: str) -> str:
 
 
 @router.get("/guests", include_in_schema=False)
-def guests(request: Request, session: Session = Depends(get_session)):
-    total, items = guest_service.list_guests(session, per_page=100_000)
+def guests(request: Request, session: SessionDep):
+    total, items = guest_service.list_guests(session, per_page=None)
     letters: dict[str, list] = {}
     for item in items:
         letters.setdefault(initial(item.person.name), []).append(item)
@@ -29,7 +28,7 @@ def guests(request: Request, session: Session = Depends(get_session)):
 
 
 @router.get("/guests/{slug}", include_in_schema=False)
-def guest(slug: str, request: Request, session: Session = Depends(get_session)):
+def guest(slug: str, request: Request, session: SessionDep):
     person = guest_service.get_guest(session, slug)
     if person is None:
         raise HTTPException(404, f"Aucun invité « {slug} » dans l'archive.")

@@ -1,8 +1,8 @@
 """The home page: the search box, the latest episodes, the shows and what the archive holds."""
-from fastapi import APIRouter, Depends, Request
-from sqlmodel import Session
+from fastapi import APIRouter, Request
 
-from app.db import get_session
+from app import limits
+from app.deps import SessionDep
 from app.services import episodes as episode_service
 from app.web.errors import PageRoute
 from app.web.templating import render
@@ -13,8 +13,8 @@ EXAMPLE_QUERIES = ["souveraineté numérique", "intelligence artificielle", '"cl
 
 
 @router.get("/", include_in_schema=False)
-def home(request: Request, session: Session = Depends(get_session)):
-    _, latest = episode_service.list_episodes(session, per_page=6)
+def home(request: Request, session: SessionDep):
+    _, latest = episode_service.list_episodes(session, per_page=limits.LATEST_EPISODES)
     return render(request, "home.html", {
         "nav": "home",
         "counts": episode_service.archive_counts(session),

@@ -3,7 +3,7 @@ from datetime import date
 
 from fastapi import HTTPException
 
-MAX_PAGE = 100_000
+from app import limits
 
 
 class BadParameter(HTTPException):
@@ -20,8 +20,8 @@ def page_number(raw: str | None) -> int:
         page = int(raw.strip())
     except ValueError:
         raise BadParameter(f"Numéro de page invalide : « {raw[:40]} ». Attendu un nombre entier à partir de 1.") from None
-    if not 1 <= page <= MAX_PAGE:
-        raise BadParameter(f"Numéro de page hors limites : {page}. Attendu entre 1 et {MAX_PAGE}.")
+    if not 1 <= page <= limits.MAX_PAGE:
+        raise BadParameter(f"Numéro de page hors limites : {page}. Attendu entre 1 et {limits.MAX_PAGE}.")
     return page
 
 
@@ -32,7 +32,7 @@ def year_number(raw: str | None) -> int | None:
         year = int(raw.strip())
     except ValueError:
         raise BadParameter(f"Année invalide : « {raw[:40]} ». Attendu une année comme 2025.") from None
-    if not 1900 <= year <= 2100:
+    if not limits.FIRST_YEAR <= year <= limits.LAST_YEAR:
         raise BadParameter(f"Année hors limites : {year}.")
     return year
 
@@ -47,7 +47,7 @@ def day(raw: str | None, label: str) -> date | None:
         raise BadParameter(f"Date « {label} » invalide : « {raw[:40]} ». Attendu AAAA-MM-JJ, par exemple 2025-10-23.") from None
 
 
-def text(raw: str | None, limit: int = 200) -> str | None:
+def text(raw: str | None, limit: int = limits.MAX_FILTER_CHARS) -> str | None:
     """A slug or filter value: trimmed, empty means none."""
     if raw is None:
         return None

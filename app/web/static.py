@@ -16,8 +16,8 @@ from starlette.responses import Response
 from starlette.staticfiles import StaticFiles
 from starlette.types import Scope
 
-ROOT = Path(__file__).resolve().parent.parent.parent
-STATIC_DIR = ROOT / "static"
+from app.resources import STATIC
+
 MOUNT = "/static"
 VERSIONED = "v"  # /static/v/<hash>/<path>
 HASH_CHARS = 12
@@ -80,5 +80,5 @@ class VersionedStaticFiles(StaticFiles):
         return response
 
 
-versions = StaticVersions(STATIC_DIR, named_versions=frozenset({HTMX}))
+versions = StaticVersions(STATIC, named_versions=frozenset({HTMX}))
 static_url = versions.url

@@ -1,19 +1,18 @@
 """The Jinja2 environment of the pages: French dates and timestamps, and one render for page or fragment."""
 from datetime import date
-from pathlib import Path
 from typing import Any
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 from jinja2_fragments.fastapi import Jinja2Blocks
 
-from app.export import format_timestamp
-from app.ingest.description import french_date
+from app.french_dates import french_date
+from app.resources import TEMPLATES
+from app.timecodes import format_timestamp
 from app.web.static import HTMX, static_url
+from app.web.twins import json_twin, link_header
 
-ROOT = Path(__file__).resolve().parent.parent.parent
-
-templates = Jinja2Blocks(directory=str(ROOT / "templates"))
+templates = Jinja2Blocks(directory=str(TEMPLATES))
 env = templates.env
 env.autoescape = True
 env.trim_blocks = True
@@ -60,12 +59,18 @@ def is_fragment_request(request: Request) -> bool:
 
 def render(request: Request, name: str, context: dict[str, Any], *, block: str | None = None,
            status_code: int = 200) -> HTMLResponse:
-    """The whole page, or only `block` when HTMX asks; either way caches learn the answer varies."""
+    """The whole page, or only `block` when HTMX asks; either way caches learn the answer varies.
+
+    A page that answers with its data (not an error) advertises its JSON twin: a Link header, and
+    `json_twin` for the <link> of base.html."""
     fragment = bool(block) and is_fragment_request(request)
-    context = {"nav": None, **context, "fragment": fragment}
+    twin = json_twin(request) if status_code < 400 else None
+    context = {"nav": None, **context, "fragment": fragment, "json_twin": twin}
     if fragment:
         response = templates.TemplateResponse(request, name, context, status_code=status_code, block_name=block)
     else:
         response = templates.TemplateResponse(request, name, context, status_code=status_code)
     response.headers["Vary"] = "HX-Request"
+    if twin:
+        response.headers["Link"] = link_header(twin)
     return response

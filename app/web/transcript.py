@@ -4,9 +4,8 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from sqlmodel import Session, select
 
-from app.export import format_timestamp
 from app.models import CaptionLine
-from app.web.timecodes import Moment
+from app.timecodes import Moment, format_timestamp
 
 QUOTE_CHARS = 280
 

@@ -1,16 +1,17 @@
-"""Exports: WebVTT, SubRip, text and JSON, and that each one reads back to the same caption lines."""
+"""Caption files written: WebVTT, SubRip, text and JSON, and that each one reads back to the same caption lines."""
 import json
 from datetime import date
 from pathlib import Path
 
 import pytest
 
-from app.export import EXPORT_KEYS, format_timestamp, to_json, to_srt, to_txt, to_vtt
+from app.caption_files import EXPORT_KEYS, to_json, to_srt, to_txt, to_vtt
 from app.ingest.jsonfile import parse_json
 from app.ingest.page import parse_page
 from app.ingest.subrip import parse_srt
 from app.ingest.transcript import Caption, GuestMention
 from app.ingest.vtt import parse_vtt
+from app.timecodes import format_timestamp
 
 SEEDS = Path(__file__).resolve().parent.parent / "seeds"
 

@@ -1,7 +1,6 @@
 """Write an episode's caption lines out as WebVTT, SubRip, plain text or Plateau's JSON export."""
 import html
 import json
-import math
 from collections.abc import Iterable, Mapping
 from datetime import date, timedelta
 from typing import Any
@@ -11,22 +10,13 @@ import webvtt
 from webvtt.models import Timestamp
 
 from app.ingest.transcript import Caption, GuestMention
+from app.timecodes import format_timestamp
 
 # The keys of GET /api/episodes/{slug}, in that order: the export is the API's episode, whole.
 EXPORT_KEYS = (
     "slug", "title", "show", "aired_on", "source", "duration", "guests",
     "host", "channel", "description", "media_url", "segments",
 )
-
-
-def format_timestamp(seconds: float) -> str:
-    """"MM:SS" under an hour, "H:MM:SS" from an hour on; fractions of a second are dropped."""
-    if seconds < 0 or not math.isfinite(seconds):
-        raise ValueError(f"invalid timestamp: {seconds!r}")
-    whole = int(seconds)
-    hours, rest = divmod(whole, 3600)
-    minutes, secs = divmod(rest, 60)
-    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes:02d}:{secs:02d}"
 
 
 def _milliseconds(seconds: float) -> int:

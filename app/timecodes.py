@@ -1,10 +1,34 @@
-"""Read the `t` of a shared link: 754, 12:34, 1:02:03, 1h02m03s, and ranges like 754-790."""
+"""Timecodes: "12:34" and "1:02:03" written and read, and the `t` of a shared link (754, 12:34, 754-790)."""
+import math
 import re
 from dataclasses import dataclass
 
-MAX_SECONDS = 48 * 3600
+from app import limits
+
+# "12:34" or "1:02:03" as format_timestamp writes it and a saved page glues it to its caption text
+# ("12:34Bonjour"). Seconds are exactly two digits, so "20:028500 milliards" is 20:02 followed by
+# "8500 milliards".
+TIMESTAMP = re.compile(r"(?P<a>\d{1,3}):(?P<b>[0-5]\d)(?::(?P<c>[0-5]\d))?")
+# What people type in a link is read more leniently: "1:2:3", "75:00", "1h02m03s".
 _CLOCK = re.compile(r"^(?:(\d{1,2}):)?(\d{1,3}):(\d{1,2})$")
 _UNITS = re.compile(r"^(?:(\d{1,2})h)?(?:(\d{1,4})m(?:in)?)?(?:(\d{1,6})s?)?$")
+
+
+def format_timestamp(seconds: float) -> str:
+    """"MM:SS" under an hour, "H:MM:SS" from an hour on; fractions of a second are dropped."""
+    if seconds < 0 or not math.isfinite(seconds):
+        raise ValueError(f"invalid timestamp: {seconds!r}")
+    whole = int(seconds)
+    hours, rest = divmod(whole, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes:02d}:{secs:02d}"
+
+
+def timestamp_seconds(match: re.Match) -> int:
+    """The seconds a TIMESTAMP match stands for."""
+    if match.group("c") is not None:
+        return int(match.group("a")) * 3600 + int(match.group("b")) * 60 + int(match.group("c"))
+    return int(match.group("a")) * 60 + int(match.group("b"))
 
 
 class TimecodeError(ValueError):
@@ -32,14 +56,14 @@ def parse_seconds(text: str) -> int:
         seconds = int(m[1] or 0) * 3600 + int(m[2] or 0) * 60 + int(m[3] or 0)
     else:
         raise TimecodeError(f"« {text} » n'est pas un horodatage (exemples : 754, 12:34, 1:02:03)")
-    if seconds > MAX_SECONDS:
+    if seconds > limits.MAX_TIMECODE_SECONDS:
         raise TimecodeError(f"« {text} » dépasse la durée de tout épisode")
     return seconds
 
 
 def parse_moment(text: str) -> Moment:
     """`754`, `12:34`, `754-790`, `12:34-13:10`; a reversed range is read in order."""
-    if len(text) > 40:
+    if len(text) > limits.MAX_TIMECODE_CHARS:
         raise TimecodeError("horodatage trop long")
     parts = text.split("-")
     if len(parts) == 1:

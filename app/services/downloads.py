@@ -1,7 +1,7 @@
-"""An episode as a VTT, SRT, text or JSON file, for the CLI and the download links alike."""
+"""An episode's transcript as a VTT, SRT, text or JSON file, for `plateau export` and the download links alike."""
 from sqlmodel import Session
 
-from app import export
+from app import caption_files
 from app.ingest.transcript import Caption
 from app.services import episodes as episode_service
 
@@ -13,15 +13,15 @@ MEDIA_TYPES = {
 }
 
 
-def export_episode(session: Session, slug: str, extension: str) -> str | None:
+def transcript_file(session: Session, slug: str, extension: str) -> str | None:
     episode = episode_service.get_episode(session, slug)
     if episode is None:
         return None
     captions = [Caption(c.start, c.end, c.text) for c in episode_service.captions_of(session, episode)]
     if extension == "vtt":
-        return export.to_vtt(captions)
+        return caption_files.to_vtt(captions)
     if extension == "srt":
-        return export.to_srt(captions)
+        return caption_files.to_srt(captions)
     if extension == "txt":
-        return export.to_txt(captions)
-    return export.to_json(episode_service.episode_json(session, episode))
+        return caption_files.to_txt(captions)
+    return caption_files.to_json(episode_service.episode_json(session, episode))

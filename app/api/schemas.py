@@ -1,0 +1,193 @@
+"""The shapes the JSON API answers with, as /docs shows them (the contract is SPEC's "JSON API").
+
+Every model forbids keys it does not declare: a route that starts returning a new key fails its
+tests until the key is described here, so /docs never lags behind what the API sends. Fields are
+declared in the order the API has always written them; adding one is allowed, renaming or dropping
+one is not.
+"""
+from datetime import date
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
+
+# A second where a passage starts: whole seconds are written as integers (754, not 754.0).
+Second = Annotated[int | float, WithJsonSchema({"type": "number", "minimum": 0})]
+
+
+class Schema(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Problem(Schema):
+    """Every error: a 4xx with a message in French."""
+    detail: str = Field(description="ce qui ne va pas, en français")
+
+
+class InvalidRequest(Schema):
+    """A 422: a refused file or field (a message), or parameters that fail validation (a list)."""
+    detail: str | list[dict[str, Any]]
+
+
+class Speaker(Schema):
+    slug: str
+    name: str
+
+
+class GuestRef(Schema):
+    slug: str
+    name: str
+    role: str | None = Field(description="rôle et affiliation tels que l'épisode les donne")
+
+
+class EpisodeSummary(Schema):
+    slug: str
+    title: str
+    show: str | None = Field(description="nom de l'émission")
+    aired_on: date | None
+    source: str = Field(description="nom du fichier ingéré")
+    duration: float = Field(description="secondes")
+    guests: list[GuestRef]
+
+
+class Segment(Schema):
+    start: float
+    end: float
+    text: str
+    speaker: Speaker | None = Field(description="qui parle ; les locuteurs ne sont pas encore enregistrés : null")
+
+
+class EpisodeDetail(EpisodeSummary):
+    host: str | None = Field(description="nom de l'animateur")
+    channel: str | None
+    description: str | None
+    media_url: str | None
+    segments: list[Segment] = Field(description="les lignes de la transcription, dans l'ordre")
+
+
+class IngestStatus(Schema):
+    status: Literal["added", "updated", "unchanged"]
+
+
+class IngestedEpisode(EpisodeDetail, IngestStatus):  # IngestStatus first: "status" leads the object
+    """The episode a POST /api/episodes stored (201) or found unchanged (200)."""
+
+
+class EpisodePage(Schema):
+    total: int
+    page: int
+    items: list[EpisodeSummary]
+
+
+class GuestSummary(Schema):
+    slug: str
+    name: str
+    appearances: int = Field(description="nombre d'épisodes où l'invité apparaît")
+
+
+class GuestPage(Schema):
+    total: int
+    page: int
+    items: list[GuestSummary]
+
+
+class EpisodeLink(Schema):
+    slug: str
+    title: str
+    aired_on: date | None
+
+
+class Appearance(Schema):
+    episode: EpisodeLink
+    kind: Literal["guest", "host"]
+    role: str | None = Field(description="rôle et affiliation tels que cet épisode les donne")
+    named_as: str = Field(description="la graphie du nom dans cet épisode")
+
+
+class CoGuest(Schema):
+    slug: str
+    name: str
+    episodes: int = Field(description="épisodes partagés")
+
+
+class GuestDetail(Schema):
+    slug: str
+    name: str
+    aliases: list[str] = Field(description="toutes les graphies rencontrées")
+    appearances: list[Appearance]
+    co_guests: list[CoGuest]
+
+
+class ShowSummary(Schema):
+    slug: str
+    name: str
+    channel: str | None
+    episodes: int
+
+
+class ShowList(Schema):
+    total: int
+    items: list[ShowSummary]
+
+
+class ShowDetail(Schema):
+    slug: str
+    name: str
+    channel: str | None
+    total: int
+    page: int
+    items: list[EpisodeSummary]
+
+
+class EpisodeRef(Schema):
+    slug: str
+    title: str
+    show: str | None
+    aired_on: date | None
+    source: str
+
+
+class SearchHit(Schema):
+    """A passage: the caption line where the match starts, and a link to that second."""
+    episode: EpisodeRef
+    start: Second
+    timestamp: str = Field(description="MM:SS ou H:MM:SS")
+    text: str
+    snippet: str = Field(description="HTML échappé, les mots trouvés dans <mark>")
+    url: str = Field(description="/episodes/{slug}?t=SECONDES")
+    speaker: Speaker | None = Field(description="qui parle ; les locuteurs ne sont pas encore enregistrés : null")
+    episode_matches: int = Field(description="passages trouvés dans cet épisode")
+    more_in_episode: int | None = Field(None, description="sur le dernier passage montré d'un épisode seulement : "
+                                                          "passages de l'épisode non montrés")
+
+
+class EpisodeMatch(EpisodeSummary):
+    matched_in: list[str] = Field(description="où l'épisode correspond : title, description, show, guests")
+
+
+class SearchResponse(Schema):
+    total: int = Field(description="passages trouvés")
+    page: int
+    hits: list[SearchHit]
+    suggestion: str | None = Field(description="la correction proposée quand rien n'est trouvé")
+    episodes: int = Field(description="épisodes qui ont au moins un passage")
+    pages: int
+    error: str | None
+    notices: list[str] = Field(description="la recherche a abouti avec une réserve (résultats partiels…)")
+    episode_matches: list[EpisodeMatch] = Field(
+        description="épisodes trouvés par leur titre, leur description, leur émission ou leurs invités "
+                    "(cette recherche n'est pas encore faite : liste vide)")
+
+
+def problems(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """The error answers of a route for /docs: {"detail": ...} with each status's meaning."""
+    return {status: {"model": InvalidRequest if status == 422 else Problem, "description": ERRORS[status]}
+            for status in statuses}
+
+
+ERRORS = {
+    400: "Requête impossible (recherche mal formée)",
+    401: "Jeton d'administration absent ou invalide",
+    403: "Écritures désactivées : aucun PLATEAU_ADMIN_TOKEN configuré",
+    404: "Introuvable",
+    422: "Fichier ou champ refusé, ou paramètres invalides",
+}

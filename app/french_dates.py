@@ -1,0 +1,53 @@
+"""French dates: the names of days and months, "jeudi 23 octobre 2025" written and read."""
+import re
+from datetime import date
+
+WEEKDAYS = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")
+MONTHS = (
+    "janvier", "février", "mars", "avril", "mai", "juin",
+    "juillet", "août", "septembre", "octobre", "novembre", "décembre",
+)
+_MONTH_PATTERN = (
+    r"janvier|f[ée]vrier|mars|avril|mai|juin|juillet|ao[uû]t|septembre|octobre|novembre|d[ée]cembre"
+)
+# "jeudi 23 octobre 2025", "1er mars", "23 Octobre": the weekday and the year are optional.
+DATE = re.compile(
+    rf"(?:\b(?P<weekday>{'|'.join(WEEKDAYS)})\s+)?"
+    rf"\b(?P<day>1er|[0-3]?\d)\s+(?P<month>{_MONTH_PATTERN})\b(?:\s+(?P<year>\d{{4}})\b)?",
+    re.IGNORECASE,
+)
+
+
+def french_date(day: date) -> str:
+    """A date as French readers write it: "jeudi 23 octobre 2025", "samedi 1er mars 2025"."""
+    number = "1er" if day.day == 1 else str(day.day)
+    return f"{WEEKDAYS[day.weekday()]} {number} {MONTHS[day.month - 1]} {day.year}"
+
+
+def date_of(match: re.Match, *, today: date) -> date | None:
+    """The day a DATE match names; without a year, the latest such day up to `today` that falls on
+    the weekday it names (if it names one). None for a day that does not exist."""
+    day = 1 if match.group("day").lower() == "1er" else int(match.group("day"))
+    month = _month_number(match.group("month"))
+    weekday = match.group("weekday")
+    if match.group("year"):
+        # An explicit date wins over its weekday when they disagree: the weekday is the likelier typo.
+        try:
+            return date(int(match.group("year")), month, day)
+        except ValueError:
+            return None
+    wanted = WEEKDAYS.index(weekday.lower()) if weekday else None
+    # The weekday calendar repeats within 400 years, so this finds every date that exists.
+    for year in range(today.year, today.year - 401, -1):
+        try:
+            candidate = date(year, month, day)
+        except ValueError:
+            continue  # 29 February of a common year, 31 April...
+        if candidate <= today and (wanted is None or candidate.weekday() == wanted):
+            return candidate
+    return None
+
+
+def _month_number(name: str) -> int:
+    folded = name.lower().replace("é", "e").replace("û", "u")
+    return [m.replace("é", "e").replace("û", "u") for m in MONTHS].index(folded) + 1

@@ -1,0 +1,76 @@
+"""Every limit of the archive in one table: page sizes, query caps, time budget, upload sizes, index memory.
+
+What people may change is a setting (app/config.py); the rest are the code's own choices, each with
+its reason. Code reads them as `limits.NAME` when it needs them, so a test changes one in one place.
+"""
+from app.config import Settings
+
+# --- lists: how much one page shows ------------------------------------------------------------
+EPISODES_PER_PAGE = 20  # /episodes, a show's page, /api/episodes: a screenful of episode cards
+SEARCH_PER_PAGE = 10  # episodes per page of /search and /api/search; each brings up to HITS_PER_EPISODE hits
+HITS_PER_EPISODE = 3  # passages shown under an episode in the results; its other matches are counted and linked
+EPISODE_HITS = 50  # hits of a search inside one episode, listed beside its transcript, which marks every match anyway
+GUESTS_PER_PAGE = 100  # /api/guests; the /guests page and the filter menus list every guest
+LATEST_EPISODES = 6  # the home page's newest episodes: a glance; the full list is one click away
+FEED_EPISODES = 30  # the newest-episodes feed: a weekly poll misses none even with four daily shows
+FEED_SEARCH_EPISODES = 20  # a saved search's feed: its newest episodes, each with its hits
+
+# What a client may ask for: few requests walk the archive, and one request stays cheap (each episode
+# on a search page costs a ranking and snippets read from the database).
+MAX_EPISODES_PER_PAGE = 100
+MAX_GUESTS_PER_PAGE = 500
+MAX_SEARCH_PER_PAGE = 50
+# The deepest page of any list or search, pages and API alike. 1,000 pages of 10 or 20 episodes are
+# 5 to 10 times the largest archive measured (2,000 episodes); past that a number is a typo, and the
+# bound keeps SQLite's OFFSET and the ranking's depth small.
+MAX_PAGE = 1000
+FIRST_YEAR, LAST_YEAR = 1900, 2100  # a year filter outside these is a typo, refused with a message
+MAX_FILTER_CHARS = 200  # a show or guest slug typed in a URL: longer names nothing, and is cut
+
+# --- what a search may ask ---------------------------------------------------------------------
+# A search never runs unbounded: these refuse (or trim, with a notice) before any index is read.
+# A quoted phrase's length is bound by the index itself (app/search/passages.py: MAX_PHRASE_WORDS).
+MAX_QUERY_CHARS = 500  # room for a long quotation; past this it is pasted text, not a search
+MAX_WORD_CHARS = 60  # longer than any French word: a URL or a hash, and fuzzy matching it costs the most
+MAX_TERMS = 16  # words, phrases, prefixes and fuzzy words in one query: each is read and ranked apart
+MAX_NESTING = 20  # parentheses inside parentheses: the parser goes one level deeper for each
+MIN_PREFIX_CHARS = 2  # "a*" would stand for a 26th of the vocabulary
+MAX_EXPANSION = 64  # index words a prefix or a fuzzy word may stand for: the most frequent, with a notice
+PREFIX_SCAN = 5000  # index words read for one prefix; enough to say how many it matched, past the 64 kept
+FUZZY_CANDIDATES = 200  # index words within the edit distance that are kept before the 64 are chosen
+TIME_BUDGET = 3.0  # seconds a query may run before it stops with what it found (p95 is ~35 ms at 2,000 episodes)
+RANK_GRACE = 0.05  # seconds the ranking may still take past the budget, to show some of what was found
+
+# --- links: the `t` of a shared link -----------------------------------------------------------
+MAX_TIMECODE_SECONDS = 48 * 3600  # no episode lasts two days: a `t` past this is a typo, not a moment
+MAX_TIMECODE_CHARS = 40  # two "1h02m03s" and a dash fit twice over; longer is not a timecode
+
+# --- uploads and edits -------------------------------------------------------------------------
+# Past this a file is surely not a transcript (the seeds are 40 kB; a 10-hour VTT is ~2 MB).
+MAX_FILE_BYTES = 20 * 1024 * 1024
+MAX_TITLE_CHARS = 300  # a title is one line; longer is a paste gone wrong
+MAX_SHOW_CHARS = 200  # a show's name, as long as a filter value can be
+MAX_MEDIA_URL_CHARS = 2000  # the longest URL that browsers and proxies all carry
+MAX_DESCRIPTION_CHARS = 20_000  # a page's description is a few paragraphs; this is ten pages of them
+
+# --- the index: ingest batches, writer processes, memory -----------------------------------------
+# The memory of a rebuild and how long a write waits for another one are settings
+# (PLATEAU_INDEX_MEMORY_MB, PLATEAU_INDEX_WRITER_TIMEOUT); their defaults are read from there, so an
+# index opened without settings (a test, the benchmark) behaves as the server does.
+INDEX_MEMORY_MB: int = Settings.model_fields["index_memory_mb"].default
+WRITER_TIMEOUT: float = Settings.model_fields["index_writer_timeout"].default
+# Files written between two settlements of the archive and two index commits: large enough that
+# a back catalogue pays the archive-wide work and the index writer rarely, small enough that the
+# index lock is never held for long (other writers wait for it up to the writer timeout).
+BATCH_FILES = 200
+WRITER_PROCS = 2  # writer processes of a rebuild or a bulk write (each writes its own segment)
+BULK_EPISODES = 20  # from this many episodes in one write, the writer processes are used
+# What the main process holds besides the writers' posting buffers (the app, SQLAlchemy, Whoosh,
+# the documents on their way to the writers), measured at 2,000 episodes. The rest of the memory
+# budget is shared by the writer processes; Whoosh's own estimate of a buffer runs about 1.2× what
+# it really takes, and a full buffer is sorted into a run on disk and merged at the end, so the
+# peak stays within the budget whatever the archive's size.
+MAIN_PROCESS_MB = 300
+# The floor of a writer's posting buffer: a tight budget still sorts runs of a useful size rather than
+# a great many small ones to merge.
+MIN_BUFFER_MB = 32
