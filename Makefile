@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test install install-test browser bench clean
+.PHONY: run test lint install install-test install-lint browser bench clean
 
 run: install
 	$(BIN)/plateau ingest --if-empty seeds
@@ -17,6 +17,7 @@ test: install-test browser
 
 install: $(VENV)/.installed
 install-test: $(VENV)/.installed-test
+install-lint: $(VENV)/.installed-lint
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -29,6 +30,17 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 $(VENV)/.installed-test: pyproject.toml $(VENV)/.installed
 	$(BIN)/pip install -q -e '.[test]'
 	touch $@
+
+$(VENV)/.installed-lint: pyproject.toml $(VENV)/.installed
+	$(BIN)/pip install -q -e '.[lint]'
+	touch $@
+
+# The gates CI runs before the tests: lint, format, types, spelling (configured in pyproject.toml).
+lint: install-lint
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+	$(BIN)/typos .
 
 # Browser tests drive Debian's Chromium through Playwright; no browser is downloaded by a test tool.
 browser:

@@ -5,6 +5,7 @@ a wheel) carries copies of them under app/_resources/, where app/resources.py fi
 an editable install (`make run`) reads the repository's folders directly. MANIFEST.in puts the same
 folders in a source distribution, so a wheel built from one has them too.
 """
+
 import shutil
 from pathlib import Path
 

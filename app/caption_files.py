@@ -1,4 +1,5 @@
 """Write an episode's caption lines out as WebVTT, SubRip, plain text or Plateau's JSON export."""
+
 import html
 import json
 from collections.abc import Iterable, Mapping
@@ -14,8 +15,18 @@ from app.timecodes import format_timestamp
 
 # The keys of GET /api/episodes/{slug}, in that order: the export is the API's episode, whole.
 EXPORT_KEYS = (
-    "slug", "title", "show", "aired_on", "source", "duration", "guests",
-    "host", "channel", "description", "media_url", "segments",
+    "slug",
+    "title",
+    "show",
+    "aired_on",
+    "source",
+    "duration",
+    "guests",
+    "host",
+    "channel",
+    "description",
+    "media_url",
+    "segments",
 )
 
 

@@ -1,4 +1,5 @@
 """The `plateau` command: ingest, serve, reindex, check, export, backup."""
+
 import sqlite3
 import sys
 from pathlib import Path
@@ -6,7 +7,7 @@ from pathlib import Path
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-from sqlmodel import Session, func, select
+from sqlmodel import Session, col, func, select
 
 from app.config import Settings, get_settings
 from app.db import get_engine, prepare_data  # not from app.main: a command needs no web framework
@@ -15,13 +16,22 @@ from app.search import get_search_index
 from app.services import downloads as download_service
 from app.services.ingest import ingest_paths
 
-cli = typer.Typer(help="Plateau : archive consultable des débats tech.", no_args_is_help=True,
-                  add_completion=False, pretty_exceptions_enable=False)
+cli = typer.Typer(
+    help="Plateau : archive consultable des débats tech.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
 out = Console(soft_wrap=True)  # a summary line stays one line, whatever the width
 err = Console(stderr=True, soft_wrap=True)
 
-STATUS_LABELS = {"added": "ajouté", "updated": "mis à jour", "unchanged": "inchangé",
-                 "failed": "échec", "skipped": "ignoré"}
+STATUS_LABELS = {
+    "added": "ajouté",
+    "updated": "mis à jour",
+    "unchanged": "inchangé",
+    "failed": "échec",
+    "skipped": "ignoré",
+}
 
 
 def ready() -> Settings:
@@ -31,49 +41,74 @@ def ready() -> Settings:
 
 
 def progress_bar() -> Progress:
-    return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
-                    console=err, transient=True, disable=not err.is_terminal)
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=err,
+        transient=True,
+        disable=not err.is_terminal,
+    )
 
 
 @cli.command()
-def ingest(paths: list[Path] = typer.Argument(..., help="Fichiers ou dossiers de transcriptions."),
-           show: str | None = typer.Option(None, help="Nom de l'émission, à la place de celui de la description."),
-           media_url: str | None = typer.Option(None, "--media-url", help="Lien vers la vidéo."),
-           if_empty: bool = typer.Option(False, "--if-empty", help="Ne rien faire si l'archive a déjà des épisodes.")):
+def ingest(
+    paths: list[Path] = typer.Argument(..., help="Fichiers ou dossiers de transcriptions."),
+    show: str | None = typer.Option(None, help="Nom de l'émission, à la place de celui de la description."),
+    media_url: str | None = typer.Option(None, "--media-url", help="Lien vers la vidéo."),
+    if_empty: bool = typer.Option(False, "--if-empty", help="Ne rien faire si l'archive a déjà des épisodes."),
+):
     """Ajoute ou met à jour des épisodes depuis des transcriptions."""
     settings = ready()
     index = get_search_index(settings)
     with Session(get_engine(settings)) as session:
-        if if_empty and session.exec(select(func.count(Episode.id))).one():
+        if if_empty and session.exec(select(func.count(col(Episode.id)))).one():
             out.print("L'archive contient déjà des épisodes : rien à faire.")
             return
         with progress_bar() as bar:
             task = bar.add_task("Ingestion", total=None)
             outcomes = ingest_paths(
-                session, paths, index=index, show=show, media_url=media_url,
+                session,
+                paths,
+                index=index,
+                show=show,
+                media_url=media_url,
                 on_total=lambda n: bar.update(task, total=n),
-                progress=lambda o: bar.update(task, advance=1, description=f"{Path(o.source).name[:40]}"))
-    counts = {status: 0 for status in STATUS_LABELS}
+                progress=lambda o: bar.update(task, advance=1, description=f"{Path(o.source).name[:40]}"),
+            )
+    counts = dict.fromkeys(STATUS_LABELS, 0)
     unsearchable = 0
     for outcome in outcomes:
         counts[outcome.status] += 1
         if outcome.status in ("failed", "skipped"):
             (err if outcome.status == "failed" else out).print(
-                f"{STATUS_LABELS[outcome.status]} : {outcome.source} — {outcome.reason}", markup=False, highlight=False)
+                f"{STATUS_LABELS[outcome.status]} : {outcome.source} — {outcome.reason}", markup=False, highlight=False
+            )
         elif not outcome.searchable:
             unsearchable += 1
-            err.print(f"{STATUS_LABELS[outcome.status]} mais pas cherchable : {outcome.source} → {outcome.slug} "
-                      "(l'index n'a pas pu être écrit)", markup=False, highlight=False)
+            err.print(
+                f"{STATUS_LABELS[outcome.status]} mais pas cherchable : {outcome.source} → {outcome.slug} "
+                "(l'index n'a pas pu être écrit)",
+                markup=False,
+                highlight=False,
+            )
         else:
-            out.print(f"{STATUS_LABELS[outcome.status]} : {outcome.source} → {outcome.slug}", markup=False, highlight=False)
-    out.print(f"{counts['added']} ajouté(s), {counts['updated']} mis à jour, {counts['unchanged']} inchangé(s), "
-              f"{counts['failed']} en échec, {counts['skipped']} ignoré(s)"
-              + (f", dont {unsearchable} pas encore cherchable(s)." if unsearchable else "."))
+            out.print(
+                f"{STATUS_LABELS[outcome.status]} : {outcome.source} → {outcome.slug}", markup=False, highlight=False
+            )
+    out.print(
+        f"{counts['added']} ajouté(s), {counts['updated']} mis à jour, {counts['unchanged']} inchangé(s), "
+        f"{counts['failed']} en échec, {counts['skipped']} ignoré(s)"
+        + (f", dont {unsearchable} pas encore cherchable(s)." if unsearchable else ".")
+    )
     if counts["failed"]:
         err.print("Des fichiers ont été refusés : corrigez-les (raison ci-dessus) puis relancez la même commande.")
     if unsearchable:
-        err.print("Des épisodes sont enregistrés mais absents de l'index : lancez `plateau reindex` "
-                  "(ou relancez la même commande quand l'index est libre).")
+        err.print(
+            "Des épisodes sont enregistrés mais absents de l'index : lancez `plateau reindex` "
+            "(ou relancez la même commande quand l'index est libre)."
+        )
     if counts["failed"] or unsearchable:
         raise typer.Exit(1)
 
@@ -94,7 +129,8 @@ def reindex():
     with Session(get_engine(settings)) as session, progress_bar() as bar:
         task = bar.add_task("Indexation", total=None)
         count = get_search_index(settings).rebuild(
-            session, progress=lambda done, total: bar.update(task, completed=done, total=total))
+            session, progress=lambda done, total: bar.update(task, completed=done, total=total)
+        )
     out.print(f"Index reconstruit : {count} épisode(s).")
 
 

@@ -1,4 +1,5 @@
 """One place for configuration: environment variables prefixed PLATEAU_."""
+
 from functools import lru_cache
 from pathlib import Path
 
@@ -14,9 +15,9 @@ class Settings(BaseSettings):
     admin_token: str | None = None
     base_url: str = "http://127.0.0.1:8000"
     # memory that a rebuild or a bulk ingest may use, all its processes together
-    index_memory_mb: int = Field(1024, ge=256)
+    index_memory_mb: int = Field(default=1024, ge=256)
     # seconds a write waits for another process's hold on the index before giving up
-    index_writer_timeout: float = Field(30.0, ge=0)
+    index_writer_timeout: float = Field(default=30.0, ge=0)
 
     @property
     def db_url(self) -> str:

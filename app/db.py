@@ -1,4 +1,5 @@
 """The SQLite engine (WAL, busy timeout, foreign keys), migrations and the session dependency."""
+
 from collections.abc import Iterator
 from functools import lru_cache
 

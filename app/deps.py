@@ -3,6 +3,7 @@
 Routes take these as annotated parameters (`session: SessionDep`), so a test or a script can swap
 one of them with `app.dependency_overrides` and every route follows.
 """
+
 from typing import Annotated
 
 from fastapi import Depends

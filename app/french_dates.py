@@ -1,15 +1,24 @@
 """French dates: the names of days and months, "jeudi 23 octobre 2025" written and read."""
+
 import re
 from datetime import date
 
 WEEKDAYS = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")
 MONTHS = (
-    "janvier", "février", "mars", "avril", "mai", "juin",
-    "juillet", "août", "septembre", "octobre", "novembre", "décembre",
+    "janvier",
+    "février",
+    "mars",
+    "avril",
+    "mai",
+    "juin",
+    "juillet",
+    "août",
+    "septembre",
+    "octobre",
+    "novembre",
+    "décembre",
 )
-_MONTH_PATTERN = (
-    r"janvier|f[ée]vrier|mars|avril|mai|juin|juillet|ao[uû]t|septembre|octobre|novembre|d[ée]cembre"
-)
+_MONTH_PATTERN = r"janvier|f[ée]vrier|mars|avril|mai|juin|juillet|ao[uû]t|septembre|octobre|novembre|d[ée]cembre"
 # "jeudi 23 octobre 2025", "1er mars", "23 Octobre": the weekday and the year are optional.
 DATE = re.compile(
     rf"(?:\b(?P<weekday>{'|'.join(WEEKDAYS)})\s+)?"

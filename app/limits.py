@@ -3,6 +3,7 @@
 What people may change is a setting (app/config.py); the rest are the code's own choices, each with
 its reason. Code reads them as `limits.NAME` when it needs them, so a test changes one in one place.
 """
+
 from app.config import Settings
 
 # --- lists: how much one page shows ------------------------------------------------------------

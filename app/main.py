@@ -1,4 +1,6 @@
-"""create_app(): migrations and index on startup, security headers, compression, server timing, static files, the routers."""
+"""create_app(): migrations and index on startup, security headers, compression, server timing, static files,
+the routers."""
+
 import gc
 import time
 from contextlib import asynccontextmanager
@@ -18,7 +20,7 @@ from app.web.static import MOUNT, VersionedStaticFiles, versions
 
 SECURITY_HEADERS = {
     "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'; "
-                               "base-uri 'self'; form-action 'self'",
+    "base-uri 'self'; form-action 'self'",
     "X-Content-Type-Options": "nosniff",
     "X-Frame-Options": "DENY",
     "Referrer-Policy": "strict-origin-when-cross-origin",
@@ -94,11 +96,17 @@ async def lifespan(app: FastAPI):
 
 def create_app() -> FastAPI:
     from app.api import downloads, episodes, guests
-    from app.api.responses import SafeJSONResponse
     from app.api import search as search_api
+    from app.api.responses import SafeJSONResponse
 
-    app = FastAPI(title="Plateau", description="Archive des débats tech : épisodes, invités, recherche de citations.",
-                  lifespan=lifespan, docs_url=None, redoc_url=None, default_response_class=SafeJSONResponse)
+    app = FastAPI(
+        title="Plateau",
+        description="Archive des débats tech : épisodes, invités, recherche de citations.",
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+        default_response_class=SafeJSONResponse,
+    )
 
     # the last added runs first: the timing wraps the compression, which wraps the rest
     app.add_middleware(SecurityHeaders)
@@ -111,7 +119,7 @@ def create_app() -> FastAPI:
         checks = {}
         try:
             with Session(get_engine(settings)) as session:
-                session.exec(text("SELECT 1")).one()
+                session.execute(text("SELECT 1")).one()
             checks["database"] = "ok"
         except Exception as error:  # readiness must report, not crash
             checks["database"] = f"indisponible : {error}"

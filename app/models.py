@@ -1,5 +1,6 @@
 """The archive's tables: shows, episodes, people, their appearances and caption lines."""
-from datetime import date, datetime, timezone
+
+from datetime import UTC, date, datetime
 
 from sqlalchemy import Column, Index, UniqueConstraint
 from sqlalchemy import Text as SAText
@@ -7,7 +8,7 @@ from sqlmodel import Field, SQLModel
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 class Show(SQLModel, table=True):

@@ -1,4 +1,5 @@
 """How names are compared and turned into URLs: folding, the same-person threshold, slugs."""
+
 from app.search.analysis import words
 
 # Two spellings of a person's name are the same person when their keys (folded: case and accents

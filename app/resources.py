@@ -5,6 +5,7 @@ They live at the top of the repository (templates/, static/, migrations/). An in
 setup.py); a checkout or an editable install (`make run`) has no such folder and reads the
 repository's own. Either way the answer does not depend on the working directory.
 """
+
 from importlib.resources import files
 from pathlib import Path
 

@@ -1,4 +1,5 @@
 """Timecodes: "12:34" and "1:02:03" written and read, and the `t` of a shared link (754, 12:34, 754-790)."""
+
 import math
 import re
 from dataclasses import dataclass
@@ -15,7 +16,7 @@ _UNITS = re.compile(r"^(?:(\d{1,2})h)?(?:(\d{1,4})m(?:in)?)?(?:(\d{1,6})s?)?$")
 
 
 def format_timestamp(seconds: float) -> str:
-    """"MM:SS" under an hour, "H:MM:SS" from an hour on; fractions of a second are dropped."""
+    """ "MM:SS" under an hour, "H:MM:SS" from an hour on; fractions of a second are dropped."""
     if seconds < 0 or not math.isfinite(seconds):
         raise ValueError(f"invalid timestamp: {seconds!r}")
     whole = int(seconds)

@@ -8,6 +8,7 @@ each show's pages write them, so the ingest reads show, channel, host, date and 
 About a third of the descriptions name no guest: those episodes' first caption lines introduce
 guests already named elsewhere, as a host does on air, and the ingest links them from there.
 """
+
 import argparse
 import random
 import re
@@ -23,9 +24,14 @@ from app.timecodes import format_timestamp
 ROOT = Path(__file__).resolve().parent.parent
 CAPTION = re.compile(r"^(?:(\d+):)?(\d{1,2}):(\d{2})(.*)$")
 # quotes planted across a caption line break, so phrase search across lines is exercised
-PLANTED = ["la souveraineté numérique européenne", "les données personnelles des utilisateurs",
-           "une panne géante du cloud", "le règlement sur l'intelligence artificielle",
-           "la cybersécurité des hôpitaux français", "les hyperscalers américains dominent"]
+PLANTED = [
+    "la souveraineté numérique européenne",
+    "les données personnelles des utilisateurs",
+    "une panne géante du cloud",
+    "le règlement sur l'intelligence artificielle",
+    "la cybersécurité des hôpitaux français",
+    "les hyperscalers américains dominent",
+]
 
 FIRST_DAY, LAST_DAY = date(2021, 1, 4), date(2025, 12, 18)
 UNDESCRIBED_SHARE = 1 / 3  # descriptions that name no guest: the introduction names them
@@ -52,8 +58,11 @@ def g(name: str, *roles: tuple[str, str | None], misspelt: str | None = None) ->
 # Sixty people, a dozen of them from the seeds. No two names are within the same-person threshold
 # of app/names.py, so each one is one guest page; the misspellings are within it on purpose.
 GUEST_POOL = [
-    g("Julien Pillot", ("enseignant-chercheur en économie", "Inseec"),
-      ("consultant, enseignant-chercheur en économie", "Inseec - Groupe Omnes Education")),
+    g(
+        "Julien Pillot",
+        ("enseignant-chercheur en économie", "Inseec"),
+        ("consultant, enseignant-chercheur en économie", "Inseec - Groupe Omnes Education"),
+    ),
     g("Garance Mathias", ("avocate", None), ("avocate associée", "Mathias Avocats")),
     g("Alain Staron", ("PDG", "Artifeel")),
     g("Imène Kabouya", ("consultante", "Wavestone"), ("partner", "Wavestone"), misspelt="Imen Kabouya"),
@@ -62,8 +71,11 @@ GUEST_POOL = [
     g("Didier Sanz", ("journaliste tech", None)),
     g("Audrey Maurel", ("avocate", None)),
     g("Caroline Chopinaud", ("directrice associée", "Hub France IA")),
-    g("Christophe Grosbost", ("directeur de la stratégie", "Innovation Makers Alliance"),
-      misspelt="Christophe Grosbosc"),
+    g(
+        "Christophe Grosbost",
+        ("directeur de la stratégie", "Innovation Makers Alliance"),
+        misspelt="Christophe Grosbosc",
+    ),
     g("Margarita Zlatkova", ("head of data & programmatic EMEA", "Weborama")),
     g("Cyril VanAgt", ("vice-président EMEA", "Keepit"), misspelt="Cyril Van Agt"),
     g("Sophie Lefèvre-Arnaud", ("directrice de la cybersécurité", "Orange Cyberdefense")),
@@ -117,15 +129,34 @@ GUEST_POOL = [
 ]
 
 TOPICS = [
-    "la panne d'Amazon Web Services", "le plan French Tech 2030", "la souveraineté du cloud européen",
-    "les semi-conducteurs taïwanais", "la rémunération des patrons de la tech", "le règlement européen sur l'IA",
-    "les flops mémorables de la tech", "la cybersécurité des hôpitaux", "la fibre dans les campagnes",
-    "les voitures autonomes", "le télétravail après la pandémie", "les cryptomonnaies", "la 5G",
-    "l'énergie des data centers", "la protection des données personnelles", "les mineurs sur les réseaux sociaux",
-    "la levée de fonds record d'une start-up française", "les robots conversationnels", "l'informatique quantique",
-    "la visioconférence de l'État", "les satellites en orbite basse", "le cloud de confiance",
-    "les licenciements dans la tech", "la régulation des plateformes", "les métavers",
-    "la sobriété numérique", "les rançongiciels", "la réparation des smartphones",
+    "la panne d'Amazon Web Services",
+    "le plan French Tech 2030",
+    "la souveraineté du cloud européen",
+    "les semi-conducteurs taïwanais",
+    "la rémunération des patrons de la tech",
+    "le règlement européen sur l'IA",
+    "les flops mémorables de la tech",
+    "la cybersécurité des hôpitaux",
+    "la fibre dans les campagnes",
+    "les voitures autonomes",
+    "le télétravail après la pandémie",
+    "les cryptomonnaies",
+    "la 5G",
+    "l'énergie des data centers",
+    "la protection des données personnelles",
+    "les mineurs sur les réseaux sociaux",
+    "la levée de fonds record d'une start-up française",
+    "les robots conversationnels",
+    "l'informatique quantique",
+    "la visioconférence de l'État",
+    "les satellites en orbite basse",
+    "le cloud de confiance",
+    "les licenciements dans la tech",
+    "la régulation des plateformes",
+    "les métavers",
+    "la sobriété numérique",
+    "les rançongiciels",
+    "la réparation des smartphones",
 ]
 
 
@@ -151,19 +182,20 @@ class Episode:
     misspell: set[str] = field(default_factory=set)  # guests whose description uses the other spelling
 
     def day(self) -> str:
+        assert self.aired is not None  # only a show's episodes say their day, and each has one
         return french_date(self.aired).capitalize()  # "Jeudi 23 octobre 2025", as the pages write it
 
     def spelt(self, guest: Guest) -> str:
         return guest.misspelt if guest.name in self.misspell and guest.misspelt else guest.name
 
     def in_parentheses(self, guest: Guest) -> str:
-        """"Garance Mathias (Avocate)", "Alain Staron (PDG, Artifeel)": the SMART TECH form."""
+        """ "Garance Mathias (Avocate)", "Alain Staron (PDG, Artifeel)": the SMART TECH form."""
         title, affiliation = guest.role_on(self.aired)
         role = title[:1].upper() + title[1:] + (f", {affiliation}" if affiliation else "")
         return f"{self.spelt(guest)} ({role})"
 
     def in_prose(self, guest: Guest) -> str:
-        """"Thomas Serval, PDG chez Baracoda": the Tech & Co form (lowercase role, no inner comma)."""
+        """ "Thomas Serval, PDG chez Baracoda": the Tech & Co form (lowercase role, no inner comma)."""
         title, affiliation = guest.role_on(self.aired)
         title = title.split(", ")[-1]
         return f"{self.spelt(guest)}, {title}" + (f" chez {affiliation}" if affiliation else "")
@@ -174,34 +206,73 @@ def listing(items: list[str], last: str = " et ") -> str:
 
 
 SHOWS = [
-    Show("SMART TECH", "Delphine Sabattier", (3,), 4, "News",
-         lambda e: (f"{e.day()}, retrouvez {listing([e.in_parentheses(x) for x in e.panel])} dans SMART TECH, "
-                    f"une émission présentée par Delphine Sabattier."),
-         lambda e: (f"{e.day()}, le grand débrief de l'actu tech dans SMART TECH, une émission présentée par "
-                    f"Delphine Sabattier. Au menu : {listing(e.topics)}.")),
-    Show("Tech & Co, la quotidienne", "François Sorel", (0, 1, 2, 3), 5, "TV",
-         lambda e: (f"Ce {e.day().lower()}, François Sorel a reçu "
-                    f"{listing([e.in_prose(x) for x in e.panel], ', et ')}. "
-                    f"Ils se sont penchés sur {listing(e.topics, ' ainsi que ')}, dans l'émission Tech & Co, "
-                    f"la quotidienne, sur BFM Business. Retrouvez l'émission du lundi au jeudi et réécoutez-la "
-                    f"en podcast."),
-         lambda e: (f"Ce {e.day().lower()}, retour sur {listing(e.topics)} dans l'émission Tech & Co, "
-                    f"la quotidienne, sur BFM Business, présentée par François Sorel.")),
-    Show("01 Hebdo", "Claire Vasseur", (4,), 2, "TV",
-         lambda e: (f"{e.day()} : le magazine 01 Hebdo, animé par Claire Vasseur, reçoit "
-                    f"{listing([e.in_parentheses(x) for x in e.panel])} pour décrypter {e.topics[0]}."),
-         lambda e: (f"{e.day()} : le magazine 01 Hebdo, animé par Claire Vasseur, revient sur "
-                    f"{listing(e.topics)}.")),
-    Show("Le Débrief Numérique", "Bastien Carrel", (0,), 2, "News",
-         lambda e: (f"{e.day()}, Bastien Carrel accueille {listing([e.in_prose(x) for x in e.panel], ', et ')}, "
-                    f"dans Le Débrief Numérique, un podcast sur {e.topics[0]}."),
-         lambda e: (f"{e.day()}, on parle de {listing(e.topics)} dans Le Débrief Numérique, un podcast "
-                    f"présenté par Bastien Carrel.")),
+    Show(
+        "SMART TECH",
+        "Delphine Sabattier",
+        (3,),
+        4,
+        "News",
+        lambda e: (
+            f"{e.day()}, retrouvez {listing([e.in_parentheses(x) for x in e.panel])} dans SMART TECH, "
+            f"une émission présentée par Delphine Sabattier."
+        ),
+        lambda e: (
+            f"{e.day()}, le grand débrief de l'actu tech dans SMART TECH, une émission présentée par "
+            f"Delphine Sabattier. Au menu : {listing(e.topics)}."
+        ),
+    ),
+    Show(
+        "Tech & Co, la quotidienne",
+        "François Sorel",
+        (0, 1, 2, 3),
+        5,
+        "TV",
+        lambda e: (
+            f"Ce {e.day().lower()}, François Sorel a reçu "
+            f"{listing([e.in_prose(x) for x in e.panel], ', et ')}. "
+            f"Ils se sont penchés sur {listing(e.topics, ' ainsi que ')}, dans l'émission Tech & Co, "
+            f"la quotidienne, sur BFM Business. Retrouvez l'émission du lundi au jeudi et réécoutez-la "
+            f"en podcast."
+        ),
+        lambda e: (
+            f"Ce {e.day().lower()}, retour sur {listing(e.topics)} dans l'émission Tech & Co, "
+            f"la quotidienne, sur BFM Business, présentée par François Sorel."
+        ),
+    ),
+    Show(
+        "01 Hebdo",
+        "Claire Vasseur",
+        (4,),
+        2,
+        "TV",
+        lambda e: (
+            f"{e.day()} : le magazine 01 Hebdo, animé par Claire Vasseur, reçoit "
+            f"{listing([e.in_parentheses(x) for x in e.panel])} pour décrypter {e.topics[0]}."
+        ),
+        lambda e: f"{e.day()} : le magazine 01 Hebdo, animé par Claire Vasseur, revient sur {listing(e.topics)}.",
+    ),
+    Show(
+        "Le Débrief Numérique",
+        "Bastien Carrel",
+        (0,),
+        2,
+        "News",
+        lambda e: (
+            f"{e.day()}, Bastien Carrel accueille {listing([e.in_prose(x) for x in e.panel], ', et ')}, "
+            f"dans Le Débrief Numérique, un podcast sur {e.topics[0]}."
+        ),
+        lambda e: (
+            f"{e.day()}, on parle de {listing(e.topics)} dans Le Débrief Numérique, un podcast "
+            f"présenté par Bastien Carrel."
+        ),
+    ),
 ]
 
 UNDATED = [  # no show, no date: the title is the first sentence
-    lambda e: (f"Face aux enjeux de {e.topics[0]}, l'État français multiplie les annonces. Une initiative qui "
-               f"interroge sur l'indépendance technologique du pays."),
+    lambda e: (
+        f"Face aux enjeux de {e.topics[0]}, l'État français multiplie les annonces. Une initiative qui "
+        f"interroge sur l'indépendance technologique du pays."
+    ),
     lambda e: f"Que retenir de {e.topics[0]} ? Le débat de la semaine, en plateau.",
 ]
 
@@ -211,8 +282,12 @@ INTRODUCTIONS = [  # how a host presents the panel on air, cut across one or two
     lambda names: [f"Et pour en débattre nous recevons {listing(names, ', bonjour, et ')}, merci d'être là."],
 ]
 
-PAGE_HEADS = ["- il y a 3 mois", "• avant-hier", "- il y a 1 semaine",
-              "Passer au playerPasser au contenu principal\n  • il y a 23 heures"]
+PAGE_HEADS = [
+    "- il y a 3 mois",
+    "• avant-hier",
+    "- il y a 1 semaine",
+    "Passer au playerPasser au contenu principal\n  • il y a 23 heures",
+]
 CATEGORY_MARKS = {"News": "🗞", "TV": "📺"}
 
 
@@ -234,16 +309,16 @@ class Chain:
     """A bigram chain over the seeds' words: realistic word pairs, new sentences."""
 
     def __init__(self, texts: list[str]):
-        self.next: dict[str, list[str]] = defaultdict(list)
-        self.starts = []
-        self.lengths = []
+        self.next: dict[str, list[str | None]] = defaultdict(list)  # None: the end of a sentence
+        self.starts: list[str] = []
+        self.lengths: list[int] = []
         for text in texts:
             ws = text.split()
             if not ws:
                 continue
             self.lengths.append(len(ws))
             self.starts.append(ws[0])
-            for a, b in zip(ws, ws[1:] + [None]):
+            for a, b in zip(ws, [*ws[1:], None], strict=True):
                 self.next[a].append(b)
 
     def line(self, rng: random.Random) -> str:
@@ -252,9 +327,8 @@ class Chain:
         out = [word]
         while len(out) < n:
             followers = self.next.get(word)
-            word = rng.choice(followers) if followers else None
-            if word is None:
-                word = rng.choice(self.starts)
+            following = rng.choice(followers) if followers else None
+            word = following if following is not None else rng.choice(self.starts)
             out.append(word)
         return " ".join(out)
 
@@ -273,8 +347,9 @@ def air_days(show: Show, needed: int) -> list[date]:
 def plan_catalogue(rng: random.Random, episodes: int) -> list[Episode]:
     """Which show, day, panel and kind of description each episode gets."""
     undated = {n for n in range(episodes) if episodes > 20 and rng.random() < UNDATED_SHARE}
-    shows: list[Show | None] = [None if n in undated else rng.choices(SHOWS, [s.weight for s in SHOWS])[0]
-                                for n in range(episodes)]
+    shows: list[Show | None] = [
+        None if n in undated else rng.choices(SHOWS, [s.weight for s in SHOWS])[0] for n in range(episodes)
+    ]
     days: dict[str, list[date]] = {}
     for show in SHOWS:
         count = sum(1 for s in shows if s is show)
@@ -283,17 +358,24 @@ def plan_catalogue(rng: random.Random, episodes: int) -> list[Episode]:
     weights = [1 / (rank + 1) ** 0.5 for rank in range(len(GUEST_POOL))]
     named: list[Guest] = []  # guests some description has already named, in the order they came
     plans = []
-    for n, show in enumerate(shows):
+    for n, shown_on in enumerate(shows):
         panel = weighted_sample(rng, GUEST_POOL, weights, rng.choice((2, 3, 3, 4)))
-        described = show is not None and (not named or rng.random() >= UNDESCRIBED_SHARE)
+        described = shown_on is not None and (not named or rng.random() >= UNDESCRIBED_SHARE)
         if described:
             named.extend(x for x in panel if x not in named)
         else:  # the introduction names people the archive knows from other episodes
             panel = rng.sample(named, min(len(named), len(panel)))
-        plans.append(Episode(
-            number=n, show=show, aired=days[show.name].pop() if show else None, panel=panel, described=described,
-            topics=rng.sample(TOPICS, 3),
-            misspell={x.name for x in panel if x.misspelt and rng.random() < 0.25}))
+        plans.append(
+            Episode(
+                number=n,
+                show=shown_on,
+                aired=days[shown_on.name].pop() if shown_on else None,
+                panel=panel,
+                described=described,
+                topics=rng.sample(TOPICS, 3),
+                misspell={x.name for x in panel if x.misspelt and rng.random() < 0.25},
+            )
+        )
     return plans
 
 
@@ -320,7 +402,7 @@ def misheard(rng: random.Random, name: str) -> str:
     if rng.random() >= 0.2 or len(family) < 6:
         return name
     cut = rng.randrange(1, len(family) - 1)
-    return f"{first} {family[:cut]}{family[cut + 1:]}"
+    return f"{first} {family[:cut]}{family[cut + 1 :]}"
 
 
 def episode_page(rng: random.Random, chain: Chain, episode: Episode, lines: int) -> tuple[str, list[tuple[int, str]]]:
@@ -342,8 +424,10 @@ def episode_page(rng: random.Random, chain: Chain, episode: Episode, lines: int)
     category = episode.show.category if episode.show else "News"
     # page files glue the category to the heading ("NewsTranscription") or keep them on two lines
     heading = f"{category}Transcription" if rng.random() < 0.5 else f"{category}\nTranscription"
-    page = (f"{rng.choice(PAGE_HEADS)}\n{description(episode)}\nCatégorie\n{CATEGORY_MARKS[category]}\n{heading}\n"
-            f"{body}\nCommentaires\nÉcris le tout premier commentaire\nRecommandations\n")
+    page = (
+        f"{rng.choice(PAGE_HEADS)}\n{description(episode)}\nCatégorie\n{CATEGORY_MARKS[category]}\n{heading}\n"
+        f"{body}\nCommentaires\nÉcris le tout premier commentaire\nRecommandations\n"
+    )
     return page, timed
 
 

@@ -11,6 +11,7 @@ with `plateau ingest FILE` (whole command, Python start included, and the same c
 unchanged file: the fixed cost of starting), and with `POST /api/episodes` to a running
 `plateau serve` (time seen by the client).
 """
+
 import argparse
 import os
 import statistics
@@ -80,8 +81,12 @@ def run_measured(args: list[str], env: dict) -> tuple[float, float, str]:
 
 
 def env_for(data_dir: Path, memory_mb: int) -> dict:
-    return {**os.environ, "PLATEAU_DATA_DIR": str(data_dir), "PLATEAU_INDEX_MEMORY_MB": str(memory_mb),
-            "PLATEAU_ADMIN_TOKEN": TOKEN}
+    return {
+        **os.environ,
+        "PLATEAU_DATA_DIR": str(data_dir),
+        "PLATEAU_INDEX_MEMORY_MB": str(memory_mb),
+        "PLATEAU_ADMIN_TOKEN": TOKEN,
+    }
 
 
 def free_port() -> int:
@@ -94,8 +99,9 @@ def free_port() -> int:
 
 def add_through_api(env: dict, files: list[Path]) -> list[float]:
     port = free_port()
-    server = subprocess.Popen([PLATEAU, "serve", "--port", str(port)], env=env,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    server = subprocess.Popen(
+        [PLATEAU, "serve", "--port", str(port)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 120
@@ -144,10 +150,18 @@ def bench_size(size: int, lines: int, adds: int, memory_mb: int, work: Path) -> 
 
     cli = [run_measured([PLATEAU, "ingest", str(p)], env)[0] for p in added[:adds]]
     start_only = [run_measured([PLATEAU, "ingest", str(p)], env)[0] for p in added[:adds]]  # now unchanged
-    api = add_through_api(env, added[adds:2 * adds])
+    api = add_through_api(env, added[adds : 2 * adds])
     run_measured([PLATEAU, "check"], env)
-    return {"size": size, "ingest_s": ingest_s, "ingest_mb": ingest_mb, "reindex_s": reindex_s,
-            "reindex_mb": reindex_mb, "cli": cli, "start_only": start_only, "api": api}
+    return {
+        "size": size,
+        "ingest_s": ingest_s,
+        "ingest_mb": ingest_mb,
+        "reindex_s": reindex_s,
+        "reindex_mb": reindex_mb,
+        "cli": cli,
+        "start_only": start_only,
+        "api": api,
+    }
 
 
 def fmt(x: float, digits: int = 1) -> str:
@@ -159,14 +173,18 @@ def print_table(results: list[dict], memory_mb: int, lines: int) -> None:
     print("| épisodes | `plateau ingest DIR` | `plateau reindex` | ratio | pic mémoire ingest | pic mémoire reindex |")
     print("|---|---|---|---|---|---|")
     for r in results:
-        print(f"| {r['size']} | {fmt(r['ingest_s'])} s | {fmt(r['reindex_s'])} s | "
-              f"{fmt(r['ingest_s'] / r['reindex_s'], 2)} | {fmt(r['ingest_mb'], 0)} Mo | {fmt(r['reindex_mb'], 0)} Mo |")
+        print(
+            f"| {r['size']} | {fmt(r['ingest_s'])} s | {fmt(r['reindex_s'])} s | "
+            f"{fmt(r['ingest_s'] / r['reindex_s'], 2)} | {fmt(r['ingest_mb'], 0)} Mo | {fmt(r['reindex_mb'], 0)} Mo |"
+        )
     print("\nAjout d'un fichier dans l'archive (médiane / max)\n")
     print("| épisodes | `plateau ingest FICHIER` | dont démarrage (fichier inchangé) | `POST /api/episodes` |")
     print("|---|---|---|---|")
     for r in results:
+
         def cell(xs):
             return f"{fmt(statistics.median(xs), 2)} s / {fmt(max(xs), 2)} s"
+
         print(f"| {r['size']} | {cell(r['cli'])} | {cell(r['start_only'])} | {cell(r['api'])} |")
 
 

@@ -10,6 +10,7 @@ page, p50/p95 of the server's own time (its `Server-Timing: app;dur=` header) an
 by the client (request sent to body read and decoded, with `Accept-Encoding: gzip`), and the bytes
 sent without and with gzip (the median of a few of its responses). Figures only: nothing is asserted.
 """
+
 import argparse
 import os
 import random
@@ -25,7 +26,7 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 import httpx
-from sqlmodel import Session, func, select
+from sqlmodel import Session, col, func, select
 
 from app import limits
 from app.config import Settings
@@ -37,8 +38,16 @@ from bench.run import load, percentile
 LONG_LINES = 4000  # three hours or so at bench.generate's pace of one line every 1 to 5 seconds
 SERVER_TIMING = re.compile(r"\bapp;dur=([\d.]+)")
 # the searches inside an episode: a word, a phrase, a prefix, two words (planted or common in the seeds)
-EPISODE_QUERIES = ["données", '"souveraineté numérique"', "numéri*", "cloud américains", "intelligence artificielle",
-                   "cybersécurité", '"les données personnelles"', "souverain*"]
+EPISODE_QUERIES = [
+    "données",
+    '"souveraineté numérique"',
+    "numéri*",
+    "cloud américains",
+    "intelligence artificielle",
+    "cybersécurité",
+    '"les données personnelles"',
+    "souverain*",
+]
 SEARCHES = [("mot", "données"), ("expression", '"souveraineté numérique"'), ("préfixe", "numéri*")]
 
 
@@ -52,7 +61,7 @@ def episode_count(settings: Settings) -> int:
         return 0
     migrate(settings)
     with Session(get_engine(settings)) as session:
-        return session.exec(select(func.count(Episode.id))).one()
+        return session.exec(select(func.count(col(Episode.id)))).one()
 
 
 def build(settings: Settings, episodes: int, lines: int) -> None:
@@ -73,7 +82,9 @@ def build(settings: Settings, episodes: int, lines: int) -> None:
     finally:
         shutil.rmtree(pages, ignore_errors=True)
     t = time.perf_counter()
-    subprocess.run(plateau_command() + ["reindex"], check=True, env={**os.environ, "PLATEAU_DATA_DIR": str(settings.data_dir)})
+    subprocess.run(
+        [*plateau_command(), "reindex"], check=True, env={**os.environ, "PLATEAU_DATA_DIR": str(settings.data_dir)}
+    )
     print(f"index reconstruit en {time.perf_counter() - t:.0f} s", flush=True)
 
 
@@ -95,8 +106,12 @@ class Server:
     def __enter__(self):
         env = {**os.environ, "PLATEAU_DATA_DIR": str(self.data_dir)}
         self.log_file = open(self.log, "wb")
-        self.process = subprocess.Popen(plateau_command() + ["serve", "--host", "127.0.0.1", "--port", str(self.port)],
-                                        env=env, stdout=self.log_file, stderr=subprocess.STDOUT)
+        self.process = subprocess.Popen(
+            [*plateau_command(), "serve", "--host", "127.0.0.1", "--port", str(self.port)],
+            env=env,
+            stdout=self.log_file,
+            stderr=subprocess.STDOUT,
+        )
         deadline = time.monotonic() + 300  # the start indexes pending episodes first
         while True:
             try:
@@ -173,20 +188,35 @@ def cases(episodes: int, lines: int, requests: int, rng: random.Random) -> list[
         url = f"/search?{urlencode({'q': q, 'page': 2})}"
         out.append((f"/search?q=… ({kind}) &page=2", [url] * requests, {}))
     # what the search box's live update asks for: the results block only
-    out.append(("/search?q=… (mot), fragment HTMX", [f"/search?{urlencode({'q': SEARCHES[0][1]})}"] * requests,
-                {"HX-Request": "true"}))
+    out.append(
+        (
+            "/search?q=… (mot), fragment HTMX",
+            [f"/search?{urlencode({'q': SEARCHES[0][1]})}"] * requests,
+            {"HX-Request": "true"},
+        )
+    )
 
     def random_episodes(n: int, with_q: bool) -> list[str]:
-        return [episode_url(f"synth-{rng.randint(1, episodes)}", rng.randrange(seconds),
-                            rng.choice(EPISODE_QUERIES) if with_q else None) for _ in range(n)]
+        return [
+            episode_url(
+                f"synth-{rng.randint(1, episodes)}",
+                rng.randrange(seconds),
+                rng.choice(EPISODE_QUERIES) if with_q else None,
+            )
+            for _ in range(n)
+        ]
 
     out.append(("/episodes/{slug}", random_episodes(requests, False), {}))
     out.append(("/episodes/{slug}?t=…&q=…", random_episodes(2 * requests, True), {}))
     long_seconds = LONG_LINES * 2
     out.append((f"épisode de {LONG_LINES} lignes", [episode_url(long_slug)] * requests, {}))
-    out.append((f"épisode de {LONG_LINES} lignes ?t=…&q=…",
-                [episode_url(long_slug, rng.randrange(long_seconds), rng.choice(EPISODE_QUERIES))
-                 for _ in range(requests)], {}))
+    out.append(
+        (
+            f"épisode de {LONG_LINES} lignes ?t=…&q=…",
+            [episode_url(long_slug, rng.randrange(long_seconds), rng.choice(EPISODE_QUERIES)) for _ in range(requests)],
+            {},
+        )
+    )
     return out
 
 
@@ -195,8 +225,12 @@ def main() -> None:
     parser.add_argument("--episodes", type=int, default=2000)
     parser.add_argument("--lines", type=int, default=1000)
     parser.add_argument("--requests", type=int, default=40, help="requêtes mesurées par page")
-    parser.add_argument("--data", type=Path, default=None,
-                        help="dossier de données à réutiliser (construit là s'il ne contient pas d'archive)")
+    parser.add_argument(
+        "--data",
+        type=Path,
+        default=None,
+        help="dossier de données à réutiliser (construit là s'il ne contient pas d'archive)",
+    )
     args = parser.parse_args()
     data_dir = args.data or Path(tempfile.mkdtemp(prefix="plateau-bench-pages-")) / "data"
     settings = Settings(data_dir=data_dir.resolve())
@@ -210,19 +244,23 @@ def main() -> None:
     get_engine(settings).dispose()
 
     rng = random.Random(episodes)
-    rows = [f"### {episodes} épisodes × {args.lines} lignes (+ 1 de {LONG_LINES} lignes), "
-            f"{args.requests} requêtes par page",
-            "",
-            "| page | serveur p50 | serveur p95 | client p50 | client p95 | brut | gzip |",
-            "|---|---|---|---|---|---|---|"]
+    rows = [
+        f"### {episodes} épisodes × {args.lines} lignes (+ 1 de {LONG_LINES} lignes), "
+        f"{args.requests} requêtes par page",
+        "",
+        "| page | serveur p50 | serveur p95 | client p50 | client p95 | brut | gzip |",
+        "|---|---|---|---|---|---|---|",
+    ]
     log = settings.data_dir.parent / "bench-pages-server.log"
     timed = False
     with Server(settings.data_dir, log) as server, httpx.Client(base_url=server.url, timeout=60) as http:
         for name, urls, headers in cases(episodes, args.lines, args.requests, rng):
             m = measure(http, urls, headers)
             timed = timed or bool(m["server"])
-            rows.append(f"| {name} | {ms(m['server'], 50)} | {ms(m['server'], 95)} | {ms(m['client'], 50)} "
-                        f"| {ms(m['client'], 95)} | {kb(m['raw'])} | {kb(m['gzip'])} |")
+            rows.append(
+                f"| {name} | {ms(m['server'], 50)} | {ms(m['server'], 95)} | {ms(m['client'], 50)} "
+                f"| {ms(m['client'], 95)} | {kb(m['raw'])} | {kb(m['gzip'])} |"
+            )
             print(rows[-1], flush=True)
     print("\n" + "\n".join(rows))
     if not timed:

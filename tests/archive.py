@@ -1,4 +1,5 @@
 """A generated back catalogue (bench/generate.py), ingested once per test session through the real ingest."""
+
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,12 +39,12 @@ def catalogue(tmp_path_factory) -> Catalogue:
     prepare_data(settings)
     with Session(get_engine(settings)) as session:
         outcomes = ingest_paths(session, [root / "pages"], index=get_search_index(settings))
-        introduced = session.exec(select(func.count(Appearance.id))
-                                  .where(Appearance.found_in == "introduction")).one()
+        introduced = session.exec(select(func.count(Appearance.id)).where(Appearance.found_in == "introduction")).one()
     get_engine(settings).dispose()  # folds the WAL into plateau.db, so the folder can be served as it is
     assert len(outcomes) == len(paths)
-    assert [o.status for o in outcomes] == ["added"] * len(paths), \
-        [(o.source, o.status, o.reason) for o in outcomes if o.status != "added"]
+    assert [o.status for o in outcomes] == ["added"] * len(paths), [
+        (o.source, o.status, o.reason) for o in outcomes if o.status != "added"
+    ]
     # a third of the descriptions name nobody: their guests come from what the introduction says
     assert introduced > CATALOGUE_EPISODES // 10, introduced
     return Catalogue(settings.data_dir, [o.slug for o in outcomes], time.perf_counter() - started)

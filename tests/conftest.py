@@ -1,4 +1,5 @@
 """Fixtures: a fresh data folder per test, the seeds, and the app served over real HTTP."""
+
 import shutil
 import socket
 import threading
@@ -10,13 +11,13 @@ from pathlib import Path
 import httpx
 import pytest
 import uvicorn
+from archive import Catalogue, catalogue  # noqa: F401  (the session fixture, for every test module)
 from sqlmodel import Session
 
 from app.config import Settings, get_settings
 from app.db import get_engine
 from app.main import create_app, prepare_data
 from app.search import get_search_index
-from archive import Catalogue, catalogue  # noqa: F401  (the session fixture, for every test module)
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "seeds"
@@ -93,7 +94,7 @@ def seeded(settings, seeded_archive) -> dict[str, str]:
 
 
 @pytest.fixture
-def catalogued(settings, catalogue) -> Catalogue:
+def catalogued(settings, catalogue) -> Catalogue:  # noqa: F811  (pytest passes the imported fixture by its name)
     """The generated 300-episode catalogue (a copy made for this test): several pages of every list."""
     return catalogue
 

@@ -8,6 +8,7 @@ following `/api` pages to the last. Every page of an unfiltered list (and of a t
 visited; filtered or timed variants are capped, so the crawl stays bounded whatever the number of
 combinations.
 """
+
 import json
 import re
 import time
@@ -69,8 +70,15 @@ class Crawl:
         self.origins = {origin(str(self.client.base_url))} | {origin(o) for o in self.also_same_site}
 
     # --- what to visit -------------------------------------------------------------------------
-    def add(self, href: str, referrer: str | None = None, *, force: bool = False, limit: int = SHAPE_LIMIT,
-            fragment_of: str | None = None) -> bool:
+    def add(
+        self,
+        href: str,
+        referrer: str | None = None,
+        *,
+        force: bool = False,
+        limit: int = SHAPE_LIMIT,
+        fragment_of: str | None = None,
+    ) -> bool:
         """Queue a link found on `referrer` (a path with its query), if it is this site's and new.
 
         `fragment_of` (an element name) also asks for the HTMX fragment swapped into that element.
@@ -278,18 +286,32 @@ class Crawl:
                 fields.append((name, element.get("value") or ""))
             elif element.tag == f"{XHTML}select":
                 options = [o.get("value", o.text or "") for o in element.iter(f"{XHTML}option")]
-                chosen = [o.get("value", o.text or "") for o in element.iter(f"{XHTML}option")
-                          if o.get("selected") is not None] or options[:1]
+                chosen = [
+                    o.get("value", o.text or "")
+                    for o in element.iter(f"{XHTML}option")
+                    if o.get("selected") is not None
+                ] or options[:1]
                 fields.append((name, chosen[0] if chosen else ""))
                 choices.append((len(fields) - 1, options))
         # htmx sends the form itself and swaps the answer into its target
         target = form.get("hx-target", "")
-        swapped = next((e.tag.removeprefix(XHTML) for e in document.iter()
-                        if target.startswith("#") and e.get("id") == target[1:]), None) if form.get("hx-get") else None
+        swapped = (
+            next(
+                (
+                    e.tag.removeprefix(XHTML)
+                    for e in document.iter()
+                    if target.startswith("#") and e.get("id") == target[1:]
+                ),
+                None,
+            )
+            if form.get("hx-get")
+            else None
+        )
         self.add(with_query(action, fields), url, fragment_of=swapped)
         variants = [(position, option) for position, options in choices for option in options]
-        variants += [(position, value) for position, (name, _) in enumerate(fields)
-                     for value in self.typed.get(name, ())]
+        variants += [
+            (position, value) for position, (name, _) in enumerate(fields) for value in self.typed.get(name, ())
+        ]
         for position, value in variants:
             changed = list(fields)
             changed[position] = (changed[position][0], value)
@@ -319,22 +341,25 @@ class Crawl:
             return
         for number in (page + 1, last):
             if page < number <= last:
-                self.add(with_query(parts.path, query + [("page", str(number))]), url)
+                self.add(with_query(parts.path, [*query, ("page", str(number))]), url)
 
     # --- what the crawl saw ---------------------------------------------------------------------
     def visited(self, path: str, **params: str) -> bool:
         """Whether the crawl has the answer of this page (parameters in any order)."""
         if len(self._visited) != len(self.visits):
-            self._visited = {canonical(urlsplit(u).path, parse_qsl(urlsplit(u).query, keep_blank_values=True))
-                             for u in self.visits}
+            self._visited = {
+                canonical(urlsplit(u).path, parse_qsl(urlsplit(u).query, keep_blank_values=True)) for u in self.visits
+            }
         return canonical(path, list(params.items())) in self._visited
 
     def report(self) -> str:
         kinds = Counter(v.kind for v in self.visits.values())
         slowest = sorted(self.visits.values(), key=lambda v: v.seconds)[-3:]
-        return (f"{len(self.visits)} answers ({', '.join(f'{n} {k}' for k, n in kinds.most_common())}), "
-                f"{self.fragments} HTMX fragments; "
-                f"slowest: {', '.join(f'{v.url} {v.seconds * 1000:.0f} ms' for v in reversed(slowest))}")
+        return (
+            f"{len(self.visits)} answers ({', '.join(f'{n} {k}' for k, n in kinds.most_common())}), "
+            f"{self.fragments} HTMX fragments; "
+            f"slowest: {', '.join(f'{v.url} {v.seconds * 1000:.0f} ms' for v in reversed(slowest))}"
+        )
 
 
 def gist(response: httpx.Response) -> str:
@@ -381,8 +406,13 @@ def kind_of(url: str, media_type: str) -> str:
         if path.endswith(f"/transcript.{extension}"):
             return extension
     return {
-        "text/html": "html", "application/atom+xml": "atom", "application/json": "json", "text/css": "css",
-        "text/javascript": "js", "application/javascript": "js", "image/svg+xml": "svg",
+        "text/html": "html",
+        "application/atom+xml": "atom",
+        "application/json": "json",
+        "text/css": "css",
+        "text/javascript": "js",
+        "application/javascript": "js",
+        "image/svg+xml": "svg",
     }.get(media_type, media_type or "none")
 
 

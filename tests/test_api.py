@@ -1,8 +1,8 @@
 """The JSON API over real HTTP: shapes, status codes, and the token rules for writes."""
+
 import pytest
 
 from app.names import fold
-
 from tests.conftest import SEEDS, TOKEN
 
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
@@ -25,10 +25,17 @@ def test_episode_list_shape_newest_first(client, seeded):
     assert first["duration"] > 1500
 
 
-@pytest.mark.parametrize("query,expected", [
-    ("show=smart-tech", 3), ("guest=julien-pillot", 3), ("year=2025", 4), ("guest=imene-kabouya", 2),
-    ("show=inconnue", 0), ("page=2", 5),
-])
+@pytest.mark.parametrize(
+    "query,expected",
+    [
+        ("show=smart-tech", 3),
+        ("guest=julien-pillot", 3),
+        ("year=2025", 4),
+        ("guest=imene-kabouya", 2),
+        ("show=inconnue", 0),
+        ("page=2", 5),
+    ],
+)
 def test_episode_list_filters(client, seeded, query, expected):
     body = client.get(f"/api/episodes?{query}").json()
     assert body["total"] == expected
@@ -93,8 +100,12 @@ def test_post_episode_201_then_200_when_unchanged(admin_token, client):
 
 
 def test_post_with_sidecar_fields(admin_token, client):
-    response = client.post("/api/episodes", files={"file": ("x.txt", SEED.read_bytes())}, headers=AUTH,
-                           data={"title": "Titre choisi", "guests": '[{"name": "Ada Lovelace", "role": "Pionnière"}]'})
+    response = client.post(
+        "/api/episodes",
+        files={"file": ("x.txt", SEED.read_bytes())},
+        headers=AUTH,
+        data={"title": "Titre choisi", "guests": '[{"name": "Ada Lovelace", "role": "Pionnière"}]'},
+    )
     assert response.status_code == 201
     assert response.json()["title"] == "Titre choisi"
     assert response.json()["guests"] == [{"slug": "ada-lovelace", "name": "Ada Lovelace", "role": "Pionnière"}]
@@ -108,11 +119,18 @@ def test_post_refused_file_is_422_with_reason(admin_token, client, name, data):
 
 
 def test_media_url_must_be_a_web_address(admin_token, client, seeded):
-    response = client.post("/api/episodes", files={"file": ("x.txt", SEED.read_bytes())}, headers=AUTH,
-                           data={"media_url": "javascript:alert(1)"})
+    response = client.post(
+        "/api/episodes",
+        files={"file": ("x.txt", SEED.read_bytes())},
+        headers=AUTH,
+        data={"media_url": "javascript:alert(1)"},
+    )
     assert response.status_code == 422 and "http" in response.json()["detail"]
     slug = seeded["000"]
-    assert client.patch(f"/api/episodes/{slug}", json={"media_url": "javascript:alert(1)"}, headers=AUTH).status_code == 422
+    assert (
+        client.patch(f"/api/episodes/{slug}", json={"media_url": "javascript:alert(1)"}, headers=AUTH).status_code
+        == 422
+    )
     assert client.patch(f"/api/episodes/{slug}", json={"title": ""}, headers=AUTH).status_code == 422
     ok = client.patch(f"/api/episodes/{slug}", json={"media_url": "https://www.youtube.com/watch?v=abc"}, headers=AUTH)
     assert ok.json()["media_url"] == "https://www.youtube.com/watch?v=abc"
@@ -126,7 +144,11 @@ def test_patch_and_delete_episode(admin_token, client, seeded):
     slug = seeded["003"]
     patched = client.patch(f"/api/episodes/{slug}", json={"aired_on": "2026-01-29", "show": "SMART TECH"}, headers=AUTH)
     assert patched.status_code == 200
-    assert (patched.json()["aired_on"], patched.json()["show"], patched.json()["slug"]) == ("2026-01-29", "SMART TECH", slug)
+    assert (patched.json()["aired_on"], patched.json()["show"], patched.json()["slug"]) == (
+        "2026-01-29",
+        "SMART TECH",
+        slug,
+    )
     assert client.patch(f"/api/episodes/{slug}", json={"aired_on": "hier"}, headers=AUTH).status_code == 422
     assert client.delete(f"/api/episodes/{slug}").status_code == 401
     assert client.delete(f"/api/episodes/{slug}", headers=AUTH).status_code == 204
@@ -139,15 +161,19 @@ def test_merge_guests(admin_token, client, seeded):
     assert response.status_code == 200
     assert "Audrey Maurel" in response.json()["aliases"]
     assert client.get("/api/guests/audrey-maurel").status_code == 404
-    assert client.post("/api/guests/garance-mathias/merge", json={"into": "garance-mathias"},
-                       headers=AUTH).status_code == 422
+    assert (
+        client.post("/api/guests/garance-mathias/merge", json={"into": "garance-mathias"}, headers=AUTH).status_code
+        == 422
+    )
     assert client.post("/api/guests/garance-mathias/merge", json={}, headers=AUTH).status_code == 422
 
 
 def test_transcript_exports_over_http(client, seeded):
     slug = seeded["000"]
     vtt = client.get(f"/episodes/{slug}/transcript.vtt")
-    assert vtt.status_code == 200 and vtt.text.startswith("WEBVTT") and vtt.headers["content-type"].startswith("text/vtt")
+    assert (
+        vtt.status_code == 200 and vtt.text.startswith("WEBVTT") and vtt.headers["content-type"].startswith("text/vtt")
+    )
     assert "Bonjour à tous" in client.get(f"/episodes/{slug}/transcript.txt").text
     assert client.get(f"/episodes/{slug}/transcript.json").json()["slug"] == slug
     assert client.get(f"/episodes/{slug}/transcript.doc").status_code == 404
@@ -160,21 +186,40 @@ def test_security_headers_on_every_response(client):
     assert response.headers["x-content-type-options"] == "nosniff"
 
 
-@pytest.mark.parametrize("body", ['{"title": null}', '{"title": "  "}', '{"title": "a\\u0000b"}', '{"show": "!!!"}',
-                                  '{"media_url": "http://[x"}', '{"media_url": "http://a b"}',
-                                  '{"description": "\\ud800"}', '{"aired_on": "2025-02-30"}', '[1, 2]'])
+@pytest.mark.parametrize(
+    "body",
+    [
+        '{"title": null}',
+        '{"title": "  "}',
+        '{"title": "a\\u0000b"}',
+        '{"show": "!!!"}',
+        '{"media_url": "http://[x"}',
+        '{"media_url": "http://a b"}',
+        '{"description": "\\ud800"}',
+        '{"aired_on": "2025-02-30"}',
+        "[1, 2]",
+    ],
+)
 def test_bad_edits_are_422_and_change_nothing(admin_token, client, seeded, body):
     slug = seeded["000"]
     before = client.get(f"/api/episodes/{slug}").json()
-    response = client.patch(f"/api/episodes/{slug}", content=body,
-                            headers={**AUTH, "Content-Type": "application/json"})
+    response = client.patch(f"/api/episodes/{slug}", content=body, headers={**AUTH, "Content-Type": "application/json"})
     assert response.status_code == 422
     assert client.get(f"/api/episodes/{slug}").json() == before
 
 
-@pytest.mark.parametrize("fields", [{"guests": "[" * 100_000 + "]" * 100_000}, {"guests": '[{"name": ""}]'},
-                                    {"guests": '[{"name": {"a": 1}, "role": 5}]'}, {"guests": "pas du json"},
-                                    {"aired_on": "23/10/2025"}, {"media_url": "http://[x"}, {"title": "a\u000bb"}])
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"guests": "[" * 100_000 + "]" * 100_000},
+        {"guests": '[{"name": ""}]'},
+        {"guests": '[{"name": {"a": 1}, "role": 5}]'},
+        {"guests": "pas du json"},
+        {"aired_on": "23/10/2025"},
+        {"media_url": "http://[x"},
+        {"title": "a\u000bb"},
+    ],
+)
 def test_bad_upload_fields_are_422_and_add_nothing(admin_token, client, fields):
     response = client.post("/api/episodes", files={"file": ("x.txt", SEED.read_bytes())}, data=fields, headers=AUTH)
     assert response.status_code == 422, response.text
@@ -184,8 +229,12 @@ def test_bad_upload_fields_are_422_and_add_nothing(admin_token, client, fields):
 def test_changed_upload_fields_update_the_episode(admin_token, client):
     files = {"file": ("h1.txt", SEED.read_bytes())}
     assert client.post("/api/episodes", files=files, data={"aired_on": "2024-01-02"}, headers=AUTH).status_code == 201
-    again = client.post("/api/episodes", files=files, headers=AUTH,
-                        data={"aired_on": "2023-05-06", "guests": '[{"name": "Jean Testeur"}]'})
+    again = client.post(
+        "/api/episodes",
+        files=files,
+        headers=AUTH,
+        data={"aired_on": "2023-05-06", "guests": '[{"name": "Jean Testeur"}]'},
+    )
     assert again.status_code == 201 and again.json()["status"] == "updated"
     assert again.json()["aired_on"] == "2023-05-06"
     assert [g["name"] for g in again.json()["guests"]] == ["Jean Testeur"]

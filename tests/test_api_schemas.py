@@ -1,4 +1,5 @@
 """/openapi.json describes the JSON API as it answers: every route's shapes, checked against real answers."""
+
 import copy
 
 import pytest
@@ -27,8 +28,10 @@ def check_answer(openapi: dict, path: str, method: str, response) -> dict | list
     try:
         check(openapi, schema_of(openapi, path, method, response.status_code), body)
     except ValidationError as error:
-        raise AssertionError(f"{method.upper()} {response.request.url} ({response.status_code}) does not match "
-                             f"its schema in /openapi.json: {error.message} at {list(error.absolute_path)}") from None
+        raise AssertionError(
+            f"{method.upper()} {response.request.url} ({response.status_code}) does not match "
+            f"its schema in /openapi.json: {error.message} at {list(error.absolute_path)}"
+        ) from None
     return body
 
 
@@ -62,10 +65,17 @@ def test_every_api_route_documents_its_answers(client):
     openapi = client.get("/openapi.json").json()
     operations = list(api_operations(openapi))
     assert {(p, m) for p, m, _ in operations} >= {
-        ("/api/search", "get"), ("/api/episodes", "get"), ("/api/episodes", "post"),
-        ("/api/episodes/{slug}", "get"), ("/api/episodes/{slug}", "patch"), ("/api/episodes/{slug}", "delete"),
-        ("/api/guests", "get"), ("/api/guests/{slug}", "get"), ("/api/guests/{slug}/merge", "post"),
-        ("/api/shows", "get"), ("/api/shows/{slug}", "get"),
+        ("/api/search", "get"),
+        ("/api/episodes", "get"),
+        ("/api/episodes", "post"),
+        ("/api/episodes/{slug}", "get"),
+        ("/api/episodes/{slug}", "patch"),
+        ("/api/episodes/{slug}", "delete"),
+        ("/api/guests", "get"),
+        ("/api/guests/{slug}", "get"),
+        ("/api/guests/{slug}/merge", "post"),
+        ("/api/shows", "get"),
+        ("/api/shows/{slug}", "get"),
     }
     for path, method, operation in operations:
         responses = operation["responses"]
@@ -81,7 +91,8 @@ def test_every_api_route_documents_its_answers(client):
         for status, response in responses.items():
             if status.startswith("4"):
                 detail = openapi["components"]["schemas"][
-                    response["content"]["application/json"]["schema"]["$ref"].rsplit("/", 1)[-1]]
+                    response["content"]["application/json"]["schema"]["$ref"].rsplit("/", 1)[-1]
+                ]
                 assert "detail" in detail["properties"], f"{method} {path}: {status} is not {{'detail': ...}}"
     # /docs reads the same document
     assert client.get("/docs").status_code == 200
@@ -93,16 +104,25 @@ def test_every_read_answer_matches_its_schema(client, seeded):
     guests = [g["slug"] for g in client.get("/api/guests").json()["items"]]
     shows = [s["slug"] for s in client.get("/api/shows").json()["items"]]
     urls = {
-        "/api/episodes": ["/api/episodes", "/api/episodes?show=smart-tech&per_page=2&page=2",
-                          "/api/episodes?guest=julien-pillot&year=2025", "/api/episodes?year=1999"],
+        "/api/episodes": [
+            "/api/episodes",
+            "/api/episodes?show=smart-tech&per_page=2&page=2",
+            "/api/episodes?guest=julien-pillot&year=2025",
+            "/api/episodes?year=1999",
+        ],
         "/api/episodes/{slug}": [f"/api/episodes/{slug}" for slug in seeded.values()],
         "/api/guests": ["/api/guests", "/api/guests?per_page=5&page=2"],
         "/api/guests/{slug}": [f"/api/guests/{slug}" for slug in guests],
         "/api/shows": ["/api/shows"],
         "/api/shows/{slug}": [f"/api/shows/{slug}" for slug in shows] + [f"/api/shows/{shows[0]}?page=9"],
-        "/api/search": ["/api/search?q=souveraineté", "/api/search?q=cloud&sort=date&from=2025-01-01&per_page=2",
-                        "/api/search?q=zzzaucunresultat", "/api/search", f"/api/search?q=cloud&episode={episode}",
-                        '/api/search?q="protection des données" OR numéri*&page=2&per_page=1'],
+        "/api/search": [
+            "/api/search?q=souveraineté",
+            "/api/search?q=cloud&sort=date&from=2025-01-01&per_page=2",
+            "/api/search?q=zzzaucunresultat",
+            "/api/search",
+            f"/api/search?q=cloud&episode={episode}",
+            '/api/search?q="protection des données" OR numéri*&page=2&per_page=1',
+        ],
     }
     gets = {path for path, method, _ in api_operations(openapi) if method == "get"}
     assert set(urls) == gets, f"GET routes without a checked answer: {gets - set(urls)}"
@@ -146,7 +166,10 @@ def test_write_answers_match_their_schemas(admin_token, client, seeded):
     assert added.status_code == 201, added.text[:300]
     slug = check_answer(openapi, "/api/episodes", "post", added)["slug"]
     unchanged = client.post("/api/episodes", files=upload, headers=AUTH)
-    assert unchanged.status_code == 200 and check_answer(openapi, "/api/episodes", "post", unchanged)["status"] == "unchanged"
+    assert (
+        unchanged.status_code == 200
+        and check_answer(openapi, "/api/episodes", "post", unchanged)["status"] == "unchanged"
+    )
     refused = client.post("/api/episodes", files={"file": ("vide.txt", b"")}, headers=AUTH)
     assert refused.status_code == 422
     check_answer(openapi, "/api/episodes", "post", refused)
@@ -155,7 +178,10 @@ def test_write_answers_match_their_schemas(admin_token, client, seeded):
     check_answer(openapi, "/api/episodes", "post", unauthorised)
 
     edited = client.patch(f"/api/episodes/{slug}", json={"title": "Titre corrigé"}, headers=AUTH)
-    assert edited.status_code == 200 and check_answer(openapi, "/api/episodes/{slug}", "patch", edited)["title"] == "Titre corrigé"
+    assert (
+        edited.status_code == 200
+        and check_answer(openapi, "/api/episodes/{slug}", "patch", edited)["title"] == "Titre corrigé"
+    )
     merged = client.post("/api/guests/imene-kabouya/merge", json={"into": "julien-pillot"}, headers=AUTH)
     assert merged.status_code == 200
     check_answer(openapi, "/api/guests/{slug}/merge", "post", merged)
@@ -173,9 +199,14 @@ def test_an_undocumented_key_or_a_wrong_type_fails_the_check(client, seeded):
     schema = schema_of(openapi, "/api/episodes/{slug}", "get", 200)
     body = client.get(f"/api/episodes/{seeded['002']}").json()
     check(openapi, schema, body)
-    for change in (lambda b: b.update(extra=1), lambda b: b["segments"][0].update(extra=1),
-                   lambda b: b.pop("host"), lambda b: b.update(duration="25 min"),
-                   lambda b: b.update(aired_on="23/10/2025"), lambda b: b["guests"][0].update(slug=None)):
+    for change in (
+        lambda b: b.update(extra=1),
+        lambda b: b["segments"][0].update(extra=1),
+        lambda b: b.pop("host"),
+        lambda b: b.update(duration="25 min"),
+        lambda b: b.update(aired_on="23/10/2025"),
+        lambda b: b["guests"][0].update(slug=None),
+    ):
         altered = copy.deepcopy(body)
         change(altered)
         with pytest.raises(ValidationError):

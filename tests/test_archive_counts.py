@@ -1,9 +1,11 @@
 """The archive's counts on the home page stay exact through updates, deletes and schema upgrades."""
+
 import re
 import sqlite3
 
 from alembic import command
 from alembic.config import Config
+from conftest import SEEDS
 from sqlmodel import Session, func, select
 
 from app.db import get_engine, migrate
@@ -11,7 +13,6 @@ from app.models import CaptionLine
 from app.resources import MIGRATIONS
 from app.services import episodes as episode_service
 from app.services.ingest import ingest_bytes
-from conftest import SEEDS
 
 SEED = sorted(SEEDS.glob("*.txt"))[0]
 
@@ -44,11 +45,15 @@ def test_upgrading_an_older_archive_counts_its_caption_lines(settings, tmp_path)
     config.attributes["configure_logger"] = False
     command.upgrade(config, "0001")  # an archive made before the count was kept
     db = sqlite3.connect(tmp_path / "old.db")
-    db.execute("INSERT INTO episode (id, slug, source, content_hash, format, title, duration, index_state, "
-               "ingested_at, updated_at) VALUES (1, 'a', 'a.txt', 'h', 'page', 'A', 9, 'indexed', "
-               "'2025-01-01 00:00:00', '2025-01-01 00:00:00')")
-    db.executemany("INSERT INTO caption_line (episode_id, position, start, \"end\", text) VALUES (1, ?, ?, ?, 'mot')",
-                   [(i, float(i), float(i + 1)) for i in range(7)])
+    db.execute(
+        "INSERT INTO episode (id, slug, source, content_hash, format, title, duration, index_state, "
+        "ingested_at, updated_at) VALUES (1, 'a', 'a.txt', 'h', 'page', 'A', 9, 'indexed', "
+        "'2025-01-01 00:00:00', '2025-01-01 00:00:00')"
+    )
+    db.executemany(
+        "INSERT INTO caption_line (episode_id, position, start, \"end\", text) VALUES (1, ?, ?, ?, 'mot')",
+        [(i, float(i), float(i + 1)) for i in range(7)],
+    )
     db.commit()
     db.close()
     settings.database_url = url

@@ -1,24 +1,30 @@
 """The pages in a real browser (Debian's Chromium through Playwright): live search, links to the second, no errors."""
+
 import os
 import re
 import tempfile
 from pathlib import Path
 
 import pytest
-from playwright import sync_api
-
 from conftest import ROOT
+from playwright import sync_api
 from test_pages import EPISODE, published_archive
 
 CHROMIUM = os.environ.get("PLATEAU_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--no-first-run"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+]
 SCREENSHOTS = ROOT / "test-artifacts" / "screenshots"
 
 # Records CSP violations and uncaught errors from the first script on; init scripts are not subject to the CSP.
 WATCH = """
 window.__problems = [];
-document.addEventListener('securitypolicyviolation', e => window.__problems.push('CSP ' + e.violatedDirective + ' ' + e.blockedURI));
+document.addEventListener('securitypolicyviolation',
+    e => window.__problems.push('CSP ' + e.violatedDirective + ' ' + e.blockedURI));
 window.addEventListener('error', e => window.__problems.push('error ' + e.message));
 """
 
@@ -36,8 +42,13 @@ def browser():
         pytest.fail(f"no Chromium at {CHROMIUM}: `make test` installs Debian's chromium (or set PLATEAU_CHROMIUM)")
     with sync_api.sync_playwright() as playwright, tempfile.TemporaryDirectory() as profile:
         context = playwright.chromium.launch_persistent_context(
-            profile, executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True, locale="fr-FR",
-            viewport={"width": 1280, "height": 900})
+            profile,
+            executable_path=CHROMIUM,
+            args=CHROMIUM_ARGS,
+            headless=True,
+            locale="fr-FR",
+            viewport={"width": 1280, "height": 900},
+        )
         context.grant_permissions(["clipboard-read", "clipboard-write"])
         context.add_init_script(WATCH)
         yield context
@@ -58,8 +69,9 @@ class Tab:
 
     def _console(self, message):
         # an error page's own status is not a script error: Chromium logs it as "Failed to load resource"
-        if message.type == "error" and not (message.location.get("url") == self.page.url
-                                             and message.text.startswith("Failed to load resource")):
+        if message.type == "error" and not (
+            message.location.get("url") == self.page.url and message.text.startswith("Failed to load resource")
+        ):
             self.errors.append(f"console: {message.text}")
 
     def _dialog(self, dialog):
@@ -87,8 +99,11 @@ def tab(browser, site):
 
 
 def in_viewport(page, selector: str) -> bool:
-    return page.evaluate("""sel => { const r = document.querySelector(sel).getBoundingClientRect();
-        return r.top >= 0 && r.bottom <= window.innerHeight; }""", selector)
+    return page.evaluate(
+        """sel => { const r = document.querySelector(sel).getBoundingClientRect();
+        return r.top >= 0 && r.bottom <= window.innerHeight; }""",
+        selector,
+    )
 
 
 def shoot(page, name: str, full_page: bool = False):
@@ -137,7 +152,7 @@ def test_t_links_open_cold_on_a_line_and_on_a_range(tab):
     assert in_viewport(page, ".line.is-marked")
     page.locator(".line.is-marked .copy-link").click()
     page.wait_for_selector("#toast.is-visible")
-    assert page.evaluate("navigator.clipboard.readText()") .endswith(f"/episodes/{EPISODE}?t=754")
+    assert page.evaluate("navigator.clipboard.readText()").endswith(f"/episodes/{EPISODE}?t=754")
     page = tab.open(f"/episodes/{EPISODE}?t=754-790")
     assert page.locator(".line.is-marked").count() > 10
     assert in_viewport(page, ".line.is-marked")
@@ -205,9 +220,21 @@ def test_hostile_caption_shows_its_text_and_runs_nothing(tab, site):
     assert tab.dialogs == []
 
 
-PAGES = ["/", "/search", "/search?q=cloud", "/search?q=souvraineté", "/search?q=%22pas%20ferm%C3%A9", "/episodes",
-         f"/episodes/{EPISODE}?t=754-790", "/guests", "/guests/julien-pillot", "/shows", "/shows/smart-tech",
-         "/episodes/inconnu", "/docs"]
+PAGES = [
+    "/",
+    "/search",
+    "/search?q=cloud",
+    "/search?q=souvraineté",
+    "/search?q=%22pas%20ferm%C3%A9",
+    "/episodes",
+    f"/episodes/{EPISODE}?t=754-790",
+    "/guests",
+    "/guests/julien-pillot",
+    "/shows",
+    "/shows/smart-tech",
+    "/episodes/inconnu",
+    "/docs",
+]
 
 
 def test_no_javascript_errors_on_any_page(tab):

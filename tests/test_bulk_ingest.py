@@ -1,4 +1,5 @@
 """Ingesting many files at once: batched work, the same archive as one file at a time, resumable."""
+
 from pathlib import Path
 
 from sqlmodel import Session, select
@@ -26,8 +27,10 @@ def page(number: int) -> str:
         description = f"Un débat sur le cloud souverain numéro {number}, sans invité annoncé."
         first = f"Bonjour, avec nous aujourd'hui {a} et {b} pour parler du cloud"
     else:
-        description = (f"Jeudi {day} mai 2025, retrouvez {a} (consultante, Cabinet {number}) et {b} (avocat) "
-                       f"dans SMART TECH, une émission présentée par Delphine Sabattier.")
+        description = (
+            f"Jeudi {day} mai 2025, retrouvez {a} (consultante, Cabinet {number}) et {b} (avocat) "
+            f"dans SMART TECH, une émission présentée par Delphine Sabattier."
+        )
         first = "Bonjour à tous et bienvenue"
     lines = [first] + [f"la phrase numéro {number} ligne {i} parle de souveraineté et de données" for i in range(30)]
     body = "\n".join(f"{i * 4 // 60:02d}:{i * 4 % 60:02d}{text}" for i, text in enumerate(lines))
@@ -51,9 +54,13 @@ def archive(tmp_path: Path, name: str) -> Settings:
 
 
 def people_and_links(session):
-    return sorted(session.exec(select(Person.name, Episode.source, Appearance.kind, Appearance.found_in)
-                               .join(Appearance, Appearance.person_id == Person.id)
-                               .join(Episode, Episode.id == Appearance.episode_id)).all())
+    return sorted(
+        session.exec(
+            select(Person.name, Episode.source, Appearance.kind, Appearance.found_in)
+            .join(Appearance, Appearance.person_id == Person.id)
+            .join(Episode, Episode.id == Appearance.episode_id)
+        ).all()
+    )
 
 
 def hits(index, session, q):
@@ -82,8 +89,9 @@ def test_bulk_ingest_in_batches_gives_the_archive_of_one_file_at_a_time(tmp_path
         for path in files:
             assert ingest_bytes(session, path.name, path.read_bytes(), index=get_search_index(single)).status == "added"
         assert people_and_links(session) == bulk_people
-        assert [hits(get_search_index(single), session, q)
-                for q in ("souveraineté", '"ligne 7"', "numéro 44")] == bulk_hits
+        assert [
+            hits(get_search_index(single), session, q) for q in ("souveraineté", '"ligne 7"', "numéro 44")
+        ] == bulk_hits
         assert phrase_hits(get_search_index(single), session, '"ligne 7 parle"') == bulk_phrase
     introduced = [row for row in bulk_people if row[3] == "introduction" and row[1].startswith("episode_")]
     assert len(introduced) == 2 * 15  # every undescribed episode got its two introduced guests
@@ -129,6 +137,7 @@ def test_an_introduction_follows_the_episodes_that_describe_its_guests(tmp_path)
     index = get_search_index(settings)
     undescribed, describing = SEED_FILES[3], SEED_FILES[0]  # 003 names no guest; 000 describes Alain Staron
     with Session(get_engine(settings)) as session:
+
         def guests_of_undescribed():
             episode = session.exec(select(Episode).where(Episode.source == undescribed.name)).one()
             return {g.name for g in episode_service.summarize(session, [episode])[0].guests}
@@ -137,8 +146,13 @@ def test_an_introduction_follows_the_episodes_that_describe_its_guests(tmp_path)
         assert guests_of_undescribed() == set()
         ingest_bytes(session, describing.name, describing.read_bytes(), index=index)
         assert guests_of_undescribed() == {"Alain Staron"}
-        episode_service.delete_episode(session, episode_service.get_episode(
-            session, session.exec(select(Episode.slug).where(Episode.source == describing.name)).one()), index)
+        episode_service.delete_episode(
+            session,
+            episode_service.get_episode(
+                session, session.exec(select(Episode.slug).where(Episode.source == describing.name)).one()
+            ),
+            index,
+        )
         assert guests_of_undescribed() == set()
         assert session.exec(select(Person).where(Person.name == "Alain Staron")).first() is None
 
@@ -154,7 +168,25 @@ def test_the_quick_look_at_introductions_finds_every_name_the_full_comparison_fi
     rng = random.Random(1)
     first = ["julien", "garance", "alain", "imene", "thomas", "sophie", "karim", "lucie", "cyril", "audrey"]
     last = ["pillot", "mathias", "staron", "kabouya", "serval", "morel", "benali", "fontaine", "vanagt", "de la tour"]
-    filler = "bonjour a tous et bienvenue avec nous aujourd hui pour parler du cloud et de l intelligence".split()
+    filler = [
+        "bonjour",
+        "a",
+        "tous",
+        "et",
+        "bienvenue",
+        "avec",
+        "nous",
+        "aujourd",
+        "hui",
+        "pour",
+        "parler",
+        "du",
+        "cloud",
+        "et",
+        "de",
+        "l",
+        "intelligence",
+    ]
 
     def misspell(word: str) -> str:
         letters, i = list(word), rng.randrange(len(word))

@@ -1,4 +1,5 @@
 """Caption files written: WebVTT, SubRip, text and JSON, and that each one reads back to the same caption lines."""
+
 import json
 from datetime import date
 from pathlib import Path
@@ -29,8 +30,15 @@ CAPTIONS = [
 
 @pytest.mark.parametrize(
     ("seconds", "expected"),
-    [(0, "00:00"), (59.9, "00:59"), (754, "12:34"), (3599, "59:59"), (3600, "1:00:00"), (3723.5, "1:02:03"),
-     (36000, "10:00:00")],
+    [
+        (0, "00:00"),
+        (59.9, "00:59"),
+        (754, "12:34"),
+        (3599, "59:59"),
+        (3600, "1:00:00"),
+        (3723.5, "1:02:03"),
+        (36000, "10:00:00"),
+    ],
 )
 def test_format_timestamp(seconds, expected):
     assert format_timestamp(seconds) == expected
@@ -94,15 +102,26 @@ def test_txt_export_reads_back_as_page_text():
 
 
 def test_json_export_has_the_api_episode_shape():
-    document = json.loads(to_json({
-        "slug": "smart-tech-2025-10-23", "title": "SMART TECH du jeudi 23 octobre 2025", "show": "SMART TECH",
-        "aired_on": date(2025, 10, 23), "source": "000.txt",
-        "guests": [{"slug": "garance-mathias", "name": "Garance Mathias", "role": "Avocate"},
-                   GuestMention("Julien Pillot", "économiste")],
-        "host": "Delphine Sabattier", "channel": None, "description": "Jeudi 23 octobre 2025, ...",
-        "media_url": None,
-        "segments": [Caption(0.0, 13.0, "Bonjour à tous."), {"start": 13.0, "end": 13.0, "text": "Fin."}],
-    }))
+    document = json.loads(
+        to_json(
+            {
+                "slug": "smart-tech-2025-10-23",
+                "title": "SMART TECH du jeudi 23 octobre 2025",
+                "show": "SMART TECH",
+                "aired_on": date(2025, 10, 23),
+                "source": "000.txt",
+                "guests": [
+                    {"slug": "garance-mathias", "name": "Garance Mathias", "role": "Avocate"},
+                    GuestMention("Julien Pillot", "économiste"),
+                ],
+                "host": "Delphine Sabattier",
+                "channel": None,
+                "description": "Jeudi 23 octobre 2025, ...",
+                "media_url": None,
+                "segments": [Caption(0.0, 13.0, "Bonjour à tous."), {"start": 13.0, "end": 13.0, "text": "Fin."}],
+            }
+        )
+    )
     assert tuple(document) == EXPORT_KEYS
     assert document["aired_on"] == "2025-10-23"
     assert document["duration"] == 13.0
@@ -110,16 +129,28 @@ def test_json_export_has_the_api_episode_shape():
         {"slug": "garance-mathias", "name": "Garance Mathias", "role": "Avocate"},
         {"slug": None, "name": "Julien Pillot", "role": "économiste"},
     ]
-    assert document["segments"] == [{"start": 0.0, "end": 13.0, "text": "Bonjour à tous."},
-                                    {"start": 13.0, "end": 13.0, "text": "Fin."}]
+    assert document["segments"] == [
+        {"start": 0.0, "end": 13.0, "text": "Bonjour à tous."},
+        {"start": 13.0, "end": 13.0, "text": "Fin."},
+    ]
 
 
 def test_json_export_reads_back_with_its_facts():
-    transcript = parse_json(to_json({
-        "slug": "s", "title": "Titre", "show": "SMART TECH", "aired_on": "2025-10-23", "host": "Delphine Sabattier",
-        "guests": [GuestMention("Garance Mathias", "Avocate")], "media_url": "https://example.org/v",
-        "description": "Un débat.", "segments": CAPTIONS,
-    }).encode())
+    transcript = parse_json(
+        to_json(
+            {
+                "slug": "s",
+                "title": "Titre",
+                "show": "SMART TECH",
+                "aired_on": "2025-10-23",
+                "host": "Delphine Sabattier",
+                "guests": [GuestMention("Garance Mathias", "Avocate")],
+                "media_url": "https://example.org/v",
+                "description": "Un débat.",
+                "segments": CAPTIONS,
+            }
+        ).encode()
+    )
     assert transcript.format == "json"
     assert transcript.facts.title == "Titre"
     assert transcript.facts.aired_on == date(2025, 10, 23)

@@ -1,4 +1,5 @@
 """The `plateau` command as a user runs it: ingest summary and exit codes, export round trips, backup."""
+
 import os
 import sqlite3
 import subprocess
@@ -89,8 +90,9 @@ def test_backup_while_the_server_runs(data_dir, tmp_path):
     run(data_dir, "ingest", str(SEEDS))
     port = free_port()
     env = {**os.environ, "PLATEAU_DATA_DIR": str(data_dir)}
-    server = subprocess.Popen(PLATEAU + ["serve", "--port", str(port)], env=env,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    server = subprocess.Popen(
+        [*PLATEAU, "serve", "--port", str(port)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
     try:
         wait_until_healthy(f"http://127.0.0.1:{port}", time.monotonic() + 30)
         copy = tmp_path / "sauvegardes" / "plateau.db"
@@ -119,8 +121,9 @@ def test_ingest_says_when_an_episode_could_not_be_indexed_and_the_next_run_index
     generation = (data_dir / "index" / "CURRENT").read_text().strip()
     held = windex.open_dir(str(data_dir / "index" / generation)).writer()  # another writer holds the index
     try:
-        blocked = run(data_dir, "ingest", str(SEEDS / "001_17b833aa618b417f.txt"),
-                      env={"PLATEAU_INDEX_WRITER_TIMEOUT": "0.5"})
+        blocked = run(
+            data_dir, "ingest", str(SEEDS / "001_17b833aa618b417f.txt"), env={"PLATEAU_INDEX_WRITER_TIMEOUT": "0.5"}
+        )
         assert blocked.returncode == 1
         assert "ajouté mais pas cherchable : 001_17b833aa618b417f.txt" in blocked.stderr
         assert "1 ajouté(s)" in blocked.stdout and "dont 1 pas encore cherchable(s)" in blocked.stdout

@@ -1,14 +1,23 @@
 """Every page of a 300-episode catalogue, reached by following links from the home page, answers well-formed."""
+
 import time
 
 import httpx
-
-from app.config import get_settings
 from crawler import Crawl
 
+from app.config import get_settings
+
 # Typed in the search box: a planted quote, a frequent word (many result pages), the query syntax.
-SEARCHES = ['"une panne géante du cloud"', "données", "numéri*", "cloud OR nuage", "Keepit~",
-            "souveraineté -européenne", "Julien Pillot", "zzzaucunresultat"]
+SEARCHES = [
+    '"une panne géante du cloud"',
+    "données",
+    "numéri*",
+    "cloud OR nuage",
+    "Keepit~",
+    "souveraineté -européenne",
+    "Julien Pillot",
+    "zzzaucunresultat",
+]
 FREQUENT = "données"
 # Typed in the other fields: a year of the episode list, a date range of the search.
 TYPED = {"q": SEARCHES, "year": ["2021", "2024"], "from": ["2023-01-01"], "to": ["2023-12-31"]}
@@ -30,8 +39,10 @@ def test_every_reachable_page_answers_well_formed(catalogued, server):
         for path in ("/api/episodes", "/api/guests", "/api/shows", "/feed.atom", "/healthz"):
             crawl.add(path, force=True)
         crawl.run()
-    print(f"catalogue built in {catalogued.build_seconds:.1f} s; crawl: {time.perf_counter() - started:.1f} s, "
-          f"{crawl.report()}")
+    print(
+        f"catalogue built in {catalogued.build_seconds:.1f} s; crawl: {time.perf_counter() - started:.1f} s, "
+        f"{crawl.report()}"
+    )
 
     assert not crawl.problems, f"{len(crawl.problems)} bad answers:\n" + "\n".join(crawl.problems)
     # The crawl went everywhere a visitor can go, so its silence means something.

@@ -1,5 +1,6 @@
 """How answers travel, over real HTTP: gzipped when asked, static files cached under versioned names,
 the server's own time in a header, the security headers on all of it."""
+
 import gzip
 import hashlib
 import json
@@ -8,9 +9,9 @@ import xml.etree.ElementTree as ET
 
 import html5lib
 import pytest
+from conftest import ROOT
 
 from app.web.static import StaticVersions
-from conftest import ROOT
 
 STATIC = ROOT / "static"
 IMMUTABLE = "public, max-age=31536000, immutable"
@@ -126,7 +127,12 @@ def test_a_changed_static_file_gets_a_new_url(tmp_path):
 
 
 def test_every_answer_says_how_long_the_server_took(client, seeded):
-    for url in ("/", f"/episodes/{seeded['000']}?q=cloud", "/api/search?q=cloud", "/static/css/plateau.css",
-                "/nulle-part"):
+    for url in (
+        "/",
+        f"/episodes/{seeded['000']}?q=cloud",
+        "/api/search?q=cloud",
+        "/static/css/plateau.css",
+        "/nulle-part",
+    ):
         timing = client.get(url).headers["server-timing"]
         assert re.fullmatch(r"app;dur=\d+\.\d", timing), (url, timing)

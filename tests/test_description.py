@@ -1,4 +1,5 @@
 """What a French episode description states: show, channel, host, air date, guests, title."""
+
 from datetime import date
 from pathlib import Path
 
@@ -62,7 +63,7 @@ def test_seed_003_states_nothing_but_its_first_sentence():
     facts = seed_facts("003")
     assert (facts.aired_on, facts.show, facts.channel, facts.host, facts.guests) == (None, None, None, None, [])
     assert facts.title == (
-        "Face aux enjeux de souveraineté numérique, l'État français déploie \"Visio\", "
+        'Face aux enjeux de souveraineté numérique, l\'État français déploie "Visio", '
         "sa plateforme de visioconférence pour les administrations"
     )
 
@@ -225,7 +226,10 @@ def test_french_date(day, expected):
 
 def test_title_is_the_given_one_then_show_and_date_then_first_sentence():
     assert episode_title(EpisodeFacts(title="Titre", show="S", aired_on=date(2025, 1, 2))) == "Titre"
-    assert episode_title(EpisodeFacts(show="SMART TECH", aired_on=date(2025, 1, 2))) == "SMART TECH du jeudi 2 janvier 2025"
+    assert (
+        episode_title(EpisodeFacts(show="SMART TECH", aired_on=date(2025, 1, 2)))
+        == "SMART TECH du jeudi 2 janvier 2025"
+    )
     assert episode_title(EpisodeFacts(show="SMART TECH", description="Un débat. Deux.")) == "Un débat"
     assert episode_title(EpisodeFacts(description="Vraiment ? Oui.")) == "Vraiment ?"
     assert episode_title(EpisodeFacts()) is None

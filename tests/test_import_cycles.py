@@ -1,4 +1,5 @@
 """The app's modules import one another without cycles: a helper lives below what uses it."""
+
 import ast
 from pathlib import Path
 
@@ -77,7 +78,8 @@ def test_app_modules_import_one_another_without_cycles():
     found = cycles(graph)
     assert not found, "\n".join(
         " ⇄ ".join(group) + " — " + "; ".join(f"{m} imports {sorted(graph[m] & set(group))}" for m in group)
-        for group in found)
+        for group in found
+    )
 
 
 def test_a_hidden_cycle_is_found():

@@ -1,4 +1,5 @@
 """Ingesting the seeds and other files: metadata, one record per person, idempotence, refusals."""
+
 import itertools
 from datetime import date
 from pathlib import Path
@@ -23,8 +24,10 @@ def guests_of(detail):
 
 
 def counts(session):
-    return tuple(session.exec(select(func.count()).select_from(table)).one()
-                 for table in (Episode, CaptionLine, Person, PersonAlias, Appearance, Show))
+    return tuple(
+        session.exec(select(func.count()).select_from(table)).one()
+        for table in (Episode, CaptionLine, Person, PersonAlias, Appearance, Show)
+    )
 
 
 def test_seed_000_metadata(session, seeded):
@@ -38,8 +41,12 @@ def test_seed_000_metadata(session, seeded):
         ("Cyril VanAgt", "Vice-président EMEA, Keepit"),
     ]
     assert detail["source"] == "000_6bda1f189f294344.txt"
-    assert detail["segments"][0] == {"start": 0.0, "end": 13.0, "speaker": None,
-                                      "text": "Bonjour à tous, bienvenue dans Smartech, en étant direct ensemble pour 25 minutes,"}
+    assert detail["segments"][0] == {
+        "start": 0.0,
+        "end": 13.0,
+        "speaker": None,
+        "text": "Bonjour à tous, bienvenue dans Smartech, en étant direct ensemble pour 25 minutes,",
+    }
 
 
 def test_seed_001_metadata(session, seeded):
@@ -56,10 +63,16 @@ def test_seed_001_metadata(session, seeded):
 def test_seed_002_date_without_year_takes_the_year_its_weekday_fits(session, seeded):
     detail = summary_of(session, seeded["002"])
     assert detail["aired_on"] == "2025-11-06"
-    assert (detail["show"], detail["channel"], detail["host"]) == ("Tech & Co, la quotidienne", "BFM Business",
-                                                                   "François Sorel")
-    assert guests_of(detail) == [("Didier Sanz", "journaliste tech"), ("Thomas Serval", "PDG de Baracoda"),
-                                 ("Jérôme Marin", "fondateur de cafetech.com")]
+    assert (detail["show"], detail["channel"], detail["host"]) == (
+        "Tech & Co, la quotidienne",
+        "BFM Business",
+        "François Sorel",
+    )
+    assert guests_of(detail) == [
+        ("Didier Sanz", "journaliste tech"),
+        ("Thomas Serval", "PDG de Baracoda"),
+        ("Jérôme Marin", "fondateur de cafetech.com"),
+    ]
 
 
 def test_seed_003_has_no_date_and_links_known_guests_named_in_its_introduction(session, seeded):
@@ -83,11 +96,13 @@ def test_seed_004_metadata(session, seeded):
 def test_one_person_one_record_with_each_episodes_role(session, seeded):
     pillot = session.exec(select(Person).where(Person.name == "Julien Pillot")).one()
     roles = session.exec(select(Appearance.role).where(Appearance.person_id == pillot.id)).all()
-    assert sorted(roles) == sorted([
-        "enseignant-chercheur en économie, Inseec",
-        "Consultant, Enseignant-chercheur en économie, Inseec - Groupe Omnes Education",
-        "Consultant, Enseignant-chercheur en économie, Inseec - Groupe Omnes Education",
-    ])
+    assert sorted(roles) == sorted(
+        [
+            "enseignant-chercheur en économie, Inseec",
+            "Consultant, Enseignant-chercheur en économie, Inseec - Groupe Omnes Education",
+            "Consultant, Enseignant-chercheur en économie, Inseec - Groupe Omnes Education",
+        ]
+    )
     kabouya = session.exec(select(Person).where(Person.slug == "imene-kabouya")).one()
     spellings = set(session.exec(select(PersonAlias.name).where(PersonAlias.person_id == kabouya.id)).all())
     assert {"Imène Kabouya", "Imen Kabouya"} <= spellings
@@ -95,19 +110,25 @@ def test_one_person_one_record_with_each_episodes_role(session, seeded):
 
 
 def people_and_links(session):
-    rows = session.exec(select(Person.name, Episode.source, Appearance.kind, Appearance.role)
-                        .join(Appearance, Appearance.person_id == Person.id)
-                        .join(Episode, Episode.id == Appearance.episode_id)).all()
+    rows = session.exec(
+        select(Person.name, Episode.source, Appearance.kind, Appearance.role)
+        .join(Appearance, Appearance.person_id == Person.id)
+        .join(Episode, Episode.id == Appearance.episode_id)
+    ).all()
     return sorted(rows)
 
 
-@pytest.mark.parametrize("order", [list(p) for p in itertools.islice(itertools.permutations(range(5)), 0, 120, 29)]
-                         + [[3, 2, 1, 0, 4], [3, 4, 0, 1, 2]])
+@pytest.mark.parametrize(
+    "order",
+    [list(p) for p in itertools.islice(itertools.permutations(range(5)), 0, 120, 29)]
+    + [[3, 2, 1, 0, 4], [3, 4, 0, 1, 2]],
+)
 def test_any_ingest_order_gives_the_same_people(tmp_path, monkeypatch, order):
+    from sqlmodel import Session
+
     from app.config import get_settings
     from app.db import get_engine
     from app.main import prepare_data
-    from sqlmodel import Session
 
     results = []
     for run, files in enumerate([SEED_FILES, [SEED_FILES[i] for i in order]]):
@@ -145,8 +166,10 @@ REFUSED = {  # name: (bytes, what the reason says)
     "binary.txt": (bytes(range(256)) * 4, "octets nuls : c'est un fichier binaire"),
     "latin1.txt": ("00:00Bonjour à tous\n".encode("latin-1"), "UTF-8"),
     "nul.txt": (b"00:00Bonjour\x00 tous\n", "ligne 1 : le fichier contient des octets nuls"),
-    "nocaption.txt": ("Jeudi 23 octobre 2025, une description.\nCatégorie\nNews\nTranscription\nRien.\n".encode(),
-                      "aucune ligne de transcription"),
+    "nocaption.txt": (
+        "Jeudi 23 octobre 2025, une description.\nCatégorie\nNews\nTranscription\nRien.\n".encode(),
+        "aucune ligne de transcription",
+    ),
     "backwards.txt": (b"00:00Bonjour\n00:10suite\n00:05retour\n", "ligne 3 : l'horodatage 00:05 revient en arrière"),
     "bad.vtt": (b"WEBVTT\n\n00:00:01.000 --> nonsense\nBonjour\n", "ligne 3 : ligne de minutage WebVTT illisible"),
     "bad.srt": (b"1\n00:00:01,000 --> 00:00:02\nBonjour\n\nxx\n", "ligne 5 : bloc SubRip sans numéro ni minutage"),
@@ -197,10 +220,16 @@ def test_sidecar_fields_win_over_the_description(session, index, tmp_path):
     (tmp_path / "ep.meta.json").write_text(
         '{"title": "Le grand débrief", "show": "Smart Tech Week", "aired_on": "2025-10-24",'
         ' "guests": [{"name": "Garance Mathias", "role": "Avocate au barreau de Paris"}],'
-        ' "media_url": "https://video.example/ep1"}', encoding="utf-8")
+        ' "media_url": "https://video.example/ep1"}',
+        encoding="utf-8",
+    )
     [outcome] = ingest_paths(session, [tmp_path], index=index)
     detail = summary_of(session, outcome.slug)
-    assert (detail["title"], detail["show"], detail["aired_on"]) == ("Le grand débrief", "Smart Tech Week", "2025-10-24")
+    assert (detail["title"], detail["show"], detail["aired_on"]) == (
+        "Le grand débrief",
+        "Smart Tech Week",
+        "2025-10-24",
+    )
     assert guests_of(detail) == [("Garance Mathias", "Avocate au barreau de Paris")]
     assert detail["media_url"] == "https://video.example/ep1"
 
@@ -213,8 +242,10 @@ def test_slugs_are_unique_for_the_same_show_and_day(session, index):
 
 
 def test_date_without_year_uses_the_ingest_day(session, index):
-    text = ("Ce jeudi 6 novembre, François Sorel a reçu Didier Sanz, journaliste tech, dans l'émission "
-            "Tech & Co, la quotidienne, sur BFM Business.\nCatégorie\nTV\nTranscription\n00:00Bonsoir\n").encode()
+    text = (
+        "Ce jeudi 6 novembre, François Sorel a reçu Didier Sanz, journaliste tech, dans l'émission "
+        "Tech & Co, la quotidienne, sur BFM Business.\nCatégorie\nTV\nTranscription\n00:00Bonsoir\n"
+    ).encode()
     # 6 November is a Thursday in 2025 and 2031: the most recent one not after the ingest day wins.
     later = ingest_bytes(session, "x.txt", text, index=index, today=date(2032, 1, 1))
     assert episode_service.get_episode(session, later.slug).aired_on == date(2031, 11, 6)
@@ -233,16 +264,20 @@ def test_two_files_with_one_name_in_one_ingest_the_second_is_refused(session, in
 
 
 def test_close_names_in_one_panel_stay_two_people(session, index):
-    text = ("Jeudi 4 décembre 2025, retrouvez Louis Dupont (Avocat) et Louise Dupont (Économiste) dans SMART TECH, "
-            "une émission présentée par Delphine Sabattier.\nCatégorie\nNews\nTranscription\n00:00Bonjour\n").encode()
+    text = (
+        "Jeudi 4 décembre 2025, retrouvez Louis Dupont (Avocat) et Louise Dupont (Économiste) dans SMART TECH, "
+        "une émission présentée par Delphine Sabattier.\nCatégorie\nNews\nTranscription\n00:00Bonjour\n"
+    ).encode()
     outcome = ingest_bytes(session, "x.txt", text, index=index)
     assert guests_of(summary_of(session, outcome.slug)) == [("Louis Dupont", "Avocat"), ("Louise Dupont", "Économiste")]
 
 
 def smart_tech(day: str, guest: str, role: str) -> bytes:
     """A SMART TECH page whose description names one guest."""
-    return (f"Jeudi {day} 2025, retrouvez {guest} ({role}) dans SMART TECH, une émission présentée par "
-            "Delphine Sabattier.\nCatégorie\nNews\nTranscription\n00:00Bonjour\n").encode()
+    return (
+        f"Jeudi {day} 2025, retrouvez {guest} ({role}) dans SMART TECH, une émission présentée par "
+        "Delphine Sabattier.\nCatégorie\nNews\nTranscription\n00:00Bonjour\n"
+    ).encode()
 
 
 def people(session) -> dict[str, set[str]]:
@@ -259,16 +294,21 @@ def test_close_names_in_two_episodes_below_the_same_person_score_stay_two_people
     second = ingest_bytes(session, "moreau.txt", smart_tech("11 décembre", "Sophie Moreau", "Économiste"), index=None)
     assert guests_of(summary_of(session, first.slug)) == [("Sophie Morel", "Avocate")]
     assert guests_of(summary_of(session, second.slug)) == [("Sophie Moreau", "Économiste")]
-    assert people(session) == {"Delphine Sabattier": {"Delphine Sabattier"}, "Sophie Morel": {"Sophie Morel"},
-                               "Sophie Moreau": {"Sophie Moreau"}}
+    assert people(session) == {
+        "Delphine Sabattier": {"Delphine Sabattier"},
+        "Sophie Morel": {"Sophie Morel"},
+        "Sophie Moreau": {"Sophie Moreau"},
+    }
 
 
 def test_one_changed_letter_in_a_ten_letter_name_is_the_same_person(session):
     # "annedurand" and "annedurant" score exactly 90: the threshold itself is one person
     ingest_bytes(session, "durand.txt", smart_tech("4 décembre", "Anne Durand", "Avocate"), index=None)
     ingest_bytes(session, "durant.txt", smart_tech("11 décembre", "Anne Durant", "Avocate"), index=None)
-    assert people(session) == {"Delphine Sabattier": {"Delphine Sabattier"},
-                               "Anne Durant": {"Anne Durand", "Anne Durant"}}
+    assert people(session) == {
+        "Delphine Sabattier": {"Delphine Sabattier"},
+        "Anne Durant": {"Anne Durand", "Anne Durant"},
+    }
 
 
 def test_a_name_spelt_with_or_without_a_ligature_is_one_person(session):
@@ -281,16 +321,22 @@ def test_a_name_spelt_with_or_without_a_ligature_is_one_person(session):
 
 def test_a_name_heard_split_in_two_words_in_an_introduction_is_still_linked(session):
     described = ingest_bytes(session, "decrit.txt", smart_tech("23 octobre", "Cyril VanAgt", "Keepit"), index=None)
-    heard = ingest_bytes(session, "entendu.txt", "00:00Bonjour à tous.\n00:04Nous sommes connectés avec "
-                         "Cyril Van Agt, de Keepit.\n00:09Bienvenue.\n".encode(), index=None)
+    heard = ingest_bytes(
+        session,
+        "entendu.txt",
+        "00:00Bonjour à tous.\n00:04Nous sommes connectés avec Cyril Van Agt, de Keepit.\n00:09Bienvenue.\n".encode(),
+        index=None,
+    )
     assert guests_of(summary_of(session, heard.slug)) == [("Cyril VanAgt", None)]
     assert guests_of(summary_of(session, described.slug)) == [("Cyril VanAgt", "Keepit")]
     assert people(session)["Cyril VanAgt"] == {"Cyril VanAgt", "Cyril Van Agt"}
 
 
 def test_a_name_said_twice_in_a_description_is_one_guest(session, index):
-    text = ("Jeudi 4 décembre 2025, retrouvez Ada Lovelace (Pionnière) et Ada Lovelace (Pionnière) dans SMART TECH, "
-            "une émission présentée par Delphine Sabattier.\nCatégorie\nNews\nTranscription\n00:00Bonjour\n").encode()
+    text = (
+        "Jeudi 4 décembre 2025, retrouvez Ada Lovelace (Pionnière) et Ada Lovelace (Pionnière) dans SMART TECH, "
+        "une émission présentée par Delphine Sabattier.\nCatégorie\nNews\nTranscription\n00:00Bonjour\n"
+    ).encode()
     outcome = ingest_bytes(session, "x.txt", text, index=index)
     assert guests_of(summary_of(session, outcome.slug)) == [("Ada Lovelace", "Pionnière")]
     assert session.exec(select(func.count(Person.id))).one() == 2  # Ada and the host

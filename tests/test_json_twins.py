@@ -1,4 +1,5 @@
 """Every page advertises its JSON twin (a Link header and a <link> in its head), and the twin answers the same thing."""
+
 import importlib
 import pkgutil
 import re
@@ -28,8 +29,11 @@ def twin_of(client, url: str, **headers) -> tuple[str, object, object]:
     assert twin.startswith("/api/"), (url, twin)
     document = html5lib.parse(page.text, namespaceHTMLElements=False)
     if "HX-Request" not in headers:
-        links = [link.get("href") for link in document.find("head").iter("link")
-                 if link.get("rel") == "alternate" and link.get("type") == "application/json"]
+        links = [
+            link.get("href")
+            for link in document.find("head").iter("link")
+            if link.get("rel") == "alternate" and link.get("type") == "application/json"
+        ]
         assert links == [twin], f"{url}: the <link> in the head ({links}) is not the Link header ({twin})"
     answer = client.get(twin)
     assert answer.status_code == 200, (url, twin, answer.status_code, answer.text[:200])
@@ -125,8 +129,9 @@ def test_every_page_kind_advertises_a_json_twin_that_answers_the_same(client, se
     ]
     walked = check_pages(client, pages)
     pages_with_data = page_routes() - NOT_DATA
-    assert len(pages_with_data) >= 8 and walked == pages_with_data, \
+    assert len(pages_with_data) >= 8 and walked == pages_with_data, (
         f"page kinds without a checked twin: {pages_with_data - walked}"
+    )
 
     # The twin keeps the filters a visitor chose, and drops the empty fields of a submitted form.
     twin, data, _ = twin_of(client, "/episodes?show=smart-tech&guest=&year=")
@@ -141,17 +146,21 @@ def test_every_page_kind_advertises_a_json_twin_that_answers_the_same(client, se
 def test_later_pages_of_lists_have_twins_on_the_same_page(client, catalogued):
     shows = client.get("/api/shows").json()["items"]
     show = max(shows, key=lambda s: s["episodes"])["slug"]
-    guest = max(client.get("/api/guests", params={"per_page": 500}).json()["items"],
-                key=lambda g: g["appearances"])["slug"]
-    assert check_pages(client, [
-        ("/episodes", "/episodes?page=2"),
-        ("/episodes", f"/episodes?show={show}&page=2"),
-        ("/episodes", f"/episodes?guest={guest}&page=2"),
-        ("/shows/{slug}", f"/shows/{show}?page=2"),
-        ("/search", "/search?q=données&page=2"),
-        ("/search", "/search?q=données&sort=date&page=3"),
-        ("/guests", "/guests"),
-    ]) == {"/episodes", "/shows/{slug}", "/search", "/guests"}
+    guest = max(client.get("/api/guests", params={"per_page": 500}).json()["items"], key=lambda g: g["appearances"])[
+        "slug"
+    ]
+    assert check_pages(
+        client,
+        [
+            ("/episodes", "/episodes?page=2"),
+            ("/episodes", f"/episodes?show={show}&page=2"),
+            ("/episodes", f"/episodes?guest={guest}&page=2"),
+            ("/shows/{slug}", f"/shows/{show}?page=2"),
+            ("/search", "/search?q=données&page=2"),
+            ("/search", "/search?q=données&sort=date&page=3"),
+            ("/guests", "/guests"),
+        ],
+    ) == {"/episodes", "/shows/{slug}", "/search", "/guests"}
     twin, data, _ = twin_of(client, "/episodes?page=2")
     assert twin == "/api/episodes?page=2" and data["page"] == 2 and data["total"] == len(catalogued.slugs)
 

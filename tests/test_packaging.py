@@ -1,5 +1,6 @@
 """Packaging: a plain `pip install .` serves pages, static files and migrations from any folder, and
 the Dockerfile builds from that install (checked by reading it: Docker does not run here)."""
+
 import fnmatch
 import json
 import os
@@ -17,7 +18,6 @@ from pathlib import Path
 
 import httpx
 import pytest
-
 from conftest import ROOT, SEEDS, free_port
 
 DOCKERFILE = ROOT / "Dockerfile"
@@ -26,6 +26,7 @@ BIN = "Scripts" if os.name == "nt" else "bin"
 
 
 # --- the Dockerfile, read --------------------------------------------------------------------
+
 
 @dataclass
 class Stage:
@@ -95,15 +96,19 @@ def command_of(stage: Stage) -> list[str]:
 
 
 def dockerignored(name: str) -> bool:
-    patterns = [line.strip() for line in (ROOT / ".dockerignore").read_text().splitlines()
-                if line.strip() and not line.startswith("#")]
+    patterns = [
+        line.strip()
+        for line in (ROOT / ".dockerignore").read_text().splitlines()
+        if line.strip() and not line.startswith("#")
+    ]
     return any(fnmatch.fnmatch(name, pattern.removeprefix("**/")) for pattern in patterns)
 
 
 def test_dockerfile_copies_files_that_exist():
     stages = read_dockerfile()
-    sources = [source for stage in stages for sources, _, flags in copies(stage) if "from" not in flags
-               for source in sources]
+    sources = [
+        source for stage in stages for sources, _, flags in copies(stage) if "from" not in flags for source in sources
+    ]
     assert sources
     for source in sources:
         assert (ROOT / source).exists(), f"the Dockerfile copies {source}, which the repository lacks"
@@ -137,7 +142,7 @@ def test_dockerfile_runs_as_a_user_on_the_exposed_port_with_data_in_the_volume()
     run_at = min(i for i, kw in enumerate(keywords) if kw in ("CMD", "ENTRYPOINT"))
     assert max(i for i, kw in enumerate(keywords) if kw == "USER") < run_at
     command = command_of(final)
-    serve = command[command.index("serve"):]
+    serve = command[command.index("serve") :]
     port = serve[serve.index("--port") + 1]
     assert [args.split("/")[0] for args in final.all("EXPOSE")] == [port] == ["8000"]
     assert serve[serve.index("--host") + 1] == "0.0.0.0"  # reachable through the published port
@@ -148,16 +153,21 @@ def test_dockerfile_runs_as_a_user_on_the_exposed_port_with_data_in_the_volume()
 
 # --- the package, built and installed --------------------------------------------------------
 
+
 def clean_env(**extra: str) -> dict[str, str]:
     """This environment, minus anything that would point Python or Plateau back at the checkout."""
-    env = {key: value for key, value in os.environ.items()
-           if not key.startswith(("PLATEAU_", "PYTHON", "PIP_", "VIRTUAL_ENV"))}
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("PLATEAU_", "PYTHON", "PIP_", "VIRTUAL_ENV"))
+    }
     return {**env, **extra}
 
 
 def run(*command, cwd: Path, **extra: str) -> subprocess.CompletedProcess:
-    done = subprocess.run([str(part) for part in command], cwd=cwd, env=clean_env(**extra),
-                          capture_output=True, text=True, timeout=300)
+    done = subprocess.run(
+        [str(part) for part in command], cwd=cwd, env=clean_env(**extra), capture_output=True, text=True, timeout=300
+    )
     assert done.returncode == 0, f"{command} failed:\n{done.stdout}\n{done.stderr}"
     return done
 
@@ -187,7 +197,8 @@ def test_the_source_distribution_carries_the_folders(source, tmp_path):
     assert {"setup.py", "MANIFEST.in", "templates/base.html", "migrations/env.py", "static/css/plateau.css"} <= names
     for folder in RESOURCES:
         assert {path for path in names if path.startswith(f"{folder}/")} == {
-            path.relative_to(source).as_posix() for path in (source / folder).rglob("*") if path.is_file()}
+            path.relative_to(source).as_posix() for path in (source / folder).rglob("*") if path.is_file()
+        }
 
 
 @pytest.fixture(scope="module")
@@ -196,8 +207,20 @@ def installed(source, tmp_path_factory) -> Path:
     dependencies come from this environment's site-packages (no network)."""
     tmp = tmp_path_factory.mktemp("packaging")
     wheels = tmp / "wheels"
-    run(sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-index", "--no-build-isolation", "-q",
-        "-w", wheels, source, cwd=tmp)
+    run(
+        sys.executable,
+        "-m",
+        "pip",
+        "wheel",
+        "--no-deps",
+        "--no-index",
+        "--no-build-isolation",
+        "-q",
+        "-w",
+        wheels,
+        source,
+        cwd=tmp,
+    )
     [wheel] = wheels.glob("plateau-*.whl")
     with zipfile.ZipFile(wheel) as archive:
         names = set(archive.namelist())
@@ -210,8 +233,9 @@ def installed(source, tmp_path_factory) -> Path:
     venv = tmp / "venv"
     run(sys.executable, "-m", "venv", "--without-pip", venv, cwd=tmp)
     python = venv / BIN / "python"
-    purelib = Path(run(python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])",
-                       cwd=tmp).stdout.strip())
+    purelib = Path(
+        run(python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])", cwd=tmp).stdout.strip()
+    )
     # Plain path lines: this environment's packages are importable, its .pth files (among them the
     # editable install's finder, which maps `app` to the checkout) are not run.
     dependencies = {sysconfig.get_paths()[key] for key in ("purelib", "platlib")}
@@ -221,8 +245,9 @@ def installed(source, tmp_path_factory) -> Path:
 
 
 def test_the_installed_package_reads_nothing_from_the_checkout(installed, tmp_path):
-    probe = ("import app, app.resources as r; "
-             "print(app.__file__); print(r.TEMPLATES); print(r.STATIC); print(r.MIGRATIONS)")
+    probe = (
+        "import app, app.resources as r; print(app.__file__); print(r.TEMPLATES); print(r.STATIC); print(r.MIGRATIONS)"
+    )
     paths = [Path(line) for line in run(installed / BIN / "python", "-c", probe, cwd=tmp_path).stdout.splitlines()]
     assert len(paths) == 4
     for path in paths:
@@ -248,8 +273,13 @@ def test_the_installed_plateau_migrates_ingests_and_serves_from_any_folder(insta
     url = f"http://127.0.0.1:{port}"
     log = tmp_path / "serve.log"
     with log.open("w") as output:
-        server = subprocess.Popen([str(plateau), "serve", "--port", str(port)], cwd=tmp_path,
-                                  env=clean_env(PLATEAU_DATA_DIR=str(data)), stdout=output, stderr=subprocess.STDOUT)
+        server = subprocess.Popen(
+            [str(plateau), "serve", "--port", str(port)],
+            cwd=tmp_path,
+            env=clean_env(PLATEAU_DATA_DIR=str(data)),
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
     try:
         deadline = time.monotonic() + 30
         while not healthy(url):

@@ -1,4 +1,5 @@
 """The HTML pages over real HTTP: French content, HTMX fragments, links to the second, errors, escaping."""
+
 import re
 import xml.etree.ElementTree as ET
 from contextlib import contextmanager
@@ -7,13 +8,13 @@ from pathlib import Path
 
 import httpx
 import pytest
+from conftest import ROOT, TODAY, LiveServer, ingest_seeds
 from sqlmodel import Session
 
 from app.config import get_settings
 from app.db import get_engine
 from app.main import prepare_data
 from app.search import get_search_index
-from conftest import ROOT, TODAY, LiveServer, ingest_seeds
 
 EPISODE = "2025-10-23-smart-tech"  # seed 000: SMART TECH, jeudi 23 octobre 2025
 VIDEO_URL = "https://www.youtube.com/watch?v=plateau42"
@@ -66,8 +67,9 @@ def published_archive(folder: Path):
             assert [o.status for o in outcomes] == ["added"] * 5
             slugs = {Path(o.source).name[:3]: o.slug for o in outcomes}
             slugs["hostile"] = ingest_bytes(session, "hostile.txt", HOSTILE, index=index, today=TODAY).slug
-            video = ingest_bytes(session, "video.vtt", VIDEO_VTT, index=index, media_url=VIDEO_URL, show="Test Vidéo",
-                                 today=TODAY)
+            video = ingest_bytes(
+                session, "video.vtt", VIDEO_VTT, index=index, media_url=VIDEO_URL, show="Test Vidéo", today=TODAY
+            )
             assert video.status == "added", video.reason
             slugs["video"] = video.slug
         with LiveServer() as live:
@@ -80,15 +82,19 @@ def published_archive(folder: Path):
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory):
-    with published_archive(tmp_path_factory.mktemp("pages")) as (live, slugs):
-        with httpx.Client(base_url=live.url, timeout=30) as http:
-            http.slugs = slugs
-            yield http
+    with (
+        published_archive(tmp_path_factory.mktemp("pages")) as (live, slugs),
+        httpx.Client(base_url=live.url, timeout=30) as http,
+    ):
+        http.slugs = slugs
+        yield http
 
 
 def marked_ids(html: str) -> list[str]:
     """The anchors (or "" for a line without one) of the lines the server marked."""
-    return [m.group(1) or "" for m in re.finditer(r'<li(?: id="(t-\d+)")? class="line is-marked" aria-current="true"', html)]
+    return [
+        m.group(1) or "" for m in re.finditer(r'<li(?: id="(t-\d+)")? class="line is-marked" aria-current="true"', html)
+    ]
 
 
 def meta(html: str, prop: str) -> str:
@@ -109,8 +115,18 @@ def assert_page(response: httpx.Response, *texts: str) -> str:
 # --- frame ------------------------------------------------------------------------------------
 
 
-PAGES = ["/", "/search", "/search?q=cloud", "/episodes", f"/episodes/{EPISODE}", f"/episodes/{EPISODE}?t=754",
-         "/guests", "/guests/julien-pillot", "/shows", "/shows/smart-tech"]
+PAGES = [
+    "/",
+    "/search",
+    "/search?q=cloud",
+    "/episodes",
+    f"/episodes/{EPISODE}",
+    f"/episodes/{EPISODE}?t=754",
+    "/guests",
+    "/guests/julien-pillot",
+    "/shows",
+    "/shows/smart-tech",
+]
 
 
 @pytest.mark.parametrize("path", PAGES)
@@ -142,8 +158,16 @@ def test_vendored_htmx_and_stylesheet_are_served(site):
 
 
 def test_home_has_search_box_latest_episodes_shows_and_counts(site):
-    html = assert_page(site.get("/"), 'action="/search"', 'name="q"', "Derniers épisodes", "Émissions",
-                       "SMART TECH", "Tech &amp; Co, la quotidienne", "jeudi 23 octobre 2025")
+    html = assert_page(
+        site.get("/"),
+        'action="/search"',
+        'name="q"',
+        "Derniers épisodes",
+        "Émissions",
+        "SMART TECH",
+        "Tech &amp; Co, la quotidienne",
+        "jeudi 23 octobre 2025",
+    )
     assert re.search(r"<strong>7</strong> épisodes", html)
     assert re.search(r"<strong>\d+</strong> invités", html)
     assert f'href="/episodes/{EPISODE}"' in html
@@ -167,8 +191,9 @@ def test_search_groups_hits_by_episode_with_snippets_timestamps_and_links(site):
 def test_search_fragment_for_htmx_and_whole_page_otherwise(site):
     full = site.get("/search", params={"q": "cloud"})
     fragment = site.get("/search", params={"q": "cloud"}, headers={"HX-Request": "true"})
-    restore = site.get("/search", params={"q": "cloud"},
-                       headers={"HX-Request": "true", "HX-History-Restore-Request": "true"})
+    restore = site.get(
+        "/search", params={"q": "cloud"}, headers={"HX-Request": "true", "HX-History-Restore-Request": "true"}
+    )
     for response in (full, fragment, restore):
         assert response.status_code == 200
         assert "HX-Request" in response.headers["vary"]
@@ -203,16 +228,36 @@ def test_search_filters_are_form_controls_and_narrow_the_hits(site):
     assert '<option value="date" selected>' in by_date
 
 
-@pytest.mark.parametrize("params", [
-    {"q": "cloud", "from": "hier"}, {"q": "cloud", "to": "2025-13-45"}, {"q": "cloud", "page": "abc"},
-    {"q": "cloud", "page": "0"}, {"q": "cloud", "page": "99999999999"}, {"q": "cloud", "sort": "n'importe"},
-    {"q": '"phrase pas fermée'}, {"q": "(((("}, {"q": "*"}, {"q": "~~~"}, {"q": "OR OR NOT"}, {"q": "-"},
-    {"q": "a" * 3000}, {"q": "cloud\x00nul"}, "q=%ED%A0%80%FF", "q=%25%C3&from=%00", {"q": "<script>alert(1)</script>"},
-    {"q": "cloud", "from": "2025-12-31", "to": "2025-01-01"}, {"q": "cloud", "show": "inconnue", "guest": "personne"},
-])
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"q": "cloud", "from": "hier"},
+        {"q": "cloud", "to": "2025-13-45"},
+        {"q": "cloud", "page": "abc"},
+        {"q": "cloud", "page": "0"},
+        {"q": "cloud", "page": "99999999999"},
+        {"q": "cloud", "sort": "n'importe"},
+        {"q": '"phrase pas fermée'},
+        {"q": "(((("},
+        {"q": "*"},
+        {"q": "~~~"},
+        {"q": "OR OR NOT"},
+        {"q": "-"},
+        {"q": "a" * 3000},
+        {"q": "cloud\x00nul"},
+        "q=%ED%A0%80%FF",
+        "q=%25%C3&from=%00",
+        {"q": "<script>alert(1)</script>"},
+        {"q": "cloud", "from": "2025-12-31", "to": "2025-01-01"},
+        {"q": "cloud", "show": "inconnue", "guest": "personne"},
+    ],
+)
 def test_malformed_search_input_gives_a_page_or_4xx_never_500(site, params):
-    get = (lambda **kw: site.get("/search?" + params, **kw)) if isinstance(params, str) else (
-        lambda **kw: site.get("/search", params=params, **kw))
+    get = (
+        (lambda **kw: site.get("/search?" + params, **kw))
+        if isinstance(params, str)
+        else (lambda **kw: site.get("/search", params=params, **kw))
+    )
     response = get()
     assert response.status_code in (200, 400), response.text[:300]
     assert response.headers["content-type"].startswith("text/html")
@@ -227,10 +272,19 @@ def test_malformed_search_input_gives_a_page_or_4xx_never_500(site, params):
 
 
 def test_episode_page_metadata_guests_description_exports_and_transcript(site):
-    html = assert_page(site.get(f"/episodes/{EPISODE}"), "SMART TECH", "jeudi 23 octobre 2025",
-                       "Delphine Sabattier", "Description", "Chercher dans l'épisode")
-    assert re.search(r'href="/guests/garance-mathias"><span class="guest-name">Garance Mathias</span>'
-                     r'<span class="guest-role">Avocate</span>', html)
+    html = assert_page(
+        site.get(f"/episodes/{EPISODE}"),
+        "SMART TECH",
+        "jeudi 23 octobre 2025",
+        "Delphine Sabattier",
+        "Description",
+        "Chercher dans l'épisode",
+    )
+    assert re.search(
+        r'href="/guests/garance-mathias"><span class="guest-name">Garance Mathias</span>'
+        r'<span class="guest-role">Avocate</span>',
+        html,
+    )
     for extension in ("vtt", "srt", "txt", "json"):
         assert f'href="/episodes/{EPISODE}/transcript.{extension}"' in html
     segments = site.get(f"/api/episodes/{EPISODE}").json()["segments"]
@@ -238,7 +292,9 @@ def test_episode_page_metadata_guests_description_exports_and_transcript(site):
     assert len(lines) == len(segments)
     anchors = [a for a in lines if a]
     assert len(anchors) == len(set(anchors)) == len({int(s["start"]) for s in segments})
-    assert '<li id="t-754" class="line"><a class="ts" href="/episodes/2025-10-23-smart-tech?t=754#t-754">12:34</a>' in html
+    assert (
+        '<li id="t-754" class="line"><a class="ts" href="/episodes/2025-10-23-smart-tech?t=754#t-754">12:34</a>' in html
+    )
     assert html.count('class="copy-link"') == len(segments)
     assert not marked_ids(html) and 'property="og:title"' in html
 
@@ -319,10 +375,12 @@ def test_episode_list_filters_and_pagination(site):
     assert "<html" not in fragment.text and "4 épisodes" in fragment.text
     assert "HX-Request" in fragment.headers["vary"]
     assert "Aucun épisode" in site.get("/episodes", params={"page": "2"}).text
-    for bad, said in [({"page": "abc"}, "Numéro de page invalide : « abc »"),
-                      ({"page": "-1"}, "Numéro de page hors limites : -1"),
-                      ({"year": "deux mille"}, "Année invalide : « deux mille »"),
-                      ({"year": "99999"}, "Année hors limites : 99999")]:
+    for bad, said in [
+        ({"page": "abc"}, "Numéro de page invalide : « abc »"),
+        ({"page": "-1"}, "Numéro de page hors limites : -1"),
+        ({"year": "deux mille"}, "Année invalide : « deux mille »"),
+        ({"year": "99999"}, "Année hors limites : 99999"),
+    ]:
         response = site.get("/episodes", params=bad)
         assert response.status_code == 400 and "<html" in response.text
         assert said in unescape(response.text), (bad, response.text[:500])
@@ -336,8 +394,13 @@ def test_guests_a_to_z_with_counts(site):
 
 
 def test_guest_page_appearances_with_that_days_role_and_co_guests(site):
-    html = assert_page(site.get("/guests/julien-pillot"), "Julien Pillot", "3 apparitions", "Co-invités",
-                       "enseignant-chercheur en économie, Inseec")
+    html = assert_page(
+        site.get("/guests/julien-pillot"),
+        "Julien Pillot",
+        "3 apparitions",
+        "Co-invités",
+        "enseignant-chercheur en économie, Inseec",
+    )
     assert html.count('class="card timeline-item"') == 3
     assert re.search(r'<a href="/guests/garance-mathias">Garance Mathias</a> <span class="count">1 fois</span>', html)
     kabouya = assert_page(site.get("/guests/imene-kabouya"), "Imène Kabouya")
@@ -353,8 +416,9 @@ def test_shows_and_show_page(site):
 # --- errors ---------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("path", ["/episodes/inconnu", "/guests/personne", "/shows/aucune", "/nulle-part",
-                                  "/episodes/inconnu?t=12"])
+@pytest.mark.parametrize(
+    "path", ["/episodes/inconnu", "/guests/personne", "/shows/aucune", "/nulle-part", "/episodes/inconnu?t=12"]
+)
 def test_not_found_is_an_html_page_in_the_site_look(site, path):
     response = site.get(path)
     assert response.status_code == 404
@@ -431,8 +495,12 @@ def test_guests_a_to_z_files_each_letter_once(admin_token, client):
     from tests.conftest import TOKEN
 
     guests = '[{"name": "Œdipe Roi"}, {"name": "Ørjan Berg"}, {"name": "Oscar Niemeyer"}, {"name": "Łukasz Nowak"}]'
-    response = client.post("/api/episodes", files={"file": ("x.txt", b"00:00Bonjour\n")}, data={"guests": guests},
-                           headers={"Authorization": f"Bearer {TOKEN}"})
+    response = client.post(
+        "/api/episodes",
+        files={"file": ("x.txt", b"00:00Bonjour\n")},
+        data={"guests": guests},
+        headers={"Authorization": f"Bearer {TOKEN}"},
+    )
     assert response.status_code == 201
     page = client.get("/guests").text
     ids = re.findall(r'id="(lettre-[^"]+)"', page)
@@ -465,16 +533,25 @@ def test_search_feed_stays_well_formed_xml_whatever_the_query(client, seeded, q)
 PAGED_LISTS = [  # a list page, the filters its pages keep, its JSON twin, items per page, what one item looks like
     ("/episodes", {}, "/api/episodes", 20, 'class="card episode-card"'),
     ("/episodes", {"show": "tech-co-la-quotidienne", "year": "2022"}, "/api/episodes", 20, 'class="card episode-card"'),
-    ("/search", {"q": "données", "show": "tech-co-la-quotidienne", "sort": "date"}, "/api/search", 10,
-     'class="card result"'),
+    (
+        "/search",
+        {"q": "données", "show": "tech-co-la-quotidienne", "sort": "date"},
+        "/api/search",
+        10,
+        'class="card result"',
+    ),
     ("/shows/smart-tech", {}, "/api/shows/smart-tech", 20, 'class="card episode-card"'),
 ]
 
 
-@pytest.mark.parametrize("path, filters, twin, per_page, item", PAGED_LISTS,
-                         ids=["episodes", "episodes-by-show-and-year", "search-by-show-sorted-by-date", "show"])
-def test_second_and_last_pages_open_and_their_links_keep_the_filters(catalogued, client, path, filters, twin,
-                                                                      per_page, item):
+@pytest.mark.parametrize(
+    "path, filters, twin, per_page, item",
+    PAGED_LISTS,
+    ids=["episodes", "episodes-by-show-and-year", "search-by-show-sorted-by-date", "show"],
+)
+def test_second_and_last_pages_open_and_their_links_keep_the_filters(
+    catalogued, client, path, filters, twin, per_page, item
+):
     listed = client.get(twin, params=filters).json()
     total = listed["episodes"] if "episodes" in listed else listed["total"]
     last = -(-total // per_page)

@@ -1,4 +1,6 @@
 """Every transcript format, on the real seed pages and on crafted files for each variation."""
+
+import itertools
 import json
 from datetime import date
 from pathlib import Path
@@ -31,15 +33,35 @@ def page(text: str) -> list[Caption]:
 
 SEED_CAPTIONS = [
     # prefix, count, first text, last start, last text
-    ("000", 866, "Bonjour à tous, bienvenue dans Smartech, en étant direct ensemble pour 25 minutes,",
-     24 * 60 + 32, "À bientôt."),
-    ("001", 1017, "Bonjour à tous, nous sommes ensemble pour une demi-heure, une demi-heure de débrief.",
-     28 * 60 + 48, "sur Bsmart for Change"),
+    (
+        "000",
+        866,
+        "Bonjour à tous, bienvenue dans Smartech, en étant direct ensemble pour 25 minutes,",
+        24 * 60 + 32,
+        "À bientôt.",
+    ),
+    (
+        "001",
+        1017,
+        "Bonjour à tous, nous sommes ensemble pour une demi-heure, une demi-heure de débrief.",
+        28 * 60 + 48,
+        "sur Bsmart for Change",
+    ),
     ("002", 1022, "Tech & Co, la quotidienne, le débrief de la tech.", 24 * 60 + 49, "F.M."),
-    ("003", 676, "C'est parti pour le grand débrief de l'ActuTech de Smartech.",
-     28 * 60 + 11, "à l'antenne pour un nouveau Smartech."),
-    ("004", 1225, "Bonjour, bienvenue à tous, vous nous regardez, nous sommes en direct à 10h45 comme tous les jeudis.",
-     28 * 60 + 30, "jeudi prochain en direct"),
+    (
+        "003",
+        676,
+        "C'est parti pour le grand débrief de l'ActuTech de Smartech.",
+        28 * 60 + 11,
+        "à l'antenne pour un nouveau Smartech.",
+    ),
+    (
+        "004",
+        1225,
+        "Bonjour, bienvenue à tous, vous nous regardez, nous sommes en direct à 10h45 comme tous les jeudis.",
+        28 * 60 + 30,
+        "jeudi prochain en direct",
+    ),
 ]
 
 
@@ -59,8 +81,8 @@ def test_seed_page_gives_every_caption_line_and_no_page_text(prefix, count, firs
 def test_seed_page_line_ends_where_the_next_one_starts(prefix):
     captions = parse_page(seed(prefix), today=TODAY).captions
     assert len(captions) > 600
-    assert all(c.end == n.start for c, n in zip(captions, captions[1:]))
-    assert all(c.start <= n.start for c, n in zip(captions, captions[1:]))
+    assert all(c.end == n.start for c, n in itertools.pairwise(captions))
+    assert all(c.start <= n.start for c, n in itertools.pairwise(captions))
 
 
 def test_seed_000_second_line_and_its_footer_without_final_newline():
@@ -388,11 +410,14 @@ def test_srt_going_backwards_is_refused_with_its_line():
     assert caught.value.line == 6
 
 
-@pytest.mark.parametrize("timing", [
-    "01:75:00,000 --> 01:76:00,000",  # 75 minutes in an hour
-    "00:00:03,000 --> 00:00:61,000",  # 61 seconds in a minute
-    "00:60:00,000 --> 01:00:01,000",
-])
+@pytest.mark.parametrize(
+    "timing",
+    [
+        "01:75:00,000 --> 01:76:00,000",  # 75 minutes in an hour
+        "00:00:03,000 --> 00:00:61,000",  # 61 seconds in a minute
+        "00:60:00,000 --> 01:00:01,000",
+    ],
+)
 def test_srt_minutes_or_seconds_past_59_are_refused_with_their_line(timing):
     with pytest.raises(TranscriptError) as caught:
         parse_srt(f"1\n00:00:01,000 --> 00:00:02,000\nUn.\n\n2\n{timing}\nDeux.\n".encode())
@@ -426,10 +451,16 @@ def test_whisper_segments_lose_their_leading_space():
 
 def test_plateau_export_gives_back_segments_and_facts():
     export = {
-        "slug": "smart-tech-2025-10-23", "title": "SMART TECH du jeudi 23 octobre 2025", "show": "SMART TECH",
-        "aired_on": "2025-10-23", "source": "000.txt", "duration": 12.0,
+        "slug": "smart-tech-2025-10-23",
+        "title": "SMART TECH du jeudi 23 octobre 2025",
+        "show": "SMART TECH",
+        "aired_on": "2025-10-23",
+        "source": "000.txt",
+        "duration": 12.0,
         "guests": [{"slug": "garance-mathias", "name": "Garance Mathias", "role": "Avocate"}],
-        "host": "Delphine Sabattier", "channel": None, "description": "Jeudi 23 octobre 2025, ...",
+        "host": "Delphine Sabattier",
+        "channel": None,
+        "description": "Jeudi 23 octobre 2025, ...",
         "media_url": "https://example.org/v.mp4",
         "segments": [{"start": 0, "end": 12, "text": "Bonjour."}, {"start": 12, "end": 12, "text": ""}],
     }
@@ -437,9 +468,14 @@ def test_plateau_export_gives_back_segments_and_facts():
     assert transcript.format == "json"
     assert transcript.captions == [Caption(0.0, 12.0, "Bonjour."), Caption(12.0, 12.0, "")]
     assert transcript.facts == EpisodeFacts(
-        title="SMART TECH du jeudi 23 octobre 2025", show="SMART TECH", channel=None, host="Delphine Sabattier",
-        aired_on=date(2025, 10, 23), guests=[GuestMention("Garance Mathias", "Avocate")],
-        media_url="https://example.org/v.mp4", description="Jeudi 23 octobre 2025, ...",
+        title="SMART TECH du jeudi 23 octobre 2025",
+        show="SMART TECH",
+        channel=None,
+        host="Delphine Sabattier",
+        aired_on=date(2025, 10, 23),
+        guests=[GuestMention("Garance Mathias", "Avocate")],
+        media_url="https://example.org/v.mp4",
+        description="Jeudi 23 octobre 2025, ...",
     )
 
 
@@ -475,15 +511,28 @@ def test_json_of_the_wrong_shape_is_refused_with_the_reason(document, reason):
 
 
 def test_sidecar_facts_are_read_and_unknown_keys_ignored():
-    facts = parse_sidecar(json.dumps({
-        "title": "Le grand débrief", "show": "SMART TECH", "aired_on": "2025-10-23", "host": "Delphine Sabattier",
-        "guests": [{"name": "Garance Mathias", "role": "Avocate"}, {"name": "Julien Pillot"}],
-        "media_url": "https://example.org/v", "description": "Un débat.", "tags": ["ignoré"],
-    }).encode())
+    facts = parse_sidecar(
+        json.dumps(
+            {
+                "title": "Le grand débrief",
+                "show": "SMART TECH",
+                "aired_on": "2025-10-23",
+                "host": "Delphine Sabattier",
+                "guests": [{"name": "Garance Mathias", "role": "Avocate"}, {"name": "Julien Pillot"}],
+                "media_url": "https://example.org/v",
+                "description": "Un débat.",
+                "tags": ["ignoré"],
+            }
+        ).encode()
+    )
     assert facts == EpisodeFacts(
-        title="Le grand débrief", show="SMART TECH", host="Delphine Sabattier", aired_on=date(2025, 10, 23),
+        title="Le grand débrief",
+        show="SMART TECH",
+        host="Delphine Sabattier",
+        aired_on=date(2025, 10, 23),
         guests=[GuestMention("Garance Mathias", "Avocate"), GuestMention("Julien Pillot", None)],
-        media_url="https://example.org/v", description="Un débat.",
+        media_url="https://example.org/v",
+        description="Un débat.",
     )
 
 
@@ -513,7 +562,7 @@ def test_sidecar_fields_win_and_the_title_follows_the_merged_facts():
 
 def test_sidecar_title_wins_over_the_worked_out_one():
     extracted = parse_page(seed("000"), today=TODAY).facts
-    merged = merge_facts(extracted, parse_sidecar('{"title": "Panne AWS", "host": ""}'.encode()))
+    merged = merge_facts(extracted, parse_sidecar(b'{"title": "Panne AWS", "host": ""}'))
     assert merged.title == "Panne AWS"
     assert merged.host == "Delphine Sabattier"
     assert merged.guests == extracted.guests
@@ -530,7 +579,9 @@ def test_parser_is_chosen_by_extension():
 
 
 def test_txt_holding_webvtt_is_read_as_webvtt():
-    assert parse_transcript("sous-titres.txt", b"\xef\xbb\xbf\nWEBVTT\n\n00:01.000 --> 00:02.000\nUn.\n").format == "vtt"
+    assert (
+        parse_transcript("sous-titres.txt", b"\xef\xbb\xbf\nWEBVTT\n\n00:01.000 --> 00:02.000\nUn.\n").format == "vtt"
+    )
 
 
 def test_today_reaches_the_description():
@@ -555,8 +606,16 @@ def test_unknown_extension_is_refused_naming_the_accepted_ones():
 
 @pytest.mark.parametrize(
     ("name", "expected"),
-    [("000.txt", True), ("a/b.VTT", True), ("x.srt", True), ("x.json", True), ("x.meta.json", False),
-     ("x.docx", False), (".hidden.txt", False), ("README", False)],
+    [
+        ("000.txt", True),
+        ("a/b.VTT", True),
+        ("x.srt", True),
+        ("x.json", True),
+        ("x.meta.json", False),
+        ("x.docx", False),
+        (".hidden.txt", False),
+        ("README", False),
+    ],
 )
 def test_transcript_names(name, expected):
     assert is_transcript_name(name) is expected

@@ -2,6 +2,7 @@
 
 The index keeps a replaced or deleted passage until its segment is merged away; every count and
 every hit must leave it out, whichever way the index is read."""
+
 from pathlib import Path
 
 import pytest
@@ -12,8 +13,14 @@ from app.search import SearchRequest, postings, whoosh_internals
 from app.services import episodes as episode_service
 from app.services.ingest import IngestOutcome, ingest_bytes, ingest_paths
 
-QUERIES = ["blockchain", '"blockchain souveraine"', "blockch*", "blokchain~", "blockchain -métavers",
-           "blockchain OR hyperloop"]
+QUERIES = [
+    "blockchain",
+    '"blockchain souveraine"',
+    "blockch*",
+    "blokchain~",
+    "blockchain -métavers",
+    "blockchain OR hyperloop",
+]
 
 
 def page(*lines: str) -> bytes:
@@ -85,7 +92,9 @@ def test_a_deleted_episode_no_longer_counts(session, index, tmp_path, terms):
 
 
 def test_an_episode_added_after_a_delete_does_not_inherit_the_deleted_passages(session, index, tmp_path, terms):
-    gone = ingest_together(session, index, tmp_path / "lot", {"conserve.txt": VERSION_1, "efface.txt": LOUD})["efface.txt"]
+    gone = ingest_together(session, index, tmp_path / "lot", {"conserve.txt": VERSION_1, "efface.txt": LOUD})[
+        "efface.txt"
+    ]
     delete(session, index, "efface")
     newcomer = ingest_bytes(session, "nouveau.txt", OTHER, index=index)
     # SQLite gives the new episode the id the deleted one had: only the index tells them apart

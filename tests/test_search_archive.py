@@ -1,4 +1,5 @@
 """Build small archives for the search tests straight into the database, then index them."""
+
 from datetime import date
 
 from sqlmodel import Session, select
@@ -6,9 +7,18 @@ from sqlmodel import Session, select
 from app.models import Appearance, CaptionLine, Episode, Person, Show
 
 
-def add_episode(session: Session, index, slug: str, lines: list[str] | list[tuple[float, str]], *,
-                show: str = "SMART TECH", aired_on: date | None = date(2025, 10, 23),
-                guests: tuple[str, ...] = (), step: float = 4.0, indexed: bool = True) -> Episode:
+def add_episode(
+    session: Session,
+    index,
+    slug: str,
+    lines: list[str] | list[tuple[float, str]],
+    *,
+    show: str = "SMART TECH",
+    aired_on: date | None = date(2025, 10, 23),
+    guests: tuple[str, ...] = (),
+    step: float = 4.0,
+    indexed: bool = True,
+) -> Episode:
     """An episode whose caption lines start every `step` seconds (or at the given seconds)."""
     show_slug = show.lower().replace(" ", "-").replace("&", "et")
     show_row = session.exec(select(Show).where(Show.slug == show_slug)).first()
@@ -16,8 +26,15 @@ def add_episode(session: Session, index, slug: str, lines: list[str] | list[tupl
         show_row = Show(slug=show_slug, name=show)
         session.add(show_row)
         session.flush()
-    episode = Episode(slug=slug, source=f"{slug}.txt", content_hash=f"hash-{slug}", format="page",
-                      title=f"Épisode {slug}", show_id=show_row.id, aired_on=aired_on)
+    episode = Episode(
+        slug=slug,
+        source=f"{slug}.txt",
+        content_hash=f"hash-{slug}",
+        format="page",
+        title=f"Épisode {slug}",
+        show_id=show_row.id,
+        aired_on=aired_on,
+    )
     session.add(episode)
     session.flush()
     for position, line in enumerate(lines):
@@ -30,8 +47,16 @@ def add_episode(session: Session, index, slug: str, lines: list[str] | list[tupl
             person = Person(slug=person_slug, name=name)
             session.add(person)
             session.flush()
-        session.add(Appearance(episode_id=episode.id, person_id=person.id, kind="guest", named_as=name,
-                               found_in="description", position=n))
+        session.add(
+            Appearance(
+                episode_id=episode.id,
+                person_id=person.id,
+                kind="guest",
+                named_as=name,
+                found_in="description",
+                position=n,
+            )
+        )
     session.commit()
     if indexed:
         index.index_episodes(session, [episode.id])

@@ -1,5 +1,6 @@
 """With whoosh_internals off (another Whoosh version installed), search reads the index through
 Whoosh's public API only, and finds, counts and ranks exactly what the fast path does."""
+
 import os
 import subprocess
 import sys
@@ -18,18 +19,45 @@ ROOT = Path(__file__).resolve().parent.parent
 
 QUERIES = [
     # words, stems, elisions
-    "cloud", "souveraineté", "données", "intelligence artificielle", "l'intelligence", "5G", "quantique",
+    "cloud",
+    "souveraineté",
+    "données",
+    "intelligence artificielle",
+    "l'intelligence",
+    "5G",
+    "quantique",
     # phrases of two words, of three or more, of frequent bi-words
-    '"souveraineté numérique"', '"intelligence artificielle"', '"protection des données"', '"c est"',
-    '"parce que"', '"il y a"', '"on va parler de"', '"c est vrai que"',
+    '"souveraineté numérique"',
+    '"intelligence artificielle"',
+    '"protection des données"',
+    '"c est"',
+    '"parce que"',
+    '"il y a"',
+    '"on va parler de"',
+    '"c est vrai que"',
     # prefixes and fuzzy words
-    "numéri*", "souv*", "co*", "intel*", "Keepit~", "souvreaineté~", "kipit~1", "donnes~",
+    "numéri*",
+    "souv*",
+    "co*",
+    "intel*",
+    "Keepit~",
+    "souvreaineté~",
+    "kipit~1",
+    "donnes~",
     # booleans, groups, exclusions
-    "cloud OR IA", "cloud NOT Amazon", "cloud -Amazon", "souveraineté -(numérique OR européenne)",
-    "(données OR souveraineté) -cloud", 'souveraineté -"souveraineté numérique"', "pa* OR co* OR de*",
-    "souveraineté OR (cloud européen)", "(cloud amazon) OR numérique", '"le cloud" OR "il y a"',
+    "cloud OR IA",
+    "cloud NOT Amazon",
+    "cloud -Amazon",
+    "souveraineté -(numérique OR européenne)",
+    "(données OR souveraineté) -cloud",
+    'souveraineté -"souveraineté numérique"',
+    "pa* OR co* OR de*",
+    "souveraineté OR (cloud européen)",
+    "(cloud amazon) OR numérique",
+    '"le cloud" OR "il y a"',
     # nothing found: a suggestion, or nothing at all
-    "souvreaineté numerique", "zzzzqqq",
+    "souvreaineté numerique",
+    "zzzzqqq",
 ]
 
 
@@ -38,8 +66,12 @@ def phrases_across_lines(session) -> list[str]:
     them across the end of a passage (its sixth line), taken from each seeded episode."""
     found = []
     for episode_id in session.exec(select(Episode.id).order_by(Episode.id)).all():
-        lines = [words(t) for t in session.exec(
-            select(CaptionLine.text).where(CaptionLine.episode_id == episode_id).order_by(CaptionLine.position))]
+        lines = [
+            words(t)
+            for t in session.exec(
+                select(CaptionLine.text).where(CaptionLine.episode_id == episode_id).order_by(CaptionLine.position)
+            )
+        ]
         for size, (before, after), every in [(2, (1, 1), 4), (3, (2, 1), 3), (4, (2, 2), 6)]:
             for i in range(41 if size != 4 else 47, len(lines) - 1, every):  # 47: the last line of a passage
                 if len(lines[i]) >= before and len(lines[i + 1]) >= after:
@@ -68,8 +100,10 @@ def requests(session) -> list[SearchRequest]:
 def outcome(index, session, request: SearchRequest):
     """What a user sees: counts, messages, and each shown episode's hits in order, with their scores."""
     r = index.search(session, request)
-    groups = [(g.episode.slug, g.matches, [(h.position, h.start, round(h.score, 6), str(h.snippet)) for h in g.hits])
-              for g in r.groups]
+    groups = [
+        (g.episode.slug, g.matches, [(h.position, h.start, round(h.score, 6), str(h.snippet)) for h in g.hits])
+        for g in r.groups
+    ]
     return r.total, r.episodes, r.pages, r.error, r.suggestion, r.notices, groups
 
 
@@ -99,6 +133,7 @@ def test_whoosh_public_path_finds_counts_and_ranks_as_the_fast_path(archive, mon
         def reading(*args, **kwargs):
             read.append(name)
             return real(*args, **kwargs)
+
         return reading
 
     for name in ("blocks", "block_values", "length_bytes", "posting_score"):
@@ -111,7 +146,7 @@ def test_whoosh_public_path_finds_counts_and_ranks_as_the_fast_path(archive, mon
     for _ in range(2):
         assert [outcome(index, session, r) for r in asked] == fast
 
-    found = {r.q: o for r, o in zip(asked, fast) if r.per_page == 50 and not r.episode}
+    found = {r.q: o for r, o in zip(asked, fast, strict=True) if r.per_page == 50 and not r.episode}
     assert all(found[q][0] for q in phrases_across_lines(session)), "every phrase across lines is found"
     assert sum(1 for o in fast if o[0]) > len(asked) * 2 // 3 and not any(o[3] for o in fast)
     assert len({score for o in fast for _, _, hits in o[6] for _, _, score, _ in hits}) > 100
@@ -120,12 +155,12 @@ def test_whoosh_public_path_finds_counts_and_ranks_as_the_fast_path(archive, mon
     read.clear()
     public = [outcome(index, session, r) for r in asked]
     assert read == [], "the public path read Whoosh's internals"
-    for request, ours, theirs in zip(asked, fast, public):
+    for request, ours, theirs in zip(asked, fast, public, strict=True):
         assert theirs == ours, request
 
 
 def test_field_lengths_read_through_the_public_api_are_the_codec_columns(archive, monkeypatch):
-    session, index = archive
+    _session, index = archive
     leaves = [leaf for leaf, _ in index.searcher().searcher.leaf_searchers()]
     fast = [whoosh_internals.length_bytes(leaf.reader(), f) for leaf in leaves for f in (BODY, EXACT, SHINGLES)]
     monkeypatch.setattr(whoosh_internals, "FAST", False)
@@ -133,20 +168,29 @@ def test_field_lengths_read_through_the_public_api_are_the_codec_columns(archive
     assert all(any(column) for column in fast)
 
 
-@pytest.mark.parametrize("installed", ["whoosh.versionstring = lambda: '2.7.6'",
-                                       "importlib.metadata.version = lambda name: '2.8.0'"])
+@pytest.mark.parametrize(
+    "installed", ["whoosh.versionstring = lambda: '2.7.6'", "importlib.metadata.version = lambda name: '2.8.0'"]
+)
 def test_another_whoosh_version_turns_the_fast_path_off(installed):
     """Checked at import: the running Whoosh must be the one whoosh_internals was read against."""
-    code = "\n".join([
-        "import importlib.metadata, whoosh",
-        installed,
-        "from app.search import whoosh_internals",
-        "assert whoosh_internals.FAST is False",
-        "assert whoosh_internals.writer_codec() is None",
-        "assert not whoosh_internals.readable(object())",
-    ])
-    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True,
-                          env={**os.environ, "PYTHONPATH": str(ROOT)}, timeout=60)
+    code = "\n".join(
+        [
+            "import importlib.metadata, whoosh",
+            installed,
+            "from app.search import whoosh_internals",
+            "assert whoosh_internals.FAST is False",
+            "assert whoosh_internals.writer_codec() is None",
+            "assert not whoosh_internals.readable(object())",
+        ]
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        timeout=60,
+    )
     assert done.returncode == 0, done.stderr
     assert "public API" in done.stderr  # said once, at import
 

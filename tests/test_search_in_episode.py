@@ -1,10 +1,23 @@
 """Searching inside one episode reads only that episode's passages, and finds there exactly what a
 search of the whole archive finds there: the same count, the same passages, the same snippets."""
+
 import pytest
 
-QUERIES = ["cloud", "souveraineté", "données", '"souveraineté numérique"', '"protection des données"',
-           '"on va parler de"', "numéri*", "Keepit~", "cloud OR IA", "cloud -Amazon",
-           'souveraineté -"souveraineté numérique"', "(données OR souveraineté) -cloud", "pas"]
+QUERIES = [
+    "cloud",
+    "souveraineté",
+    "données",
+    '"souveraineté numérique"',
+    '"protection des données"',
+    '"on va parler de"',
+    "numéri*",
+    "Keepit~",
+    "cloud OR IA",
+    "cloud -Amazon",
+    'souveraineté -"souveraineté numérique"',
+    "(données OR souveraineté) -cloud",
+    "pas",
+]
 
 
 @pytest.mark.parametrize("q", QUERIES)

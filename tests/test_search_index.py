@@ -1,4 +1,5 @@
 """The index follows the database: failures retried, rebuilds swapped in, disagreements reported."""
+
 import shutil
 import threading
 
@@ -78,7 +79,7 @@ def test_delete_episode_removes_its_hits(session, index):
 
 def test_rebuild_while_searching_never_shows_a_half_built_index(session, index, settings):
     for i in range(12):
-        add_episode(session, index, f"ep-{i}", filler(30) + ["la régulation des plateformes"])
+        add_episode(session, index, f"ep-{i}", [*filler(30), "la régulation des plateformes"])
     errors, totals = [], set()
     stop = threading.Event()
 
@@ -107,8 +108,9 @@ def test_rebuild_while_searching_never_shows_a_half_built_index(session, index, 
 
 
 def test_concurrent_writers_wait_for_the_lock(session, index, settings):
-    episodes = [add_episode(session, index, f"w-{i}", [f"le sujet numéro {i} sur la 5G"], indexed=False)
-                for i in range(8)]
+    episodes = [
+        add_episode(session, index, f"w-{i}", [f"le sujet numéro {i} sur la 5G"], indexed=False) for i in range(8)
+    ]
     errors = []
 
     def write(ids):
@@ -119,7 +121,9 @@ def test_concurrent_writers_wait_for_the_lock(session, index, settings):
             errors.append(error)
 
     threads = [threading.Thread(target=write, args=([e.id],)) for e in episodes]
-    threads.append(threading.Thread(target=lambda: SearchIndex(settings.index_dir).rebuild(Session(get_engine(settings)))))
+    threads.append(
+        threading.Thread(target=lambda: SearchIndex(settings.index_dir).rebuild(Session(get_engine(settings))))
+    )
     for t in threads:
         t.start()
     for t in threads:

@@ -1,5 +1,6 @@
 """The fast matching paths (decoded postings and positions kept in memory, prefix expansions summed
 per term) find and rank exactly what the plain reading of the index does."""
+
 import pytest
 
 from app.search import SearchRequest, matching, postings, ranking
@@ -7,8 +8,17 @@ from app.search.query import compile_query, parse
 from tests.test_search_archive import add_episode, filler
 
 QUERIES = [
-    '"le cloud souverain"', '"cloud souverain européen"', '"la panne du cloud géante"', '"le cloud le cloud"',
-    "clou*", "souv*", "cloud OR panne", "cloud -panne", "cloud souverain", '"le cloud"', "cloud",
+    '"le cloud souverain"',
+    '"cloud souverain européen"',
+    '"la panne du cloud géante"',
+    '"le cloud le cloud"',
+    "clou*",
+    "souv*",
+    "cloud OR panne",
+    "cloud -panne",
+    "cloud souverain",
+    '"le cloud"',
+    "cloud",
 ]
 
 
@@ -42,7 +52,7 @@ def test_cached_postings_and_positions_give_the_same_hits_and_scores(archive, mo
 
 
 def test_prefix_and_or_rank_as_whoosh_scores(archive):
-    session, index = archive
+    _session, index = archive
     current = index.searcher()
     for q in ["clou*", "souv*", "cloud OR panne", "cloud OR souveraineté"]:
         compiled = compile_query(parse(q), current.vocabulary)

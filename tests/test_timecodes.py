@@ -1,15 +1,33 @@
 """The `t` of a shared link, read as a second or a range: every form a user may type, and the refusals."""
+
 import pytest
 
 from app.limits import MAX_TIMECODE_SECONDS
 from app.timecodes import Moment, TimecodeError, parse_moment
 
 
-@pytest.mark.parametrize(("t", "second"), [
-    ("754", 754), ("754.6", 754), ("754,6", 754), ("754s", 754), (" 754 ", 754), ("0", 0),
-    ("12:34", 754), ("0:12:34", 754), ("00:12:34", 754), ("1:02:03", 3723), ("120:00", 7200),
-    ("12m34s", 754), ("12min34", 754), ("12m", 720), ("1h02m03s", 3723), ("1H02M03S", 3723), ("2h", 7200),
-])
+@pytest.mark.parametrize(
+    ("t", "second"),
+    [
+        ("754", 754),
+        ("754.6", 754),
+        ("754,6", 754),
+        ("754s", 754),
+        (" 754 ", 754),
+        ("0", 0),
+        ("12:34", 754),
+        ("0:12:34", 754),
+        ("00:12:34", 754),
+        ("1:02:03", 3723),
+        ("120:00", 7200),
+        ("12m34s", 754),
+        ("12min34", 754),
+        ("12m", 720),
+        ("1h02m03s", 3723),
+        ("1H02M03S", 3723),
+        ("2h", 7200),
+    ],
+)
 def test_a_shared_second_is_read_in_every_form(t, second):
     assert parse_moment(t) == Moment(second)
 
@@ -20,12 +38,24 @@ def test_a_range_is_read_in_order_whichever_end_comes_first():
     assert parse_moment("13:10-12:34") == Moment(754, 790)
 
 
-@pytest.mark.parametrize("t", [
-    "1:75:00",  # 75 minutes in an hour
-    "0:60:00", "1:60:00",  # minutes run 0 to 59 once hours are given
-    "12:60", "1:99", "1:02:60",  # seconds run 0 to 59
-    "12:34:56:78", "zz", "-5", "754-", "1-2-3", "12:34-1:75:00", "",
-])
+@pytest.mark.parametrize(
+    "t",
+    [
+        "1:75:00",  # 75 minutes in an hour
+        "0:60:00",
+        "1:60:00",  # minutes run 0 to 59 once hours are given
+        "12:60",
+        "1:99",
+        "1:02:60",  # seconds run 0 to 59
+        "12:34:56:78",
+        "zz",
+        "-5",
+        "754-",
+        "1-2-3",
+        "12:34-1:75:00",
+        "",
+    ],
+)
 def test_a_time_that_is_not_a_time_is_refused(t):
     with pytest.raises(TimecodeError):
         parse_moment(t)

@@ -1,4 +1,5 @@
 """Several server processes and a CLI ingest at once: no lock error, no 500, and the index agrees."""
+
 import os
 import shutil
 import subprocess
@@ -23,8 +24,13 @@ def test_two_workers_serve_searches_while_an_ingest_writes(tmp_path):
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     env = {**os.environ, "PLATEAU_DATA_DIR": str(data_dir)}
-    server = subprocess.Popen(PLATEAU + ["serve", "--port", str(port), "--workers", "2"], env=env,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    server = subprocess.Popen(
+        [*PLATEAU, "serve", "--port", str(port), "--workers", "2"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     statuses: list[int] = []
     stop = threading.Event()
 

@@ -1,4 +1,5 @@
 """Transcript downloads: /episodes/{slug}/transcript.{vtt,srt,txt,json}, the same files as `plateau export`."""
+
 from fastapi import APIRouter, HTTPException, Response
 
 from app.deps import SessionDep
@@ -14,5 +15,8 @@ def transcript(slug: str, extension: str, session: SessionDep) -> Response:
     text = download_service.transcript_file(session, slug, extension)
     if text is None:
         raise HTTPException(404, f"Aucun épisode « {slug} ».")
-    return Response(text, media_type=download_service.MEDIA_TYPES[extension],
-                    headers={"Content-Disposition": f'inline; filename="{slug}.{extension}"'})
+    return Response(
+        text,
+        media_type=download_service.MEDIA_TYPES[extension],
+        headers={"Content-Disposition": f'inline; filename="{slug}.{extension}"'},
+    )

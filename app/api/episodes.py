@@ -1,4 +1,5 @@
 """JSON routes for episodes and shows: lists, details, and the writes (ingest, edit, delete)."""
+
 from datetime import date
 
 from fastapi import APIRouter, File, Form, HTTPException, Query, Response, UploadFile
@@ -28,14 +29,20 @@ def episode_or_404(session: Session, slug: str) -> Episode:
 
 
 @router.get("/episodes")
-def list_episodes(session: SessionDep, page: int = Query(1, ge=1, le=limits.MAX_PAGE),
-                  per_page: int = Query(limits.EPISODES_PER_PAGE, ge=1, le=limits.MAX_EPISODES_PER_PAGE),
-                  show: str | None = None, guest: str | None = None,
-                  year: int | None = Query(None, ge=limits.FIRST_YEAR, le=limits.LAST_YEAR)) -> EpisodePage:
-    total, items = episode_service.list_episodes(session, show=show, guest=guest, year=year,
-                                                 page=page, per_page=per_page)
-    return EpisodePage.model_validate({
-        "total": total, "page": page, "items": [s.as_json() for s in episode_service.summarize(session, items)]})
+def list_episodes(
+    session: SessionDep,
+    page: int = Query(1, ge=1, le=limits.MAX_PAGE),
+    per_page: int = Query(limits.EPISODES_PER_PAGE, ge=1, le=limits.MAX_EPISODES_PER_PAGE),
+    show: str | None = None,
+    guest: str | None = None,
+    year: int | None = Query(None, ge=limits.FIRST_YEAR, le=limits.LAST_YEAR),
+) -> EpisodePage:
+    total, items = episode_service.list_episodes(
+        session, show=show, guest=guest, year=year, page=page, per_page=per_page
+    )
+    return EpisodePage.model_validate(
+        {"total": total, "page": page, "items": [s.as_json() for s in episode_service.summarize(session, items)]}
+    )
 
 
 @router.get("/episodes/{slug}", responses=problems(404))
@@ -43,18 +50,38 @@ def get_episode(slug: str, session: SessionDep) -> EpisodeDetail:
     return EpisodeDetail.model_validate(episode_service.episode_json(session, episode_or_404(session, slug)))
 
 
-@router.post("/episodes", status_code=201, responses={
-    200: {"model": IngestedEpisode, "description": "Fichier déjà ingéré à l'identique : rien n'a changé"},
-    **problems(401, 403, 422)})
-async def post_episode(admin: AdminDep, response: Response, session: SessionDep, index: SearchDep,
-                       file: UploadFile = File(...), title: str | None = Form(None),
-                       show: str | None = Form(None), aired_on: str | None = Form(None),
-                       host: str | None = Form(None), guests: str | None = Form(None),
-                       media_url: str | None = Form(None), description: str | None = Form(None)) -> IngestedEpisode:
+@router.post(
+    "/episodes",
+    status_code=201,
+    responses={
+        200: {"model": IngestedEpisode, "description": "Fichier déjà ingéré à l'identique : rien n'a changé"},
+        **problems(401, 403, 422),
+    },
+)
+async def post_episode(
+    admin: AdminDep,
+    response: Response,
+    session: SessionDep,
+    index: SearchDep,
+    file: UploadFile = File(...),
+    title: str | None = Form(None),
+    show: str | None = Form(None),
+    aired_on: str | None = Form(None),
+    host: str | None = Form(None),
+    guests: str | None = Form(None),
+    media_url: str | None = Form(None),
+    description: str | None = Form(None),
+) -> IngestedEpisode:
     """Ingest one transcript (page text, VTT, SRT or JSON); sidecar fields as form fields win."""
     data = await file.read(limits.MAX_FILE_BYTES + 1)
-    fields = {"title": title, "show": show, "aired_on": aired_on, "host": host, "media_url": media_url,
-              "description": description}
+    fields = {
+        "title": title,
+        "show": show,
+        "aired_on": aired_on,
+        "host": host,
+        "media_url": media_url,
+        "description": description,
+    }
     try:
         # The form fields are a sidecar sent alongside: the same rules check them.
         if guests:
@@ -67,8 +94,10 @@ async def post_episode(admin: AdminDep, response: Response, session: SessionDep,
         raise HTTPException(422, f"Fichier refusé : {outcome.reason}")
     if outcome.status == "unchanged":
         response.status_code = 200
+    assert outcome.slug is not None  # added, updated or unchanged: the stored episode's slug
     return IngestedEpisode.model_validate(
-        {"status": outcome.status, **episode_service.episode_json(session, episode_or_404(session, outcome.slug))})
+        {"status": outcome.status, **episode_service.episode_json(session, episode_or_404(session, outcome.slug))}
+    )
 
 
 class EpisodeChanges(BaseModel):
@@ -120,8 +149,12 @@ def delete_episode(slug: str, admin: AdminDep, session: SessionDep, index: Searc
 @router.get("/shows")
 def list_shows(session: SessionDep) -> ShowList:
     shows = episode_service.list_shows(session)
-    return ShowList.model_validate({"total": len(shows), "items": [
-        {"slug": s.slug, "name": s.name, "channel": s.channel, "episodes": n} for s, n in shows]})
+    return ShowList.model_validate(
+        {
+            "total": len(shows),
+            "items": [{"slug": s.slug, "name": s.name, "channel": s.channel, "episodes": n} for s, n in shows],
+        }
+    )
 
 
 @router.get("/shows/{slug}", responses=problems(404))
@@ -130,6 +163,13 @@ def get_show(slug: str, session: SessionDep, page: int = Query(1, ge=1, le=limit
     if show is None:
         raise HTTPException(404, f"Aucune émission « {slug} ».")
     total, items = episode_service.list_episodes(session, show=slug, page=page)
-    return ShowDetail.model_validate({
-        "slug": show.slug, "name": show.name, "channel": show.channel, "total": total, "page": page,
-        "items": [s.as_json() for s in episode_service.summarize(session, items)]})
+    return ShowDetail.model_validate(
+        {
+            "slug": show.slug,
+            "name": show.name,
+            "channel": show.channel,
+            "total": total,
+            "page": page,
+            "items": [s.as_json() for s in episode_service.summarize(session, items)],
+        }
+    )

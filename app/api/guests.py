@@ -1,4 +1,5 @@
 """JSON routes for guests: the A-Z list, a guest's appearances, and merging two records."""
+
 from fastapi import APIRouter, HTTPException, Query
 from pydantic import BaseModel
 from sqlmodel import Session
@@ -21,24 +22,41 @@ def guest_or_404(session: Session, slug: str) -> Person:
 
 
 def guest_detail(session: Session, person: Person) -> GuestDetail:
-    return GuestDetail.model_validate({
-        "slug": person.slug, "name": person.name, "aliases": guest_service.aliases(session, person),
-        "appearances": [
-            {"episode": {"slug": e.slug, "title": e.title, "aired_on": e.aired_on},
-             "kind": a.kind, "role": a.role, "named_as": a.named_as}
-            for a, e in guest_service.appearances_of(session, person)
-        ],
-        "co_guests": [{"slug": p.slug, "name": p.name, "episodes": n}
-                      for p, n in guest_service.co_guests(session, person)],
-    })
+    return GuestDetail.model_validate(
+        {
+            "slug": person.slug,
+            "name": person.name,
+            "aliases": guest_service.aliases(session, person),
+            "appearances": [
+                {
+                    "episode": {"slug": e.slug, "title": e.title, "aired_on": e.aired_on},
+                    "kind": a.kind,
+                    "role": a.role,
+                    "named_as": a.named_as,
+                }
+                for a, e in guest_service.appearances_of(session, person)
+            ],
+            "co_guests": [
+                {"slug": p.slug, "name": p.name, "episodes": n} for p, n in guest_service.co_guests(session, person)
+            ],
+        }
+    )
 
 
 @router.get("/guests")
-def list_guests(session: SessionDep, page: int = Query(1, ge=1, le=limits.MAX_PAGE),
-                per_page: int = Query(limits.GUESTS_PER_PAGE, ge=1, le=limits.MAX_GUESTS_PER_PAGE)) -> GuestPage:
+def list_guests(
+    session: SessionDep,
+    page: int = Query(1, ge=1, le=limits.MAX_PAGE),
+    per_page: int = Query(limits.GUESTS_PER_PAGE, ge=1, le=limits.MAX_GUESTS_PER_PAGE),
+) -> GuestPage:
     total, items = guest_service.list_guests(session, page=page, per_page=per_page)
-    return GuestPage.model_validate({"total": total, "page": page, "items": [
-        {"slug": g.person.slug, "name": g.person.name, "appearances": g.appearances} for g in items]})
+    return GuestPage.model_validate(
+        {
+            "total": total,
+            "page": page,
+            "items": [{"slug": g.person.slug, "name": g.person.name, "appearances": g.appearances} for g in items],
+        }
+    )
 
 
 @router.get("/guests/{slug}", responses=problems(404))

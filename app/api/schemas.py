@@ -5,6 +5,7 @@ tests until the key is described here, so /docs never lags behind what the API s
 declared in the order the API has always written them; adding one is allowed, renaming or dropping
 one is not.
 """
+
 from datetime import date
 from typing import Annotated, Any, Literal
 
@@ -20,11 +21,13 @@ class Schema(BaseModel):
 
 class Problem(Schema):
     """Every error: a 4xx with a message in French."""
+
     detail: str = Field(description="ce qui ne va pas, en français")
 
 
 class InvalidRequest(Schema):
     """A 422: a refused file or field (a message), or parameters that fail validation (a list)."""
+
     detail: str | list[dict[str, Any]]
 
 
@@ -148,6 +151,7 @@ class EpisodeRef(Schema):
 
 class SearchHit(Schema):
     """A passage: the caption line where the match starts, and a link to that second."""
+
     episode: EpisodeRef
     start: Second
     timestamp: str = Field(description="MM:SS ou H:MM:SS")
@@ -156,8 +160,9 @@ class SearchHit(Schema):
     url: str = Field(description="/episodes/{slug}?t=SECONDES")
     speaker: Speaker | None = Field(description="qui parle ; les locuteurs ne sont pas encore enregistrés : null")
     episode_matches: int = Field(description="passages trouvés dans cet épisode")
-    more_in_episode: int | None = Field(None, description="sur le dernier passage montré d'un épisode seulement : "
-                                                          "passages de l'épisode non montrés")
+    more_in_episode: int | None = Field(
+        None, description="sur le dernier passage montré d'un épisode seulement : passages de l'épisode non montrés"
+    )
 
 
 class EpisodeMatch(EpisodeSummary):
@@ -175,13 +180,16 @@ class SearchResponse(Schema):
     notices: list[str] = Field(description="la recherche a abouti avec une réserve (résultats partiels…)")
     episode_matches: list[EpisodeMatch] = Field(
         description="épisodes trouvés par leur titre, leur description, leur émission ou leurs invités "
-                    "(cette recherche n'est pas encore faite : liste vide)")
+        "(cette recherche n'est pas encore faite : liste vide)"
+    )
 
 
 def problems(*statuses: int) -> dict[int | str, dict[str, Any]]:
     """The error answers of a route for /docs: {"detail": ...} with each status's meaning."""
-    return {status: {"model": InvalidRequest if status == 422 else Problem, "description": ERRORS[status]}
-            for status in statuses}
+    return {
+        status: {"model": InvalidRequest if status == 422 else Problem, "description": ERRORS[status]}
+        for status in statuses
+    }
 
 
 ERRORS = {

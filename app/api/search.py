@@ -1,4 +1,5 @@
 """GET /api/search: the JSON twin of the /search page, on the same search service."""
+
 from datetime import date
 
 from fastapi import APIRouter, HTTPException, Query
@@ -27,8 +28,17 @@ def search(
     per_page: int = Query(limits.SEARCH_PER_PAGE, ge=1, le=limits.MAX_SEARCH_PER_PAGE),
     episode: str | None = Query(None, description="slug d'un épisode : chercher dans celui-ci seulement"),
 ) -> SearchResponse:
-    request = SearchRequest(q=q, show=show or None, guest=guest or None, date_from=date_from, date_to=date_to,
-                            sort=sort, page=page, per_page=per_page, episode=episode or None)
+    request = SearchRequest(
+        q=q,
+        show=show or None,
+        guest=guest or None,
+        date_from=date_from,
+        date_to=date_to,
+        sort=sort,
+        page=page,
+        per_page=per_page,
+        episode=episode or None,
+    )
     results = index.search(session, request)
     if results.error:
         raise HTTPException(400, results.error)

@@ -1,4 +1,5 @@
 """A transcript file's bytes to text: UTF-8 only, one kind of line end, anything binary refused."""
+
 import re
 import unicodedata
 
@@ -36,8 +37,7 @@ def decode_text(data: bytes) -> str:
     except UnicodeDecodeError as error:
         bad = data[error.start : error.start + 1].hex()
         raise TranscriptError(
-            f"le fichier n'est pas encodé en UTF-8 (octet 0x{bad} invalide) ; "
-            "réenregistrez-le en UTF-8",
+            f"le fichier n'est pas encodé en UTF-8 (octet 0x{bad} invalide) ; réenregistrez-le en UTF-8",
             line=data[: error.start].count(b"\n") + 1,
         ) from None
     # Composed (NFC) text: macOS tools save "é" decomposed, which would split words at the accent.

@@ -1,4 +1,5 @@
 """Read the facts a French episode description states: show, channel, host, air date, guests, title."""
+
 import re
 from dataclasses import replace
 from datetime import date
@@ -103,14 +104,12 @@ def air_date(description: str, *, today: date) -> date | None:
     matches = list(DATE.finditer(description))
     chosen = next((m for m in matches if m.group("weekday")), None)
     if chosen is None:
-        chosen = next(
-            (m for m in matches if _AIR_DATE_LEAD.search(description[: m.start()])), None
-        )
+        chosen = next((m for m in matches if _AIR_DATE_LEAD.search(description[: m.start()])), None)
     return date_of(chosen, today=today) if chosen else None
 
 
 def _clean_show(name: str) -> str | None:
-    name = name.strip().strip("«»\"“”").strip()
+    name = name.strip().strip('«»"“”').strip()
     return name or None
 
 

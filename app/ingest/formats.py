@@ -1,4 +1,5 @@
 """Pick the parser for a transcript file by its name (and, for .txt, its first line)."""
+
 import re
 from datetime import date
 from pathlib import PurePath
@@ -29,9 +30,7 @@ def parse_transcript(name: str, data: bytes, *, today: date | None = None) -> Tr
     """Parse one transcript file; `today` is the ingest date that dates without a year are read against."""
     base = PurePath(name).name.lower()
     if is_sidecar_name(base):
-        raise TranscriptError(
-            f"{PurePath(name).name} est un fichier annexe de métadonnées, pas une transcription"
-        )
+        raise TranscriptError(f"{PurePath(name).name} est un fichier annexe de métadonnées, pas une transcription")
     suffix = PurePath(base).suffix
     if suffix == ".txt":
         # A caption file saved as .txt is still a caption file: look at what it holds.

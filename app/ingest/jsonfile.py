@@ -1,4 +1,5 @@
 """Parse a JSON transcript: Plateau's own export (with the episode's facts) or Whisper's segments."""
+
 import math
 from typing import Any
 
@@ -13,8 +14,7 @@ def parse_json(data: bytes) -> Transcript:
     document = load_json(data, what="transcription JSON")
     if not isinstance(document, dict) or not isinstance(document.get("segments"), list):
         raise TranscriptError(
-            "transcription JSON : un objet avec une liste « segments » "
-            "[{\"start\", \"end\", \"text\"}] est attendu"
+            'transcription JSON : un objet avec une liste « segments » [{"start", "end", "text"}] est attendu'
         )
     is_export = not _EXPORT_KEYS.isdisjoint(document)
     captions = _captions(document["segments"])
@@ -37,7 +37,7 @@ def _captions(segments: list[Any]) -> list[Caption]:
     captions: list[Caption] = []
     for number, segment in enumerate(segments, start=1):
         if not isinstance(segment, dict):
-            raise TranscriptError(f"segment n°{number} : un objet {{\"start\", \"end\", \"text\"}} est attendu")
+            raise TranscriptError(f'segment n°{number} : un objet {{"start", "end", "text"}} est attendu')
         start, end = _seconds(segment, "start", number), _seconds(segment, "end", number)
         text = segment.get("text")
         if not isinstance(text, str):

@@ -1,4 +1,5 @@
 """Parse the text of a video page as saved from the browser: header, description, caption lines, footer."""
+
 import re
 from datetime import date
 
@@ -32,11 +33,7 @@ def parse_page(data: bytes, *, today: date | None = None) -> Transcript:
     if body_start is None:
         raise TranscriptError("aucune ligne de transcription trouvée (lignes « MM:SS texte » attendues)")
     description = _description(lines[:body_start])
-    facts = (
-        parse_description(description, today=today or date.today())
-        if description
-        else EpisodeFacts()
-    )
+    facts = parse_description(description, today=today or date.today()) if description else EpisodeFacts()
     return Transcript(format="page", captions=_captions(lines, body_start), facts=facts)
 
 
@@ -100,11 +97,10 @@ def _captions(lines: list[str], body_start: int) -> list[Caption]:
         else:
             (pending if pending else texts[-1]).append(line)
     captions: list[Caption] = []
-    for position, (start, parts) in enumerate(zip(starts, texts)):
+    for position, (start, parts) in enumerate(zip(starts, texts, strict=True)):
         text = " ".join(" ".join(parts).split())
         if position == len(starts) - 1:
             text = _GLUED_FOOTER.sub("", text).rstrip()
         end = starts[position + 1] if position + 1 < len(starts) else start
         captions.append(Caption(start=float(start), end=float(end), text=text))
     return captions
-

@@ -1,4 +1,5 @@
 """Read the optional NAME.meta.json beside a transcript, and let its facts win over extracted ones."""
+
 import json
 import re
 from collections.abc import Mapping
@@ -6,8 +7,8 @@ from dataclasses import fields, replace
 from datetime import date
 from typing import Any
 
-from app.ingest.description import with_title
 from app.ingest.decoding import decode_text, refuse_unwritable
+from app.ingest.description import with_title
 from app.ingest.transcript import EpisodeFacts, GuestMention, TranscriptError
 
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
@@ -17,7 +18,7 @@ _TEXT_FIELDS = ("title", "show", "channel", "host", "media_url", "description")
 def parse_sidecar(data: bytes) -> EpisodeFacts:
     document = load_json(data, what="fichier annexe")
     if not isinstance(document, dict):
-        raise TranscriptError("fichier annexe : un objet JSON { \"title\": ..., ... } est attendu")
+        raise TranscriptError('fichier annexe : un objet JSON { "title": ..., ... } est attendu')
     return facts_from_mapping(document, where="fichier annexe")
 
 
@@ -26,7 +27,9 @@ def load_json(data: bytes, *, what: str) -> Any:
     try:
         document = json.loads(text)
     except json.JSONDecodeError as error:
-        raise TranscriptError(f"{what} : JSON invalide ({error.msg}, colonne {error.colno})", line=error.lineno) from None
+        raise TranscriptError(
+            f"{what} : JSON invalide ({error.msg}, colonne {error.colno})", line=error.lineno
+        ) from None
     except RecursionError:
         raise TranscriptError(f"{what} : JSON trop imbriqué") from None
     # JSON escapes (\u0000, \ud800) decode after decode_text looked at the bytes: look again.
@@ -75,7 +78,7 @@ def _guests(value: Any, *, where: str) -> list[GuestMention]:
     if value is None:
         return []
     if not isinstance(value, list):
-        raise TranscriptError(f"{where} : « guests » doit être une liste [{{\"name\", \"role\"}}]")
+        raise TranscriptError(f'{where} : « guests » doit être une liste [{{"name", "role"}}]')
     guests: list[GuestMention] = []
     for number, guest in enumerate(value, start=1):
         if isinstance(guest, str):

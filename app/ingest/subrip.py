@@ -1,4 +1,5 @@
 """Parse a SubRip (.srt) caption file (with the srt library) into caption lines of plain text."""
+
 import re
 from datetime import timedelta
 
@@ -27,9 +28,7 @@ def parse_srt(data: bytes) -> Transcript:
         raise TranscriptError(f"horodatage SubRip invalide ({error})", line=_first_bad_timing(text)) from None
     if not subtitles:
         raise TranscriptError("aucune ligne de transcription trouvée dans ce fichier SubRip")
-    timing_lines = [
-        number for number, line in enumerate(text.split("\n"), start=1) if _TIMING_LINE.match(line)
-    ]
+    timing_lines = [number for number, line in enumerate(text.split("\n"), start=1) if _TIMING_LINE.match(line)]
     numbers = timing_lines if len(timing_lines) == len(subtitles) else None
     captions: list[Caption] = []
     for position, subtitle in enumerate(subtitles):
@@ -59,7 +58,8 @@ def _refuse_stray_blocks(text: str) -> None:
             raise TranscriptError(f"bloc SubRip sans numéro ni minutage : « {_excerpt(line)} »", line=index + 1)
         if not _TIMING_LINE.match(following):
             raise TranscriptError(
-                f"ligne de minutage « début --> fin » attendue après le numéro {line.strip()}", line=index + 2)
+                f"ligne de minutage « début --> fin » attendue après le numéro {line.strip()}", line=index + 2
+            )
 
 
 def _refuse_impossible_times(text: str) -> None:

@@ -1,4 +1,5 @@
 """The value every parser returns, and the error every parser raises."""
+
 from dataclasses import dataclass, field
 from datetime import date
 

@@ -1,4 +1,5 @@
 """Parse a WebVTT caption file (with webvtt-py) into caption lines of plain text."""
+
 import html
 
 import webvtt

@@ -1,4 +1,5 @@
 """French analysis shared by indexing, querying and highlighting: fold, split, stem, shingle."""
+
 import re
 import unicodedata
 from functools import lru_cache
@@ -25,9 +26,36 @@ def fold(word: str) -> str:
 
 
 # "pas" carries the meaning of a sentence ("pas souverain"): searchable, although Whoosh lists it.
-STOP_WORDS = (frozenset(fold(w) for w in stopwords_for_language("fr")) | ELISIONS | frozenset(
-    {"a", "y", "ca", "est", "ont", "etre", "fait", "plus", "tres", "ils", "elles", "les", "cette", "cet", "si", "donc", "alors", "aussi", "tout", "tous", "bien", "comme"}
-)) - frozenset({"pas"})
+STOP_WORDS = (
+    frozenset(fold(w) for w in stopwords_for_language("fr"))
+    | ELISIONS
+    | frozenset(
+        {
+            "a",
+            "y",
+            "ca",
+            "est",
+            "ont",
+            "etre",
+            "fait",
+            "plus",
+            "tres",
+            "ils",
+            "elles",
+            "les",
+            "cette",
+            "cet",
+            "si",
+            "donc",
+            "alors",
+            "aussi",
+            "tout",
+            "tous",
+            "bien",
+            "comme",
+        }
+    )
+) - frozenset({"pas"})
 
 
 @lru_cache(maxsize=200_000)

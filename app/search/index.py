@@ -1,14 +1,15 @@
 """The Whoosh index on disk: generations swapped atomically, writes after commit, searchers per thread."""
+
 import fcntl
-from bisect import bisect_right
 import logging
 import os
 import shutil
 import threading
 import time
 import uuid
+from bisect import bisect_right
 from collections.abc import Callable, Iterable
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 from rapidfuzz import process
@@ -35,20 +36,20 @@ class IndexBusy(RuntimeError):
 def episode_stamps(session: Session, episode_ids: Iterable[int] | None = None) -> dict[int, str]:
     """What the index must hold for each episode: its content hash and number of caption lines."""
     stmt = (
-        select(Episode.id, Episode.content_hash, func.count(CaptionLine.id))
-        .join(CaptionLine, CaptionLine.episode_id == Episode.id, isouter=True)
-        .group_by(Episode.id)
+        select(Episode.id, Episode.content_hash, func.count(col(CaptionLine.id)))
+        .join(CaptionLine, col(CaptionLine.episode_id) == Episode.id, isouter=True)
+        .group_by(col(Episode.id))
     )
     if episode_ids is not None:
-        stmt = stmt.where(Episode.id.in_(list(episode_ids)))
-    return {eid: f"{h}:{n}" for eid, h, n in session.exec(stmt)}
+        stmt = stmt.where(col(Episode.id).in_(list(episode_ids)))
+    return {eid: f"{h}:{n}" for eid, h, n in session.exec(stmt) if eid is not None}  # a stored episode's id never is
 
 
 def episode_lines(session: Session, episode_id: int) -> list[tuple[int, float, str]]:
     stmt = (
         select(CaptionLine.position, CaptionLine.start, CaptionLine.text)
         .where(CaptionLine.episode_id == episode_id)
-        .order_by(CaptionLine.position)
+        .order_by(col(CaptionLine.position))
     )
     return list(session.exec(stmt))
 
@@ -78,8 +79,9 @@ class Vocabulary:
         return found
 
     def near(self, word: str, distance: int = 1) -> list[str]:
-        matches = process.extract(word, self.words(), scorer=Levenshtein.distance, score_cutoff=distance,
-                                  limit=limits.FUZZY_CANDIDATES)
+        matches = process.extract(
+            word, self.words(), scorer=Levenshtein.distance, score_cutoff=distance, limit=limits.FUZZY_CANDIDATES
+        )
         return [w for w, _, _ in sorted(matches, key=lambda m: (m[1], -self.frequency(m[0])))]
 
     def closest(self, word: str) -> str | None:
@@ -158,7 +160,9 @@ class SearchIndex:
         return name or None
 
     def _exists(self, generation: str | None) -> bool:
-        return bool(generation) and windex.exists_in(str(self.index_dir / generation))
+        if not generation:
+            return False
+        return windex.exists_in(str(self.index_dir / generation))
 
     @contextmanager
     def _setup_lock(self):
@@ -224,10 +228,12 @@ class SearchIndex:
         while True:
             self.ensure()
             generation = self._generation()
+            assert generation is not None  # ensure() has made one current
             ix = self._open(generation)
             try:
-                writer = ix.writer(timeout=max(0.0, deadline - time.monotonic()), delay=0.05,
-                                   **self.writer_options(procs))
+                writer = ix.writer(
+                    timeout=max(0.0, deadline - time.monotonic()), delay=0.05, **self.writer_options(procs)
+                )
             except LockError as exc:
                 raise IndexBusy("l'index est occupé par une autre écriture") from exc
             if self._generation() == generation:
@@ -282,8 +288,11 @@ class SearchIndex:
         for state in ("indexed", "failed"):
             ids = [eid for eid, s in states.items() if s == state]
             for chunk in _chunks(ids, 500):
-                session.exec(update(Episode).where(col(Episode.id).in_(chunk), Episode.index_state != state)
-                             .values(index_state=state))
+                session.exec(
+                    update(Episode)
+                    .where(col(Episode.id).in_(chunk), col(Episode.index_state) != state)
+                    .values(index_state=state)
+                )
         session.commit()
         session.expire_all()  # episodes already loaded in this session see their new state
 
@@ -292,7 +301,9 @@ class SearchIndex:
             writer.delete_by_term(EPISODE, str(episode_id))
 
     def _indexed_stamps(self, generation: str | None = None) -> dict[int, str]:
-        ix = self._open(generation or self._generation())
+        generation = generation or self._generation()
+        assert generation is not None  # callers have made sure that there is an index
+        ix = self._open(generation)
         with ix.searcher() as s:
             return {int(f[EPISODE]): f.get(STAMP, "") for f in s.documents(**{KIND: "episode"})}
 
@@ -302,7 +313,8 @@ class SearchIndex:
         stamps = episode_stamps(session)
         held = self._indexed_stamps()
         todo = {eid for eid, stamp in stamps.items() if held.get(eid) != stamp}
-        todo |= set(session.exec(select(Episode.id).where(Episode.index_state != "indexed")))
+        pending = session.exec(select(Episode.id).where(Episode.index_state != "indexed"))
+        todo |= {eid for eid in pending if eid is not None}  # a stored episode's id never is
         orphans = set(held) - set(stamps)
         if orphans:
             with self._writer() as writer:
@@ -408,6 +420,7 @@ class SearchIndex:
             if not self._exists(generation):
                 self.ensure()
                 generation = self._generation()
+            assert generation is not None  # it exists, or ensure() has made one current
             ix = self._open(generation)
             current = ThreadSearcher(generation, ix, ix.searcher(), self._segment_cache)
         self._local.current = current
@@ -417,10 +430,8 @@ class SearchIndex:
         current = getattr(self._local, "current", None)
         self._local.current = None
         if current is not None:
-            try:
+            with suppress(Exception):  # a searcher already closed by a swap
                 current.searcher.close()
-            except Exception:
-                pass
 
     def search(self, session: Session, request):
         from app.search.service import run_search

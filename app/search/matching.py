@@ -7,6 +7,7 @@ of their bi-words in the candidate passages only. Frequent terms come decoded fr
 postings.decoded; a query's rarer terms are decoded once, for counting and ranking both
 (Matches.read). Without whoosh_internals.FAST, the same sets come from Whoosh's matchers.
 """
+
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -19,7 +20,9 @@ from app.search.passages import SHINGLES
 from app.search.phrases import ShinglePhrase
 
 
-def _term_docs(reader, fieldname: str, text: str, read: dict | None = None, within: list[int] | None = None) -> set[int]:
+def _term_docs(
+    reader, fieldname: str, text: str, read: dict | None = None, within: list[int] | None = None
+) -> set[int]:
     """read: where to keep the decoded blocks of a term that is not in the shared cache, so that
     ranking the same query does not decode them again.
 
@@ -29,9 +32,9 @@ def _term_docs(reader, fieldname: str, text: str, read: dict | None = None, with
     if raw is None:
         return set()
     if not whoosh_internals.readable(raw):
-        docs = set(reader.postings(fieldname, text).all_ids())
+        docs: set[int] = set(reader.postings(fieldname, text).all_ids())
         return docs if within is None else docs.intersection(within)
-    docs: set[int] = set()
+    docs = set()
     if within is None:
         cached = postings.decoded.get(reader, fieldname, text, raw)
         if cached is None and read is not None:
@@ -63,8 +66,11 @@ def _value_blocks(reader, text: str, raw, wanted: list[int] | None):
     # decode a whole list into the cache only when most of its blocks are read anyway: with as many
     # wanted passages as blocks (of up to BLOCK postings), about two blocks in three hold one
     whole = wanted is None or len(wanted) * BLOCK >= postings.doc_frequency(reader, SHINGLES, text)
-    cached = postings.decoded.get(reader, SHINGLES, text, raw, values=True) if whole else postings.decoded.peek(
-        reader, SHINGLES, text, values=True)
+    cached = (
+        postings.decoded.get(reader, SHINGLES, text, raw, values=True)
+        if whole
+        else postings.decoded.peek(reader, SHINGLES, text, values=True)
+    )
     if cached is None:
         yield from ((ids, whoosh_internals.block_values(r)) for ids, r in whoosh_internals.blocks(raw, wanted))
         return
@@ -81,8 +87,11 @@ def _phrase_docs(q: ShinglePhrase, reader, within: list[int] | None = None) -> s
     n = len(q.pairs)
     raws = []
     for i in range(n):
-        forms = [(t, r) for t, r in ((t, whoosh_internals.raw_postings(reader, SHINGLES, t)) for t in q.forms(i))
-                 if r is not None]
+        forms = [
+            (t, r)
+            for t, r in ((t, whoosh_internals.raw_postings(reader, SHINGLES, t)) for t in q.forms(i))
+            if r is not None
+        ]
         if not forms:
             return set()
         if not all(whoosh_internals.readable(r) for _, r in forms):
@@ -97,20 +106,21 @@ def _phrase_docs(q: ShinglePhrase, reader, within: list[int] | None = None) -> s
         for text, raw in forms:
             got: dict[int, bytes] = {}
             for ids, vals in _value_blocks(reader, text, raw, wanted):
-                pairs = zip(ids, vals)
+                pairs = zip(ids, vals, strict=True)
                 got.update(pairs if candidates is None else compress(pairs, map(candidates.__contains__, ids)))
             values[i].append((text, got))
             found |= got.keys()
         candidates = found if candidates is None else candidates & found
         if not candidates:
             return set()
+    assert candidates is not None  # a ShinglePhrase has two bi-words or more: the loop above ran
     matched = set()
     offsets = list(range(1, n))
     first = values[0][0][1]
     positions = whoosh_internals.positions
     for d in candidates:
         starts = positions(first[d])
-        rest = [set(p for _, got in values[i] if d in got for p in positions(got[d])) for i in offsets]
+        rest = [{p for _, got in values[i] if d in got for p in positions(got[d])} for i in offsets]
         if any(all(s + i in rest[i - 1] for i in offsets) for s in starts):
             matched.add(d)
     if reader.has_deletions():
@@ -118,7 +128,8 @@ def _phrase_docs(q: ShinglePhrase, reader, within: list[int] | None = None) -> s
     # the weight of each bi-word in each match (its frequency), so that ranking reads no block again
     q.weights[reader.segment().segment_id()] = {
         text: {d: whoosh_internals.frequency(got[d]) for d in matched if d in got}
-        for forms in values for text, got in forms
+        for forms in values
+        for text, got in forms
     }
     return matched
 
@@ -131,8 +142,9 @@ def late(deadline: float | None) -> bool:
     return deadline is not None and time.monotonic() > deadline
 
 
-def segment_docs(q: wq.Query, searcher, read: dict | None = None, deadline: float | None = None,
-                 within: list[int] | None = None) -> set[int]:
+def segment_docs(
+    q: wq.Query, searcher, read: dict | None = None, deadline: float | None = None, within: list[int] | None = None
+) -> set[int]:
     """The document numbers, local to this leaf searcher's segment, that match q.
 
     deadline (time.monotonic()): checked before each part of an And or an Or; OutOfTime once passed.

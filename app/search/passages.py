@@ -1,4 +1,5 @@
 """Cut an episode's caption lines into overlapping passages, the documents of the index."""
+
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -35,7 +36,12 @@ class PreAnalysed(fields.FieldType):
                     where[term] = [i]
             for term, found in where.items():
                 n = len(found)
-                yield _term_bytes(term), n, _float(n), _positions_value(found[0]) if n == 1 else self.format.encode(found)
+                yield (
+                    _term_bytes(term),
+                    n,
+                    _float(n),
+                    _positions_value(found[0]) if n == 1 else self.format.encode(found),
+                )
         else:
             counts: dict[str, int] = {}
             for term in value:
@@ -84,17 +90,19 @@ STAMP = "stamp"  # stored, on the episode document: what the index was built fro
 
 
 def make_schema() -> fields.Schema:
-    return fields.Schema(**{
-        KEY: fields.ID(unique=True, stored=True),
-        EPISODE: fields.ID(stored=True, sortable=True),
-        KIND: fields.ID(),
-        BODY: PreAnalysed(positions=False),
-        EXACT: PreAnalysed(positions=False),
-        SHINGLES: PreAnalysed(positions=True),
-        FIRST: fields.STORED,
-        STARTS: fields.STORED,
-        STAMP: fields.STORED,
-    })
+    return fields.Schema(
+        **{
+            KEY: fields.ID(unique=True, stored=True),
+            EPISODE: fields.ID(stored=True, sortable=True),
+            KIND: fields.ID(),
+            BODY: PreAnalysed(positions=False),
+            EXACT: PreAnalysed(positions=False),
+            SHINGLES: PreAnalysed(positions=True),
+            FIRST: fields.STORED,
+            STARTS: fields.STORED,
+            STAMP: fields.STORED,
+        }
+    )
 
 
 @dataclass
@@ -140,6 +148,14 @@ def passage_documents(episode_id: int, stamp: str, passages: list[Passage]):
     """The whoosh documents of one episode: its passages, then the episode document with its stamp."""
     eid = str(episode_id)
     for p in passages:
-        yield {KEY: f"{eid}:{p.number}", EPISODE: eid, KIND: "passage", BODY: p.body, EXACT: p.exact,
-               SHINGLES: p.shingles, FIRST: p.first, STARTS: p.starts}
+        yield {
+            KEY: f"{eid}:{p.number}",
+            EPISODE: eid,
+            KIND: "passage",
+            BODY: p.body,
+            EXACT: p.exact,
+            SHINGLES: p.shingles,
+            FIRST: p.first,
+            STARTS: p.starts,
+        }
     yield {KEY: f"{eid}:episode", EPISODE: eid, KIND: "episode", STAMP: stamp}

@@ -1,4 +1,7 @@
 """A quoted phrase as bi-words (shingles) of the SHINGLES field, in Whoosh's public query API."""
+
+import itertools
+
 from whoosh import query as wq
 
 from app.search.analysis import TAIL_MARK, shingle
@@ -30,7 +33,7 @@ def phrase_query(ws: list[str]) -> wq.Query:
     """A phrase as bi-words: it must start in a passage's own lines and may end in its tail."""
     if len(ws) == 1:
         return wq.Term(EXACT, ws[0])
-    pairs = [shingle(a, b) for a, b in zip(ws, ws[1:])]
+    pairs = [shingle(a, b) for a, b in itertools.pairwise(ws)]
     if len(pairs) == 1:
         return wq.Term(SHINGLES, pairs[0])
     return ShinglePhrase(pairs)

@@ -1,4 +1,5 @@
 """Posting lists decoded a block at a time, and those of frequent terms kept decoded for every query."""
+
 import threading
 from array import array
 from bisect import bisect_right
@@ -55,12 +56,19 @@ class DecodedPostings:
                 return found
         weights = whoosh_internals.block_weights
         if values:
-            found = [(array("I", ids), list(whoosh_internals.block_values(r)),
-                      None if (w := weights(r)) is None else array("f", w))
-                     for ids, r in whoosh_internals.blocks(raw)]
+            found = [
+                (
+                    array("I", ids),
+                    list(whoosh_internals.block_values(r)),
+                    None if (w := weights(r)) is None else array("f", w),
+                )
+                for ids, r in whoosh_internals.blocks(raw)
+            ]
         else:
-            found = [(array("I", ids), None if (w := weights(r)) is None else array("f", w))
-                     for ids, r in whoosh_internals.blocks(raw)]
+            found = [
+                (array("I", ids), None if (w := weights(r)) is None else array("f", w))
+                for ids, r in whoosh_internals.blocks(raw)
+            ]
         size = sum(len(b[0]) for b in found) * (8 if values else 1)  # a value costs about 8 docnums
         self._put(key, found, size)
         return found
@@ -85,7 +93,12 @@ class DecodedPostings:
                 return found
         by: dict[tuple[float, int], array] = {}
         for ids, weights in blocks:
-            for pair, d in zip(zip(weights if weights is not None else repeat(1.0), map(lengths.__getitem__, ids)), ids):
+            for pair, d in zip(
+                # repeat() is endless: the lengths decide
+                zip(weights if weights is not None else repeat(1.0), map(lengths.__getitem__, ids), strict=False),
+                ids,
+                strict=True,
+            ):
                 group = by.get(pair)
                 if group is None:
                     group = by[pair] = array("I")
@@ -101,8 +114,10 @@ class DecodedPostings:
             if values:
                 return self._items.get((segment, fieldname, text, True))
             found = self._items.get((segment, fieldname, text, False))
-            if found is None and (found := self._items.get((segment, fieldname, text, True))) is not None:
-                found = [(ids, weights) for ids, _, weights in found]
+            if found is None:
+                with_values = self._items.get((segment, fieldname, text, True))
+                if with_values is not None:
+                    found = [(ids, weights) for ids, _, weights in with_values]
         return found
 
 

@@ -1,4 +1,5 @@
 """Tolerant parser for what people type in the search box: any string gives a query or a French message."""
+
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -15,8 +16,9 @@ class QueryError(ValueError):
     """A query that cannot run; the message is shown to the user as is."""
 
 
-NOT_IN_OR = ("NOT ou -mot ne peut pas être l'un des termes d'un OR : "
-             "écrivez (a OR b) -c pour exclure c des résultats de a OR b.")
+NOT_IN_OR = (
+    "NOT ou -mot ne peut pas être l'un des termes d'un OR : écrivez (a OR b) -c pour exclure c des résultats de a OR b."
+)
 
 
 # --- the parsed query -------------------------------------------------------------------------
@@ -139,7 +141,7 @@ def parse(text: str):
 
     def parse_and(depth):
         nonlocal pos
-        items = []
+        items: list[object] = []
         while pos < len(tokens):
             kind, value = tokens[pos]
             if kind == ")":
@@ -244,12 +246,13 @@ def compile_query(tree, vocabulary) -> Compiled:
             found = vocabulary.expand_prefix(node.text)
             if len(found) > limits.MAX_EXPANSION:
                 out.notices.append(
-                    f"« {node.text}* » correspond à {len(found)} mots : seuls les {limits.MAX_EXPANSION} plus fréquents sont cherchés."
+                    f"« {node.text}* » correspond à {len(found)} mots : "
+                    f"seuls les {limits.MAX_EXPANSION} plus fréquents sont cherchés."
                 )
-                found = sorted(found, key=lambda wf: -wf[1])[:limits.MAX_EXPANSION]
+                found = sorted(found, key=lambda wf: -wf[1])[: limits.MAX_EXPANSION]
             terms = [w for w, _ in found]
         else:
-            terms = vocabulary.near(node.text, node.distance)[:limits.MAX_EXPANSION]
+            terms = vocabulary.near(node.text, node.distance)[: limits.MAX_EXPANSION]
         if not negated:
             out.exact.update(terms)
         return wq.Or([wq.Term(EXACT, t) for t in terms]) if terms else wq.NullQuery
@@ -294,4 +297,3 @@ def _only_excludes(node) -> bool:
     if isinstance(node, (And, Or)):
         return bool(node.children) and all(_only_excludes(c) for c in node.children)
     return False
-

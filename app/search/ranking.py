@@ -8,6 +8,7 @@ the postings are mapped through that cache in C. A frequent term's postings are 
 (weight, length byte) (postings.decoded), so that its best passages come from its best groups
 without scoring every posting.
 """
+
 from __future__ import annotations
 
 import time
@@ -88,8 +89,15 @@ class _Scores(dict):
         return found
 
 
-def top_passages(q: wq.Query, top_searcher, matches: Matches, lengths_of, limit: int | None,
-                 every_match: bool = True, deadline: float | None = None):
+def top_passages(
+    q: wq.Query,
+    top_searcher,
+    matches: Matches,
+    lengths_of,
+    limit: int | None,
+    every_match: bool = True,
+    deadline: float | None = None,
+):
     """The limit best (global docnum, score) among the matches (all of them when limit is None),
     best first, ties in index order; None when this module cannot rank q, or cannot read its
     posting lists (whoosh_internals.FAST off): Whoosh's collector on scoring_query(q) then does.
@@ -103,7 +111,7 @@ def top_passages(q: wq.Query, top_searcher, matches: Matches, lengths_of, limit:
     if terms is None:
         return None
     weighting = top_searcher.weighting
-    leaves = dict((offset, leaf) for leaf, offset in top_searcher.leaf_searchers())
+    leaves = {offset: leaf for leaf, offset in top_searcher.leaf_searchers()}
     heap: list[tuple[float, int]] = []
     top = (lambda items: nlargest(limit, items)) if limit is not None else list
     for offset, docs, _ in matches.segments:
@@ -130,10 +138,11 @@ def top_passages(q: wq.Query, top_searcher, matches: Matches, lengths_of, limit:
             by_pair = _Scores(scorer)
             by_length = _Scores(scorer, weight=1.0)  # most postings have weight 1
 
-            def contributions(ids, weights):
+            # bound now: the function is used in this iteration only
+            def contributions(ids, weights, by_length=by_length, by_pair=by_pair, lengths=lengths):
                 if weights is None:
                     return map(by_length.__getitem__, map(lengths.__getitem__, ids))
-                return map(by_pair.__getitem__, zip(weights, map(lengths.__getitem__, ids)))
+                return map(by_pair.__getitem__, zip(weights, map(lengths.__getitem__, ids), strict=True))
 
             if type(q) is wq.Term and every_match:
                 cached = postings.decoded.get(reader, term.fieldname, term.text, raw)
@@ -147,48 +156,55 @@ def top_passages(q: wq.Query, top_searcher, matches: Matches, lengths_of, limit:
                 else:
                     if cached is None:
                         cached = matches.read.get((reader.segment().segment_id(), term.fieldname, term.text))
-                    blocks = cached if cached is not None else (
-                        (ids, whoosh_internals.block_weights(r)) for ids, r in whoosh_internals.blocks(raw))
+                    blocks = (
+                        cached
+                        if cached is not None
+                        else ((ids, whoosh_internals.block_weights(r)) for ids, r in whoosh_internals.blocks(raw))
+                    )
                     items = chain.from_iterable(
-                        zip(contributions(ids, weights), map(base.__sub__, ids)) for ids, weights in blocks
+                        zip(contributions(ids, weights), map(base.__sub__, ids), strict=True) for ids, weights in blocks
                     )
                     if deleted:
                         items = ((sc, g) for sc, g in items if (-g - offset) not in deleted)
                 heap = top(chain(heap, items))
             elif known is not None:
                 # a phrase of three words or more: its match kept each bi-word's weight
-                mine = known.get(term.text, {})
+                matched = known.get(term.text, {})  # docnum -> the bi-word's weight
                 get = scores.get
-                for d in docs & mine.keys():
-                    scores[d] = get(d, 0.0) + by_pair[mine[d], lengths[d]]
+                for d in docs & matched.keys():
+                    scores[d] = get(d, 0.0) + by_pair[matched[d], lengths[d]]
             else:
                 # read only the blocks that hold matches when they are few beside the postings
                 sparse = len(docs) * 16 < postings.doc_frequency(reader, term.fieldname, term.text)
                 if sparse and wanted is None:
                     wanted = sorted(docs)
-                get = scores.get
-                cached = postings.decoded.peek(reader, term.fieldname, term.text) if sparse else \
-                    postings.decoded.get(reader, term.fieldname, term.text, raw)
+                cached = (
+                    postings.decoded.peek(reader, term.fieldname, term.text)
+                    if sparse
+                    else postings.decoded.get(reader, term.fieldname, term.text, raw)
+                )
                 if cached is None:
                     cached = matches.read.get((reader.segment().segment_id(), term.fieldname, term.text))
                 if cached is not None:
                     blocks = postings.holding(cached, wanted if sparse else None)
                 else:
-                    blocks = ((ids, whoosh_internals.block_weights(r))
-                              for ids, r in whoosh_internals.blocks(raw, wanted if sparse else None))
+                    blocks = (
+                        (ids, whoosh_internals.block_weights(r))
+                        for ids, r in whoosh_internals.blocks(raw, wanted if sparse else None)
+                    )
                 # a term's postings as a dict built in C; only the passages already scored by an
                 # earlier term are summed in Python (few, for the expansions of a prefix)
                 mine: dict[int, float] = {}
                 for ids, weights in blocks:
-                    pairs = zip(ids, contributions(ids, weights))
+                    pairs = zip(ids, contributions(ids, weights), strict=True)
                     mine.update(pairs if all_match else compress(pairs, map(docs.__contains__, ids)))
                 if scores:
                     for d in mine.keys() & scores.keys():
-                        mine[d] += get(d)
+                        mine[d] += scores[d]
                 scores.update(mine)
         if all_match and deleted:
             for d in deleted:
                 scores.pop(d, None)
         if scores:
-            heap = top(chain(heap, zip(scores.values(), map((-offset).__sub__, scores.keys()))))
+            heap = top(chain(heap, zip(scores.values(), map((-offset).__sub__, scores.keys()), strict=True)))
     return [(-g, sc) for sc, g in sorted(heap, reverse=True)]

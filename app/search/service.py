@@ -1,12 +1,15 @@
 """Run a search request: query → passages → hits grouped by episode, with snippets and filters."""
+
 import logging
 import time
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Any, TypeVar
 
 from markupsafe import Markup
-from sqlalchemy import and_, or_
-from sqlmodel import Session, select
+from sqlalchemy import Select, and_, or_
+from sqlalchemy import select as sa_select
+from sqlmodel import Session, col, select
 from whoosh.collectors import FilterCollector, TimeLimit, TimeLimitCollector
 
 from app import limits
@@ -53,8 +56,13 @@ class EpisodeRef:
     source: str
 
     def to_json(self) -> dict:
-        return {"slug": self.slug, "title": self.title, "show": self.show,
-                "aired_on": self.aired_on.isoformat() if self.aired_on else None, "source": self.source}
+        return {
+            "slug": self.slug,
+            "title": self.title,
+            "show": self.show,
+            "aired_on": self.aired_on.isoformat() if self.aired_on else None,
+            "source": self.source,
+        }
 
 
 @dataclass
@@ -76,9 +84,15 @@ class Hit:
 
     def to_json(self) -> dict:
         start = int(self.start) if float(self.start).is_integer() else self.start
-        return {"episode": self.episode.to_json(), "start": start, "timestamp": self.timestamp,
-                "text": self.text, "snippet": str(self.snippet), "url": self.url,
-                "speaker": None}  # no speaker is stored yet: null, as the API contract has it
+        return {
+            "episode": self.episode.to_json(),
+            "start": start,
+            "timestamp": self.timestamp,
+            "text": self.text,
+            "snippet": str(self.snippet),
+            "url": self.url,
+            "speaker": None,
+        }  # no speaker is stored yet: null, as the API contract has it
 
 
 @dataclass
@@ -125,10 +139,18 @@ class SearchResults:
                 if i == len(group.hits) - 1:
                     item["more_in_episode"] = group.more
                 hits.append(item)
-        return {"total": self.total, "page": self.page, "hits": hits, "suggestion": self.suggestion,
-                "episodes": self.episodes, "pages": self.pages, "error": self.error, "notices": self.notices,
-                # episodes matched by title, description, show or people: not searched yet, so none
-                "episode_matches": []}
+        return {
+            "total": self.total,
+            "page": self.page,
+            "hits": hits,
+            "suggestion": self.suggestion,
+            "episodes": self.episodes,
+            "pages": self.pages,
+            "error": self.error,
+            "notices": self.notices,
+            # episodes matched by title, description, show or people: not searched yet, so none
+            "episode_matches": [],
+        }
 
 
 def validate(request: SearchRequest) -> str | None:
@@ -219,8 +241,9 @@ def _run(index, session: Session, request: SearchRequest, tree, results: SearchR
 
     def ranked_among(sub: Matches, limit: int | None) -> list[tuple[int, float]]:
         """The best of these matches, from the posting lists; Whoosh's collector when they cannot be read."""
-        found = top_passages(compiled.query, searcher, sub, current.lengths, limit, every_match=sub is matches,
-                             deadline=rank_by)
+        found = top_passages(
+            compiled.query, searcher, sub, current.lengths, limit, every_match=sub is matches, deadline=rank_by
+        )
         if found is None:
             found = scored(sub, limit)
         elif time.monotonic() > rank_by:
@@ -254,7 +277,9 @@ def _run(index, session: Session, request: SearchRequest, tree, results: SearchR
             limit *= 4
         shown = dict(list(shown.items())[first : first + per_page])
     shown_refs = _episode_refs(session, list(shown))
-    results.groups = _groups(session, searcher, shown, shown_refs, per_episode, compiled, per_episode=not request.episode)
+    results.groups = _groups(
+        session, searcher, shown, shown_refs, per_episode, compiled, per_episode=not request.episode
+    )
 
 
 def _partial(results: SearchResults) -> None:
@@ -276,52 +301,78 @@ def _top_per_episode(ranked: list[tuple[int, float]], episode_of) -> dict[int, l
 def _allowed_episodes(session: Session, per_episode, request: SearchRequest) -> dict[int, date | None]:
     """The matched episodes that exist and pass the filters, with their air date, in one query."""
     by_date = request.sort == "date" and not request.episode
-    stmt = select(Episode.id, Episode.aired_on) if by_date else select(Episode.id)
+    # a stored episode's id is never None: the checks below only say so to the type checker
+    if by_date:
+        rows = session.exec(_filtered(select(col(Episode.id), col(Episode.aired_on)), per_episode, request)).all()
+        return {eid: aired_on for eid, aired_on in rows if eid is not None and eid in per_episode}
+    ids = session.exec(_filtered(select(col(Episode.id)), per_episode, request)).all()
+    return {eid: None for eid in ids if eid is not None and eid in per_episode}
+
+
+_Query = TypeVar("_Query", bound="Select[*tuple[Any, ...]]")
+
+
+def _filtered(stmt: _Query, per_episode, request: SearchRequest) -> _Query:
+    """A query of episodes narrowed to the matched ones that pass the request's filters."""
     if request.show:
-        stmt = stmt.join(Show, Show.id == Episode.show_id).where(Show.slug == request.show)
+        stmt = stmt.join(Show, col(Show.id) == Episode.show_id).where(col(Show.slug) == request.show)
     if len(per_episode) <= 500:
-        stmt = stmt.where(Episode.id.in_(list(per_episode)))
+        stmt = stmt.where(col(Episode.id).in_(list(per_episode)))
     # else: reading every episode's id costs less than sending hundreds of them as parameters
     if request.guest:
         stmt = stmt.where(
-            Episode.id.in_(
-                select(Appearance.episode_id).join(Person, Person.id == Appearance.person_id)
+            col(Episode.id).in_(
+                select(Appearance.episode_id)
+                .join(Person, col(Person.id) == Appearance.person_id)
                 .where(Person.slug == request.guest)
             )
         )
     if request.date_from:
-        stmt = stmt.where(Episode.aired_on >= request.date_from)
+        stmt = stmt.where(col(Episode.aired_on) >= request.date_from)
     if request.date_to:
-        stmt = stmt.where(Episode.aired_on <= request.date_to)
+        stmt = stmt.where(col(Episode.aired_on) <= request.date_to)
     if request.episode:
-        stmt = stmt.where(Episode.slug == request.episode)
-    rows = session.exec(stmt).all()
-    if by_date:
-        return {eid: aired_on for eid, aired_on in rows if eid in per_episode}
-    return {eid: None for eid in rows if eid in per_episode}
+        stmt = stmt.where(col(Episode.slug) == request.episode)
+    return stmt
 
 
 def _episode_refs(session: Session, episode_ids: list[int]) -> dict[int, EpisodeRef]:
     """The shown episodes' rows, in one query."""
     if not episode_ids:
         return {}
+    # seven columns: more than sqlmodel's select() is typed for, hence SQLAlchemy's and execute()
     stmt = (
-        select(Episode.id, Episode.slug, Episode.title, Show.name, Show.slug, Episode.aired_on, Episode.source)
-        .join(Show, Show.id == Episode.show_id, isouter=True)
-        .where(Episode.id.in_(episode_ids))
+        sa_select(
+            col(Episode.id),
+            col(Episode.slug),
+            col(Episode.title),
+            col(Show.name),
+            col(Show.slug),
+            col(Episode.aired_on),
+            col(Episode.source),
+        )
+        .join(Show, col(Show.id) == Episode.show_id, isouter=True)
+        .where(col(Episode.id).in_(episode_ids))
     )
-    return {row[0]: EpisodeRef(*row) for row in session.exec(stmt)}
+    return {row[0]: EpisodeRef(*row) for row in session.execute(stmt)}
 
 
 def _groups(session, searcher, shown, refs, counts, compiled, per_episode: bool) -> list[EpisodeGroup]:
     """Hits for the shown passages: their lines fetched in one query, each located and highlighted."""
     stored = {d: searcher.stored_fields(d) for hits in shown.values() for d, _ in hits}
-    ranges = [(int(e), f[FIRST], f[FIRST] + len(f[STARTS]) - 1 + NEXT_LINES)
-              for e, hits in shown.items() for f in (stored[d] for d, _ in hits)]
+    ranges = [
+        (int(e), f[FIRST], f[FIRST] + len(f[STARTS]) - 1 + NEXT_LINES)
+        for e, hits in shown.items()
+        for f in (stored[d] for d, _ in hits)
+    ]
     lines: dict[tuple[int, int], str] = {}
     if ranges:
-        cond = or_(*(and_(CaptionLine.episode_id == e, CaptionLine.position.between(lo, hi)) for e, lo, hi in ranges))
-        for eid, position, text in session.exec(select(CaptionLine.episode_id, CaptionLine.position, CaptionLine.text).where(cond)):
+        cond = or_(
+            *(and_(col(CaptionLine.episode_id) == e, col(CaptionLine.position).between(lo, hi)) for e, lo, hi in ranges)
+        )
+        for eid, position, text in session.exec(
+            select(CaptionLine.episode_id, CaptionLine.position, CaptionLine.text).where(cond)
+        ):
             lines[(eid, position)] = text
     groups = []
     for eid, hits in shown.items():

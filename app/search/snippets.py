@@ -1,4 +1,5 @@
 """Find where a hit's match starts and build its snippet: the one place that marks HTML safe."""
+
 from dataclasses import dataclass
 
 from markupsafe import Markup, escape
@@ -15,7 +16,9 @@ class Located:
     text: str
 
 
-def _marked(tokens: list[tuple[int, str, int, int]], stems: set[str], exact: set[str], phrases: list[list[str]]) -> set[int]:
+def _marked(
+    tokens: list[tuple[int, str, int, int]], stems: set[str], exact: set[str], phrases: list[list[str]]
+) -> set[int]:
     marked = set()
     for i, (_, w, _, _) in enumerate(tokens):
         if w in exact or (w not in STOP_WORDS and stem(w) in stems):

@@ -1,4 +1,5 @@
 """The one reader of Whoosh's private names (for speed), on only for the Whoosh version they were read in."""
+
 # Everything else in app.search keeps to Whoosh's public API. What this module reads is how
 # whoosh-reloaded 2.7.5 lays out a posting block (W3LeafMatcher), a field's length column
 # (W3PerDocReader) and a Positions value, and a BM25F scorer's per-posting function. Another
@@ -38,8 +39,12 @@ if FAST:
     except ImportError:
         FAST = False
 if not FAST:
-    log.warning("whoosh-reloaded %s (whoosh %s), not %s: search reads the index through Whoosh's public API, slower",
-                _installed(), whoosh.versionstring(), WRITTEN_FOR)
+    log.warning(
+        "whoosh-reloaded %s (whoosh %s), not %s: search reads the index through Whoosh's public API, slower",
+        _installed(),
+        whoosh.versionstring(),
+        WRITTEN_FOR,
+    )
 
 
 # --- posting blocks ---------------------------------------------------------------------------
@@ -171,7 +176,7 @@ class _MappedFile:
     """A read-only file over a memoryview of the mapped compound segment: reads copy only what
     they return."""
 
-    __slots__ = ("_view", "_at")
+    __slots__ = ("_at", "_view")
 
     def __init__(self, view):
         self._view = view
@@ -185,14 +190,14 @@ class _MappedFile:
 
     def readinto(self, buffer) -> int:
         data = self.read(len(buffer))
-        buffer[:len(data)] = data
+        buffer[: len(data)] = data
         return len(data)
 
     def readline(self, size: int | None = -1) -> bytes:
         end = len(self._view) if size is None or size < 0 else min(len(self._view), self._at + size)
         start = at = self._at
         while at < end:  # pickle reads lines only for protocol-0 opcodes: short ones
-            chunk = bytes(self._view[at:min(end, at + 256)])
+            chunk = bytes(self._view[at : min(end, at + 256)])
             newline = chunk.find(b"\n")
             if newline >= 0:
                 at += newline + 1

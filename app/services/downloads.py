@@ -1,4 +1,5 @@
 """An episode's transcript as a VTT, SRT, text or JSON file, for `plateau export` and the download links alike."""
+
 from sqlmodel import Session
 
 from app import caption_files

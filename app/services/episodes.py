@@ -1,4 +1,5 @@
 """Episodes and shows: lookups, lists with filters, and the summaries the API and pages show."""
+
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -29,8 +30,11 @@ class EpisodeSummary:
     def as_json(self) -> dict:
         e = self.episode
         return {
-            "slug": e.slug, "title": e.title, "show": self.show.name if self.show else None,
-            "aired_on": e.aired_on.isoformat() if e.aired_on else None, "source": e.source,
+            "slug": e.slug,
+            "title": e.title,
+            "show": self.show.name if self.show else None,
+            "aired_on": e.aired_on.isoformat() if e.aired_on else None,
+            "source": e.source,
             "duration": e.duration,
             "guests": [{"slug": g.slug, "name": g.name, "role": g.role} for g in self.guests],
         }
@@ -45,12 +49,16 @@ def summarize(session: Session, episodes: list[Episode]) -> list[EpisodeSummary]
     if not episodes:
         return []
     ids = [e.id for e in episodes]
-    shows = {s.id: s for s in session.exec(select(Show).where(
-        col(Show.id).in_({e.show_id for e in episodes if e.show_id}))).all()}
+    shows = {
+        s.id: s
+        for s in session.exec(select(Show).where(col(Show.id).in_({e.show_id for e in episodes if e.show_id}))).all()
+    }
     summaries = {e.id: EpisodeSummary(e, shows.get(e.show_id)) for e in episodes}
     rows = session.exec(
-        select(Appearance, Person).join(Person, Person.id == Appearance.person_id)
-        .where(col(Appearance.episode_id).in_(ids)).order_by(Appearance.position)
+        select(Appearance, Person)
+        .join(Person, col(Person.id) == Appearance.person_id)
+        .where(col(Appearance.episode_id).in_(ids))
+        .order_by(col(Appearance.position))
     ).all()
     for appearance, person in rows:
         summary = summaries[appearance.episode_id]
@@ -65,9 +73,10 @@ def guests_by_episode(session: Session, episode_ids: list[int]) -> dict[int, lis
     """Each episode's guests in the episode's order, in one query (for lists built elsewhere)."""
     panels: dict[int, list[Guest]] = {episode_id: [] for episode_id in episode_ids}
     rows = session.exec(
-        select(Appearance, Person).join(Person, Person.id == Appearance.person_id)
+        select(Appearance, Person)
+        .join(Person, col(Person.id) == Appearance.person_id)
         .where(col(Appearance.episode_id).in_(episode_ids), Appearance.kind == "guest")
-        .order_by(Appearance.position)
+        .order_by(col(Appearance.position))
     ).all()
     for appearance, person in rows:
         panels[appearance.episode_id].append(Guest(person.slug, person.name, appearance.role))
@@ -89,37 +98,52 @@ def episode_json(session: Session, episode: Episode) -> dict:
         "description": episode.description,
         "media_url": episode.media_url,
         # no speaker is stored yet: the key is there, null, as the API contract has it
-        "segments": [{"start": c.start, "end": c.end, "text": c.text, "speaker": None}
-                     for c in captions_of(session, episode)],
+        "segments": [
+            {"start": c.start, "end": c.end, "text": c.text, "speaker": None} for c in captions_of(session, episode)
+        ],
     }
 
 
-def list_episodes(session: Session, *, show: str | None = None, guest: str | None = None,
-                  year: int | None = None, page: int = 1,
-                  per_page: int = limits.EPISODES_PER_PAGE) -> tuple[int, list[Episode]]:
+def list_episodes(
+    session: Session,
+    *,
+    show: str | None = None,
+    guest: str | None = None,
+    year: int | None = None,
+    page: int = 1,
+    per_page: int = limits.EPISODES_PER_PAGE,
+) -> tuple[int, list[Episode]]:
     query = select(Episode)
     if show:
-        query = query.join(Show, Show.id == Episode.show_id).where(Show.slug == show)
+        query = query.join(Show, col(Show.id) == Episode.show_id).where(Show.slug == show)
     if guest:
-        query = query.where(col(Episode.id).in_(
-            select(Appearance.episode_id).join(Person, Person.id == Appearance.person_id)
-            .where(Person.slug == guest)))
+        query = query.where(
+            col(Episode.id).in_(
+                select(Appearance.episode_id)
+                .join(Person, col(Person.id) == Appearance.person_id)
+                .where(Person.slug == guest)
+            )
+        )
     if year:
-        query = query.where(extract("year", Episode.aired_on) == year)
+        query = query.where(extract("year", col(Episode.aired_on)) == year)
     total = session.exec(select(func.count()).select_from(query.subquery())).one()
     items = session.exec(newest_first(query).offset((page - 1) * per_page).limit(per_page)).all()
     return total, list(items)
 
 
 def captions_of(session: Session, episode: Episode) -> list[CaptionLine]:
-    return list(session.exec(select(CaptionLine).where(CaptionLine.episode_id == episode.id)
-                             .order_by(CaptionLine.position)).all())
+    return list(
+        session.exec(
+            select(CaptionLine).where(CaptionLine.episode_id == episode.id).order_by(col(CaptionLine.position))
+        ).all()
+    )
 
 
 def list_shows(session: Session) -> list[tuple[Show, int]]:
     rows = session.exec(
-        select(Show, func.count(Episode.id)).join(Episode, Episode.show_id == Show.id, isouter=True)
-        .group_by(Show.id)
+        select(Show, func.count(col(Episode.id)))
+        .join(Episode, col(Episode.show_id) == Show.id, isouter=True)
+        .group_by(col(Show.id))
     ).all()
     return sorted(rows, key=lambda r: fold(r[0].name))
 
@@ -144,8 +168,9 @@ def find_or_create_show(session: Session, name: str, channel: str | None) -> Sho
 
 def drop_empty_shows(session: Session) -> None:
     """A show is listed while it has episodes; one left without any goes."""
-    session.exec(delete(Show).where(col(Show.id).not_in(
-        select(Episode.show_id).where(col(Episode.show_id).is_not(None)))))
+    session.exec(
+        delete(Show).where(col(Show.id).not_in(select(Episode.show_id).where(col(Episode.show_id).is_not(None))))
+    )
     session.flush()
 
 
@@ -173,10 +198,11 @@ def episode_slug_base(title: str, show: str | None, aired_on: date | None, sourc
 
 def archive_counts(session: Session) -> dict[str, int]:
     return {
-        "episodes": session.exec(select(func.count(Episode.id))).one(),
-        "guests": session.exec(select(func.count(func.distinct(Appearance.person_id)))
-                               .where(Appearance.kind == "guest")).one(),
-        "shows": session.exec(select(func.count(Show.id))).one(),
+        "episodes": session.exec(select(func.count(col(Episode.id)))).one(),
+        "guests": session.exec(
+            select(func.count(func.distinct(Appearance.person_id))).where(Appearance.kind == "guest")
+        ).one(),
+        "shows": session.exec(select(func.count(col(Show.id)))).one(),
         "caption_lines": session.exec(select(func.coalesce(func.sum(Episode.caption_count), 0))).one(),
     }
 

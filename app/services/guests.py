@@ -1,4 +1,5 @@
 """People in the archive: one record per person whatever the spelling, their appearances, guest pages."""
+
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -26,11 +27,19 @@ def find_person(session: Session, name: str, exclude: set[int] | frozenset[int] 
     for alias in session.exec(select(PersonAlias).where(PersonAlias.folded == folded)).all():
         if alias.person_id not in exclude:
             return session.get(Person, alias.person_id)
-    choices = {alias_id: name_key(folded_alias) for alias_id, folded_alias, person_id
-               in session.exec(select(PersonAlias.id, PersonAlias.folded, PersonAlias.person_id)).all()
-               if person_id not in exclude}
+    choices = {
+        alias_id: name_key(folded_alias)
+        for alias_id, folded_alias, person_id in session.exec(
+            select(PersonAlias.id, PersonAlias.folded, PersonAlias.person_id)
+        ).all()
+        if person_id not in exclude
+    }
     best = process.extractOne(name_key(folded), choices, scorer=fuzz.ratio, score_cutoff=SAME_PERSON_THRESHOLD)
-    return session.get(Person, session.get(PersonAlias, best[2]).person_id) if best else None
+    if not best:
+        return None
+    matched = session.get(PersonAlias, best[2])
+    assert matched is not None  # its id was read from the table above, in the same transaction
+    return session.get(Person, matched.person_id)
 
 
 def find_or_create_person(session: Session, name: str, exclude: set[int] | frozenset[int] = frozenset()) -> Person:
@@ -44,6 +53,7 @@ def find_or_create_person(session: Session, name: str, exclude: set[int] | froze
 
 
 def add_alias(session: Session, person: Person, name: str) -> None:
+    assert person.id is not None  # a stored person: found in the table, or added and flushed
     exists = session.exec(
         select(PersonAlias).where(PersonAlias.person_id == person.id, PersonAlias.name == name)
     ).first()
@@ -67,11 +77,14 @@ Spelling = tuple[int, str]  # (person id, folded spelling)
 def known_spellings(session: Session) -> set[Spelling]:
     """Every spelling of every person a description or sidecar names as a guest: the names an
     introduction is listened for."""
-    return set(session.exec(
-        select(PersonAlias.person_id, PersonAlias.folded)
-        .join(Appearance, Appearance.person_id == PersonAlias.person_id)
-        .where(Appearance.kind == "guest", col(Appearance.found_in).in_(TRUSTED_SOURCES)).distinct()
-    ).all())
+    return set(
+        session.exec(
+            select(PersonAlias.person_id, PersonAlias.folded)
+            .join(Appearance, col(Appearance.person_id) == PersonAlias.person_id)
+            .where(Appearance.kind == "guest", col(Appearance.found_in).in_(TRUSTED_SOURCES))
+            .distinct()
+        ).all()
+    )
 
 
 def introduction_of(captions: Iterable[tuple[float, str]]) -> str:
@@ -79,8 +92,9 @@ def introduction_of(captions: Iterable[tuple[float, str]]) -> str:
     return fold(" ".join(text for start, text in captions if start < INTRODUCTION_SECONDS))
 
 
-def link_introductions(session: Session, episode_ids: Iterable[int] | None = None,
-                       known_before: set[Spelling] | None = None) -> None:
+def link_introductions(
+    session: Session, episode_ids: Iterable[int] | None = None, known_before: set[Spelling] | None = None
+) -> None:
     """Link the known guests that the introduction of each episode without named guests names.
 
     Given the episodes just written (or deleted) and the known spellings before that, only what
@@ -90,23 +104,30 @@ def link_introductions(session: Session, episode_ids: Iterable[int] | None = Non
     Either way the links do not depend on ingest order, and only the difference is written.
     """
     known = known_spellings(session)
-    described = select(Appearance.episode_id).where(Appearance.kind == "guest",
-                                                    col(Appearance.found_in).in_(TRUSTED_SOURCES))
-    undescribed = set(session.exec(select(Episode.id).where(col(Episode.id).not_in(described))).all())
+    described = select(Appearance.episode_id).where(
+        Appearance.kind == "guest", col(Appearance.found_in).in_(TRUSTED_SOURCES)
+    )
+    undescribed = {
+        episode_id
+        for episode_id in session.exec(select(Episode.id).where(col(Episode.id).not_in(described))).all()
+        if episode_id is not None  # a stored episode's id never is
+    }
     everything = episode_ids is None or known_before is None
     fresh = set(undescribed) if everything else set(episode_ids or ())
-    changed = set() if everything else {person_id for person_id, _ in known ^ known_before}
+    changed = set() if everything or known_before is None else {person_id for person_id, _ in known ^ known_before}
 
     current_query = select(Appearance).where(Appearance.found_in == "introduction")
     if not everything:
-        current_query = current_query.where(or_(col(Appearance.episode_id).in_(fresh),
-                                                col(Appearance.person_id).in_(changed)))
+        current_query = current_query.where(
+            or_(col(Appearance.episode_id).in_(fresh), col(Appearance.person_id).in_(changed))
+        )
     current = {(a.episode_id, a.person_id): a for a in session.exec(current_query).all()}
 
     wanted = introduction_names(introductions(session, fresh & undescribed), sorted(known))
     if changed:
-        wanted.update(introduction_names(introductions(session, undescribed - fresh),
-                                         sorted(s for s in known if s[0] in changed)))
+        wanted.update(
+            introduction_names(introductions(session, undescribed - fresh), sorted(s for s in known if s[0] in changed))
+        )
     for key, appearance in current.items():
         if key not in wanted:
             session.delete(appearance)
@@ -115,10 +136,20 @@ def link_introductions(session: Session, episode_ids: Iterable[int] | None = Non
             session.add(appearance)
     for position, ((episode_id, person_id), spelling) in enumerate(sorted(wanted.items())):
         if (episode_id, person_id) not in current:
-            session.add(Appearance(episode_id=episode_id, person_id=person_id, kind="guest", named_as=spelling,
-                                   found_in="introduction", position=position))
+            session.add(
+                Appearance(
+                    episode_id=episode_id,
+                    person_id=person_id,
+                    kind="guest",
+                    named_as=spelling,
+                    found_in="introduction",
+                    position=position,
+                )
+            )
     for (_, person_id), spelling in wanted.items():
-        add_alias(session, session.get(Person, person_id), spelling)
+        person = session.get(Person, person_id)
+        assert person is not None  # one of the known spellings' people, all stored
+        add_alias(session, person, spelling)
     session.flush()
 
 
@@ -127,15 +158,21 @@ def introductions(session: Session, episode_ids: set[int]) -> dict[int, list[str
     caption lines for episodes ingested before it existed)."""
     if not episode_ids:
         return {}
-    found = dict(session.exec(select(Episode.id, Episode.introduction)
-                              .where(col(Episode.id).in_(episode_ids))).all())
-    for episode_id in [e for e, text in found.items() if text is None]:
-        text = introduction_of(session.exec(
-            select(CaptionLine.start, CaptionLine.text).where(CaptionLine.episode_id == episode_id)
-            .order_by(CaptionLine.position)).all())
-        session.exec(update(Episode).where(col(Episode.id) == episode_id).values(introduction=text))
-        found[episode_id] = text
-    return {episode_id: text.split() for episode_id, text in found.items()}
+    found = session.exec(select(Episode.id, Episode.introduction).where(col(Episode.id).in_(episode_ids))).all()
+    words: dict[int, list[str]] = {}
+    for episode_id, text in found:
+        assert episode_id is not None  # a stored episode's id
+        if text is None:
+            text = introduction_of(
+                session.exec(
+                    select(CaptionLine.start, CaptionLine.text)
+                    .where(CaptionLine.episode_id == episode_id)
+                    .order_by(col(CaptionLine.position))
+                ).all()
+            )
+            session.exec(update(Episode).where(col(Episode.id) == episode_id).values(introduction=text))
+        words[episode_id] = text.split()
+    return words
 
 
 # A window of words within SAME_PERSON_THRESHOLD of a name has a stretch of the name's length
@@ -163,11 +200,12 @@ def introduction_names(words_of: dict[int, list[str]], known: list[Spelling]) ->
             for width in (size, size + 1):
                 keys = windows.get((episode_id, width))
                 if keys is None:
-                    keys = windows[(episode_id, width)] = ["".join(words[i:i + width])
-                                                           for i in range(len(words) - width + 1)]
+                    keys = windows[(episode_id, width)] = [
+                        "".join(words[i : i + width]) for i in range(len(words) - width + 1)
+                    ]
                 match = process.extractOne(key, keys, scorer=fuzz.ratio, score_cutoff=SAME_PERSON_THRESHOLD)
                 if match:
-                    heard = " ".join(words[match[2]:match[2] + width]).title()
+                    heard = " ".join(words[match[2] : match[2] + width]).title()
                     pair = (episode_id, person_id)
                     best[pair] = max(best.get(pair, (0.0, "")), (match[1], heard))
     return {pair: heard for pair, (_, heard) in best.items()}
@@ -177,12 +215,14 @@ def settle_names(session: Session) -> None:
     """Give each person the spelling the trusted sources use most; drop people with no appearance."""
     spellings: dict[int, list[tuple[str, str]]] = {}
     for person_id, named_as, found_in in session.exec(
-            select(Appearance.person_id, Appearance.named_as, Appearance.found_in)).all():
+        select(Appearance.person_id, Appearance.named_as, Appearance.found_in)
+    ).all():
         spellings.setdefault(person_id, []).append((named_as, found_in))
     for person in session.exec(select(Person)).all():
+        assert person.id is not None  # a stored person's id
         rows = spellings.get(person.id)
         if not rows:
-            session.exec(delete(PersonAlias).where(PersonAlias.person_id == person.id))
+            session.exec(delete(PersonAlias).where(col(PersonAlias.person_id) == person.id))
             session.delete(person)
             continue
         trusted = [name for name, found_in in rows if found_in in TRUSTED_SOURCES] or [name for name, _ in rows]
@@ -196,10 +236,15 @@ def settle_names(session: Session) -> None:
 
 def merge(session: Session, source: Person, target: Person) -> None:
     """Fold `source` into `target`: its appearances and spellings become the target's."""
+    assert target.id is not None  # a stored person's id
     for appearance in session.exec(select(Appearance).where(Appearance.person_id == source.id)).all():
-        clash = session.exec(select(Appearance).where(
-            Appearance.episode_id == appearance.episode_id, Appearance.person_id == target.id,
-            Appearance.kind == appearance.kind)).first()
+        clash = session.exec(
+            select(Appearance).where(
+                Appearance.episode_id == appearance.episode_id,
+                Appearance.person_id == target.id,
+                Appearance.kind == appearance.kind,
+            )
+        ).first()
         if clash:
             session.delete(appearance)
         else:
@@ -220,18 +265,22 @@ class GuestSummary:
     appearances: int
 
 
-def list_guests(session: Session, *, page: int = 1,
-                per_page: int | None = limits.GUESTS_PER_PAGE) -> tuple[int, list[GuestSummary]]:
+def list_guests(
+    session: Session, *, page: int = 1, per_page: int | None = limits.GUESTS_PER_PAGE
+) -> tuple[int, list[GuestSummary]]:
     """Guests A to Z (by folded name) with their number of appearances as a guest; every one when
     `per_page` is None."""
-    counts = dict(session.exec(
-        select(Appearance.person_id, func.count(Appearance.id))
-        .where(Appearance.kind == "guest").group_by(Appearance.person_id)
-    ).all())
+    counts = dict(
+        session.exec(
+            select(Appearance.person_id, func.count(col(Appearance.id)))
+            .where(Appearance.kind == "guest")
+            .group_by(col(Appearance.person_id))
+        ).all()
+    )
     people = [p for p in session.exec(select(Person)).all() if p.id in counts]
     people.sort(key=lambda p: fold(p.name))
-    shown = people if per_page is None else people[(page - 1) * per_page:page * per_page]
-    return len(people), [GuestSummary(p, counts[p.id]) for p in shown]
+    shown = people if per_page is None else people[(page - 1) * per_page : page * per_page]
+    return len(people), [GuestSummary(p, counts[p.id]) for p in shown if p.id is not None]  # stored: all have one
 
 
 def get_guest(session: Session, slug: str) -> Person | None:
@@ -245,7 +294,8 @@ def aliases(session: Session, person: Person) -> list[str]:
 def appearances_of(session: Session, person: Person) -> list[tuple[Appearance, Episode]]:
     """Each appearance with its episode, the most recent first (undated last)."""
     rows = session.exec(
-        select(Appearance, Episode).join(Episode, Episode.id == Appearance.episode_id)
+        select(Appearance, Episode)
+        .join(Episode, col(Episode.id) == Appearance.episode_id)
         .where(Appearance.person_id == person.id)
     ).all()
     return sorted(rows, key=lambda r: (r[1].aired_on is not None, r[1].aired_on, r[1].id), reverse=True)
@@ -256,10 +306,9 @@ def co_guests(session: Session, person: Person) -> list[tuple[Person, int]]:
     episode_ids = select(Appearance.episode_id).where(Appearance.person_id == person.id)
     rows = session.exec(
         select(Person, func.count(func.distinct(Appearance.episode_id)))
-        .join(Appearance, Appearance.person_id == Person.id)
-        .where(col(Appearance.episode_id).in_(episode_ids), Appearance.kind == "guest",
-               Person.id != person.id)
-        .group_by(Person.id)
+        .join(Appearance, col(Appearance.person_id) == Person.id)
+        .where(col(Appearance.episode_id).in_(episode_ids), Appearance.kind == "guest", Person.id != person.id)
+        .group_by(col(Person.id))
     ).all()
     return sorted(rows, key=lambda r: (-r[1], fold(r[0].name)))
 

@@ -1,14 +1,15 @@
 """Turn transcript files into episodes: one transaction per file, idempotent by content hash."""
+
 import hashlib
 import json
-import re
 import os
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass
 from datetime import date
 from pathlib import Path
-from urllib.parse import urlsplit
 from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
 
 from sqlalchemy import insert
 from sqlmodel import Session, col, delete, select
@@ -37,13 +38,21 @@ class IngestOutcome:
     searchable: bool = True  # False when the episode is in the database but its index write failed
 
 
-def ingest_bytes(session: Session, name: str, data: bytes, *, index: "SearchIndex | None",
-                 sidecar: bytes | None = None, show: str | None = None, media_url: str | None = None,
-                 overrides: EpisodeFacts | None = None, today: date | None = None) -> IngestOutcome:
+def ingest_bytes(
+    session: Session,
+    name: str,
+    data: bytes,
+    *,
+    index: "SearchIndex | None",
+    sidecar: bytes | None = None,
+    show: str | None = None,
+    media_url: str | None = None,
+    overrides: EpisodeFacts | None = None,
+    today: date | None = None,
+) -> IngestOutcome:
     """Ingest one transcript. A refused file changes nothing; a known, unchanged one writes nothing."""
     batch = IngestBatch(session, index)
-    outcome = batch.add(name, data, sidecar=sidecar, show=show, media_url=media_url, overrides=overrides,
-                        today=today)
+    outcome = batch.add(name, data, sidecar=sidecar, show=show, media_url=media_url, overrides=overrides, today=today)
     batch.finish()
     return outcome
 
@@ -63,14 +72,28 @@ class IngestBatch:
         # Work an earlier batch left undone: episodes whose indexing failed are tried again, and
         # episodes committed by a batch that never finished (pending) mean its people were never
         # settled, so the first settlement looks at the whole archive.
-        self.unfinished = dict(session.exec(select(Episode.id, Episode.index_state)
-                                            .where(Episode.index_state != "indexed")).all())
-        self.known_before: set | None = (None if "pending" in self.unfinished.values()
-                                         else guest_service.known_spellings(session))
+        self.unfinished: dict[int, str] = {
+            episode_id: state
+            for episode_id, state in session.exec(
+                select(Episode.id, Episode.index_state).where(Episode.index_state != "indexed")
+            ).all()
+            if episode_id is not None  # a stored episode's id never is
+        }
+        self.known_before: set | None = (
+            None if "pending" in self.unfinished.values() else guest_service.known_spellings(session)
+        )
 
-    def add(self, name: str, data: bytes, *, sidecar: bytes | None = None, show: str | None = None,
-            media_url: str | None = None, overrides: EpisodeFacts | None = None,
-            today: date | None = None) -> IngestOutcome:
+    def add(
+        self,
+        name: str,
+        data: bytes,
+        *,
+        sidecar: bytes | None = None,
+        show: str | None = None,
+        media_url: str | None = None,
+        overrides: EpisodeFacts | None = None,
+        today: date | None = None,
+    ) -> IngestOutcome:
         session = self.session
         source = Path(name).name
         overrides = overrides or EpisodeFacts()
@@ -82,8 +105,10 @@ class IngestBatch:
             return IngestOutcome(source, "unchanged", existing.slug, episode_id=existing.id)
         try:
             if len(data) > limits.MAX_FILE_BYTES:
-                raise TranscriptError(f"fichier trop gros ({len(data) // 1024 // 1024} Mo, au plus "
-                                      f"{limits.MAX_FILE_BYTES // 1024 // 1024} Mo)")
+                raise TranscriptError(
+                    f"fichier trop gros ({len(data) // 1024 // 1024} Mo, au plus "
+                    f"{limits.MAX_FILE_BYTES // 1024 // 1024} Mo)"
+                )
             transcript = parse_transcript(source, data, today=today or date.today())
             facts = transcript.facts
             found_in = "description"
@@ -113,8 +138,11 @@ class IngestBatch:
         settle_archive(self.session, ids, self.known_before)
         if self.index is not None:
             self.index.index_episodes(self.session, ids + list(self.unfinished))
-            failed = set(self.session.exec(select(Episode.id).where(
-                col(Episode.id).in_(ids), Episode.index_state != "indexed")).all())
+            failed = set(
+                self.session.exec(
+                    select(Episode.id).where(col(Episode.id).in_(ids), Episode.index_state != "indexed")
+                ).all()
+            )
             for outcome in self.written:
                 outcome.searchable = outcome.episode_id not in failed
         self.known_before = guest_service.known_spellings(self.session)
@@ -139,8 +167,12 @@ def check_media_url(url: str | None) -> None:
         parts.port  # noqa: B018  (reading it is what refuses a malformed port)
     except ValueError:
         parts = None
-    if (parts is None or parts.scheme.lower() not in ("http", "https") or not parts.hostname
-            or re.search(r"[\s\x00-\x1f\x7f]", url)):
+    if (
+        parts is None
+        or parts.scheme.lower() not in ("http", "https")
+        or not parts.hostname
+        or re.search(r"[\s\x00-\x1f\x7f]", url)
+    ):
         raise TranscriptError(f"media_url doit être une adresse web en http:// ou https:// (reçu « {url[:80]} »)")
 
 
@@ -152,8 +184,15 @@ def content_hash(data: bytes, sidecar: bytes | None, overrides: EpisodeFacts) ->
     return digest.hexdigest()
 
 
-def save_episode(session: Session, source: str, digest: str, transcript: Transcript,
-                 facts: EpisodeFacts, episode: Episode | None, found_in: str) -> Episode:
+def save_episode(
+    session: Session,
+    source: str,
+    digest: str,
+    transcript: Transcript,
+    facts: EpisodeFacts,
+    episode: Episode | None,
+    found_in: str,
+) -> Episode:
     """Write the episode, its caption lines and its people in the caller's transaction.
 
     What the episode changes elsewhere in the archive is settled by its batch (settle_archive)."""
@@ -162,11 +201,16 @@ def save_episode(session: Session, source: str, digest: str, transcript: Transcr
     captions = transcript.captions
     if episode is None:
         base = episode_service.episode_slug_base(title, facts.show, facts.aired_on, source)
-        episode = Episode(slug=episode_service.unique_episode_slug(session, base, None), source=source,
-                          content_hash=digest, format=transcript.format, title=title)
+        episode = Episode(
+            slug=episode_service.unique_episode_slug(session, base, None),
+            source=source,
+            content_hash=digest,
+            format=transcript.format,
+            title=title,
+        )
     else:
-        session.exec(delete(CaptionLine).where(CaptionLine.episode_id == episode.id))
-        session.exec(delete(Appearance).where(Appearance.episode_id == episode.id))
+        session.exec(delete(CaptionLine).where(col(CaptionLine.episode_id) == episode.id))
+        session.exec(delete(Appearance).where(col(Appearance.episode_id) == episode.id))
     episode.content_hash = digest
     episode.format = transcript.format
     episode.title = title
@@ -182,15 +226,20 @@ def save_episode(session: Session, source: str, digest: str, transcript: Transcr
     episode.updated_at = utcnow()
     session.add(episode)
     session.flush()
-    session.execute(insert(CaptionLine), [
-        {"episode_id": episode.id, "position": i, "start": c.start, "end": c.end, "text": c.text}
-        for i, c in enumerate(captions)])
+    session.execute(
+        insert(CaptionLine),
+        [
+            {"episode_id": episode.id, "position": i, "start": c.start, "end": c.end, "text": c.text}
+            for i, c in enumerate(captions)
+        ],
+    )
     add_people(session, episode, facts, found_in)
     session.flush()
     return episode
 
 
 def add_people(session: Session, episode: Episode, facts: EpisodeFacts, found_in: str) -> None:
+    assert episode.id is not None  # flushed by save_episode before its people are added
     people: list[tuple[str, GuestMention]] = [("guest", g) for g in facts.guests]
     if facts.host:
         people.insert(0, ("host", GuestMention(facts.host)))
@@ -201,9 +250,19 @@ def add_people(session: Session, episode: Episode, facts: EpisodeFacts, found_in
             continue  # the same name twice in one description is one person
         spellings.add(fold(mention.name))
         person = guest_service.find_or_create_person(session, mention.name, exclude=panel)
+        assert person.id is not None  # found in the table, or added and flushed
         panel.add(person.id)
-        session.add(Appearance(episode_id=episode.id, person_id=person.id, kind=kind, role=mention.role,
-                               named_as=mention.name, found_in=found_in, position=position))
+        session.add(
+            Appearance(
+                episode_id=episode.id,
+                person_id=person.id,
+                kind=kind,
+                role=mention.role,
+                named_as=mention.name,
+                found_in=found_in,
+                position=position,
+            )
+        )
     session.flush()
 
 
@@ -226,13 +285,17 @@ def collect(paths: Iterable[Path]) -> tuple[list[Candidate], list[IngestOutcome]
                 for name in sorted(files):
                     path = Path(folder) / name
                     if path.is_symlink() and not path.resolve().is_relative_to(root):
-                        skipped.append(IngestOutcome(str(path), "skipped",
-                                                     reason="lien vers l'extérieur du dossier, non suivi"))
+                        skipped.append(
+                            IngestOutcome(str(path), "skipped", reason="lien vers l'extérieur du dossier, non suivi")
+                        )
                     elif is_sidecar_name(name):
                         continue  # read with its transcript
                     elif not is_transcript_name(name):
-                        skipped.append(IngestOutcome(str(path), "skipped",
-                                                     reason="pas une transcription (.txt, .vtt, .srt, .json)"))
+                        skipped.append(
+                            IngestOutcome(
+                                str(path), "skipped", reason="pas une transcription (.txt, .vtt, .srt, .json)"
+                            )
+                        )
                     else:
                         candidates.append(Candidate(path, sidecar_of(path)))
         elif given.is_file():
@@ -248,10 +311,16 @@ def sidecar_of(path: Path) -> Path | None:
     return candidate if candidate.is_file() else None
 
 
-def ingest_paths(session: Session, paths: Iterable[Path], *, index: "SearchIndex | None",
-                 show: str | None = None, media_url: str | None = None,
-                 progress: Callable[[IngestOutcome], None] | None = None,
-                 on_total: Callable[[int], None] | None = None) -> list[IngestOutcome]:
+def ingest_paths(
+    session: Session,
+    paths: Iterable[Path],
+    *,
+    index: "SearchIndex | None",
+    show: str | None = None,
+    media_url: str | None = None,
+    progress: Callable[[IngestOutcome], None] | None = None,
+    on_total: Callable[[int], None] | None = None,
+) -> list[IngestOutcome]:
     candidates, outcomes = collect(paths)
     if on_total:
         on_total(len(candidates))
@@ -261,8 +330,11 @@ def ingest_paths(session: Session, paths: Iterable[Path], *, index: "SearchIndex
         # An episode is known by its file name: a second file of the same name would overwrite the first.
         earlier = first_with_name.setdefault(candidate.path.name, candidate.path)
         if earlier != candidate.path:
-            outcome = IngestOutcome(str(candidate.path), "failed",
-                                    reason=f"même nom de fichier que {earlier} dans cette ingestion : renommez l'un des deux")
+            outcome = IngestOutcome(
+                str(candidate.path),
+                "failed",
+                reason=f"même nom de fichier que {earlier} dans cette ingestion : renommez l'un des deux",
+            )
         else:
             try:
                 data = candidate.path.read_bytes()

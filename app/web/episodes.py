@@ -1,4 +1,5 @@
 """Episodes: the filtered list, and one episode's page opened at a second, a range, or a search."""
+
 from fastapi import APIRouter, HTTPException, Request
 
 from app import limits
@@ -8,9 +9,9 @@ from app.services import episodes as episode_service
 from app.services import guests as guest_service
 from app.timecodes import TimecodeError, parse_moment
 from app.web import params
+from app.web.errors import PageRoute
 from app.web.highlight import marked_parts, terms_of
 from app.web.pagination import Pagination
-from app.web.errors import PageRoute
 from app.web.templating import date_fr, is_fragment_request, render, timestamp
 from app.web.transcript import caption_rows, mark, quote_of, transcript_lines, video_at
 
@@ -19,32 +20,61 @@ DESCRIPTION_CHARS = 200
 
 
 @router.get("/episodes", include_in_schema=False)
-def episodes(request: Request, show: str | None = None, guest: str | None = None, year: str | None = None,
-             page: str | None = None, *, session: SessionDep):
+def episodes(
+    request: Request,
+    show: str | None = None,
+    guest: str | None = None,
+    year: str | None = None,
+    page: str | None = None,
+    *,
+    session: SessionDep,
+):
     show, guest = params.text(show), params.text(guest)
     number, year_value = params.page_number(page), params.year_number(year)
-    total, items = episode_service.list_episodes(session, show=show, guest=guest, year=year_value,
-                                                 page=number, per_page=limits.EPISODES_PER_PAGE)
-    return render(request, "episodes.html", {
-        "nav": "episodes", "episodes": episode_service.summarize(session, items), "total": total,
-        "pager": Pagination(request.url, number, limits.EPISODES_PER_PAGE, total),
-        "filters": {"show": show or "", "guest": guest or "", "year": year_value or ""},
-        # the filter lists sit outside the results block: a fragment request never shows them
-        **({} if is_fragment_request(request) else {
-            "shows": episode_service.list_shows(session),
-            "guests": guest_service.list_guests(session, per_page=None)[1]}),
-    }, block="results")
+    total, items = episode_service.list_episodes(
+        session, show=show, guest=guest, year=year_value, page=number, per_page=limits.EPISODES_PER_PAGE
+    )
+    return render(
+        request,
+        "episodes.html",
+        {
+            "nav": "episodes",
+            "episodes": episode_service.summarize(session, items),
+            "total": total,
+            "pager": Pagination(request.url, number, limits.EPISODES_PER_PAGE, total),
+            "filters": {"show": show or "", "guest": guest or "", "year": year_value or ""},
+            # the filter lists sit outside the results block: a fragment request never shows them
+            **(
+                {}
+                if is_fragment_request(request)
+                else {
+                    "shows": episode_service.list_shows(session),
+                    "guests": guest_service.list_guests(session, per_page=None)[1],
+                }
+            ),
+        },
+        block="results",
+    )
 
 
 @router.get("/episodes/{slug}", include_in_schema=False)
-def episode(slug: str, request: Request, t: str | None = None, q: str | None = None,
-            *, session: SessionDep, settings: SettingsDep, index: SearchDep):
+def episode(
+    slug: str,
+    request: Request,
+    t: str | None = None,
+    q: str | None = None,
+    *,
+    session: SessionDep,
+    settings: SettingsDep,
+    index: SearchDep,
+):
     found = episode_service.get_episode(session, slug)
     if found is None:
         raise HTTPException(404, f"Aucun épisode « {slug} » dans l'archive.")
+    assert found.id is not None  # a stored episode's id
     summary = episode_service.summarize(session, [found])[0]
     lines = transcript_lines(caption_rows(session, found.id))
-    q = (q or "").strip()[:limits.MAX_QUERY_CHARS]
+    q = (q or "").strip()[: limits.MAX_QUERY_CHARS]
 
     moment, marked, notice = None, [], None
     if t is not None and t.strip():
@@ -55,12 +85,14 @@ def episode(slug: str, request: Request, t: str | None = None, q: str | None = N
         else:
             marked = mark(lines, moment, found.duration)
             if not marked:
-                notice = f"Cet épisode dure {timestamp(found.duration)} : le moment {timestamp(moment.start)} n'existe pas."
+                notice = (
+                    f"Cet épisode dure {timestamp(found.duration)} : le moment {timestamp(moment.start)} n'existe pas."
+                )
                 moment = None
 
     terms = terms_of(q)
     if terms:
-        for line, cut in zip(lines, marked_parts([line.text for line in lines], terms)):
+        for line, cut in zip(lines, marked_parts([line.text for line in lines], terms), strict=True):
             line.parts = cut
 
     results = None
@@ -71,6 +103,7 @@ def episode(slug: str, request: Request, t: str | None = None, q: str | None = N
     page_url = f"{settings.base_url.rstrip('/')}/episodes/{found.slug}"
     quote, share_url, citation, video = None, page_url, None, None
     if marked:
+        assert moment is not None  # lines are marked only at a moment
         first = marked[0]
         quoted = marked
         if moment.end is None:  # a single line says little: quote on to the end of the sentence or so
@@ -82,24 +115,54 @@ def episode(slug: str, request: Request, t: str | None = None, q: str | None = N
         quote = quote_of(quoted)
         t_value = f"{moment.start}" if moment.end is None else f"{moment.start}-{moment.end}"
         share_url = f"{page_url}?t={t_value}"
-        stamp = timestamp(first.start) if moment.end is None else f"{timestamp(first.start)}–{timestamp(marked[-1].start)}"
-        citation = "\n".join(x for x in (
-            f"« {quote} »",
-            " — ".join(x for x in (show_name, date_fr(found.aired_on, "") or None, stamp) if x),
-            share_url,
-        ) if x)
+        stamp = (
+            timestamp(first.start) if moment.end is None else f"{timestamp(first.start)}–{timestamp(marked[-1].start)}"
+        )
+        citation = "\n".join(
+            x
+            for x in (
+                f"« {quote} »",
+                " — ".join(x for x in (show_name, date_fr(found.aired_on, "") or None, stamp) if x),
+                share_url,
+            )
+            if x
+        )
         if found.media_url:
             video = video_at(found.media_url, int(first.start))
     else:
-        citation = "\n".join(x for x in (
-            found.title, " — ".join(x for x in (show_name, date_fr(found.aired_on, "") or None) if x), page_url) if x)
+        citation = "\n".join(
+            x
+            for x in (
+                found.title,
+                " — ".join(x for x in (show_name, date_fr(found.aired_on, "") or None) if x),
+                page_url,
+            )
+            if x
+        )
 
     description = " ".join((found.description or "").split())
     og_description = quote or (description[:DESCRIPTION_CHARS] + ("…" if len(description) > DESCRIPTION_CHARS else ""))
-    return render(request, "episode.html", {
-        "nav": "episodes", "episode": found, "summary": summary, "show": summary.show, "lines": lines,
-        "marked": marked, "moment": moment, "notice": notice, "q": q, "results": results,
-        "quote": quote, "citation": citation, "share_url": share_url, "page_url": page_url,
-        "video_url": video, "og": {"title": found.title, "description": og_description, "url": share_url},
-        "marked_anchor": f"t-{marked[0].second}" if marked else None,
-    }, block="episode_hits")
+    return render(
+        request,
+        "episode.html",
+        {
+            "nav": "episodes",
+            "episode": found,
+            "summary": summary,
+            "show": summary.show,
+            "lines": lines,
+            "marked": marked,
+            "moment": moment,
+            "notice": notice,
+            "q": q,
+            "results": results,
+            "quote": quote,
+            "citation": citation,
+            "share_url": share_url,
+            "page_url": page_url,
+            "video_url": video,
+            "og": {"title": found.title, "description": og_description, "url": share_url},
+            "marked_anchor": f"t-{marked[0].second}" if marked else None,
+        },
+        block="episode_hits",
+    )

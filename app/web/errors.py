@@ -1,4 +1,5 @@
 """Error pages in the site's look for page routes; /api and the other machine routes keep JSON."""
+
 import logging
 
 from fastapi import FastAPI, Request
@@ -15,8 +16,13 @@ from app.web.templating import render
 log = logging.getLogger(__name__)
 
 TITLES = {
-    400: "Requête invalide", 401: "Authentification requise", 403: "Accès refusé", 404: "Page introuvable",
-    405: "Méthode non permise", 422: "Paramètres invalides", 500: "Erreur interne",
+    400: "Requête invalide",
+    401: "Authentification requise",
+    403: "Accès refusé",
+    404: "Page introuvable",
+    405: "Méthode non permise",
+    422: "Paramètres invalides",
+    500: "Erreur interne",
 }
 MACHINE_PREFIXES = ("/api/", "/openapi.json", "/healthz", "/static/")
 
@@ -27,9 +33,17 @@ def wants_json(request: Request) -> bool:
 
 
 def error_page(request: Request, status: int, message: str | None):
-    response = render(request, "error.html", {
-        "status": status, "title": TITLES.get(status, "Erreur"), "message": message,
-    }, block="content", status_code=status)
+    response = render(
+        request,
+        "error.html",
+        {
+            "status": status,
+            "title": TITLES.get(status, "Erreur"),
+            "message": message,
+        },
+        block="content",
+        status_code=status,
+    )
     return response
 
 
@@ -63,8 +77,8 @@ async def on_unexpected_error(request: Request, error: Exception):
 
 def install_error_pages(app: FastAPI) -> None:
     """Call from create_app(): HTML errors for pages, JSON {"detail": ...} for /api as before."""
-    app.add_exception_handler(StarletteHTTPException, on_http_error)
-    app.add_exception_handler(RequestValidationError, on_validation_error)
+    app.add_exception_handler(StarletteHTTPException, on_http_error)  # type: ignore[arg-type]  # Starlette types handlers by Exception
+    app.add_exception_handler(RequestValidationError, on_validation_error)  # type: ignore[arg-type]  # Starlette types handlers by Exception
     app.add_exception_handler(Exception, on_unexpected_error)
 
 
@@ -81,7 +95,7 @@ class PageRoute(APIRoute):
                 return await on_http_error(request, error)
             except RequestValidationError as error:
                 return await on_validation_error(request, error)
-            except Exception as error:  # noqa: BLE001 - a page never answers a bare 500
+            except Exception as error:
                 return await on_unexpected_error(request, error)
 
         return page_handler

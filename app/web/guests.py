@@ -1,4 +1,5 @@
 """Guests: the A–Z list with appearance counts, and a guest's page (roles over time, co-guests)."""
+
 from fastapi import APIRouter, HTTPException, Request
 
 from app.deps import SessionDep
@@ -20,10 +21,10 @@ def initial(name: str) -> str:
 @router.get("/guests", include_in_schema=False)
 def guests(request: Request, session: SessionDep):
     total, items = guest_service.list_guests(session, per_page=None)
-    letters: dict[str, list] = {}
+    by_letter: dict[str, list] = {}
     for item in items:
-        letters.setdefault(initial(item.person.name), []).append(item)
-    letters = sorted(letters.items(), key=lambda entry: (entry[0] == "#", entry[0]))
+        by_letter.setdefault(initial(item.person.name), []).append(item)
+    letters = sorted(by_letter.items(), key=lambda entry: (entry[0] == "#", entry[0]))
     return render(request, "guests.html", {"nav": "guests", "total": total, "letters": letters})
 
 
@@ -34,9 +35,14 @@ def guest(slug: str, request: Request, session: SessionDep):
         raise HTTPException(404, f"Aucun invité « {slug} » dans l'archive.")
     appearances = guest_service.appearances_of(session, person)
     summaries = {s.episode.id: s for s in episode_service.summarize(session, [e for _, e in appearances])}
-    return render(request, "guest.html", {
-        "nav": "guests", "person": person,
-        "aliases": [a for a in guest_service.aliases(session, person) if a != person.name],
-        "appearances": [(a, summaries[e.id]) for a, e in appearances],
-        "co_guests": guest_service.co_guests(session, person),
-    })
+    return render(
+        request,
+        "guest.html",
+        {
+            "nav": "guests",
+            "person": person,
+            "aliases": [a for a in guest_service.aliases(session, person) if a != person.name],
+            "appearances": [(a, summaries[e.id]) for a, e in appearances],
+            "co_guests": guest_service.co_guests(session, person),
+        },
+    )

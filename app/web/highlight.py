@@ -3,6 +3,7 @@
 The search's own snippets come from app.search already marked up; this is for whole transcript lines,
 and it never builds HTML itself, so autoescaping stays in charge.
 """
+
 from dataclasses import dataclass, field
 
 from app.search.analysis import STOP_WORDS, WORD, fold, stem, word_spans
@@ -55,8 +56,12 @@ def searched_words(words: set[str], terms: Terms) -> set[str]:
     found = set()
     for word in words:
         w = fold(word)
-        if (w in terms.exact or w in firsts or (w not in STOP_WORDS and stem(w) in terms.stems)
-                or any(w.startswith(p) for p in terms.prefixes)):
+        if (
+            w in terms.exact
+            or w in firsts
+            or (w not in STOP_WORDS and stem(w) in terms.stems)
+            or any(w.startswith(p) for p in terms.prefixes)
+        ):
             found.add(word)
     return found
 
@@ -72,7 +77,9 @@ def marked_parts(texts: list[str], terms: Terms) -> list[list[tuple[str, bool]] 
     searched = searched_words(set().union(*words), terms)
     if not searched:
         return [None] * len(texts)
-    return [None if searched.isdisjoint(found) else parts(text, terms) for text, found in zip(texts, words)]
+    return [
+        None if searched.isdisjoint(found) else parts(text, terms) for text, found in zip(texts, words, strict=True)
+    ]
 
 
 def parts(text: str, terms: Terms) -> list[tuple[str, bool]]:
@@ -83,13 +90,16 @@ def parts(text: str, terms: Terms) -> list[tuple[str, bool]]:
     folded = [w for w, _, _ in spans]
     marked = set()
     for i, w in enumerate(folded):
-        if (w in terms.exact or (w not in STOP_WORDS and stem(w) in terms.stems)
-                or any(w.startswith(p) for p in terms.prefixes)):
+        if (
+            w in terms.exact
+            or (w not in STOP_WORDS and stem(w) in terms.stems)
+            or any(w.startswith(p) for p in terms.prefixes)
+        ):
             marked.add(i)
     for phrase in terms.phrases:
         n = len(phrase)
         for i in range(len(folded) - n + 1):
-            if folded[i:i + n] == phrase:
+            if folded[i : i + n] == phrase:
                 marked.update(range(i, i + n))
     if not marked:
         return [(text, False)]

@@ -1,4 +1,5 @@
 """The home page: the search box, the latest episodes, the shows and what the archive holds."""
+
 from fastapi import APIRouter, Request
 
 from app import limits
@@ -15,10 +16,14 @@ EXAMPLE_QUERIES = ["souveraineté numérique", "intelligence artificielle", '"cl
 @router.get("/", include_in_schema=False)
 def home(request: Request, session: SessionDep):
     _, latest = episode_service.list_episodes(session, per_page=limits.LATEST_EPISODES)
-    return render(request, "home.html", {
-        "nav": "home",
-        "counts": episode_service.archive_counts(session),
-        "latest": episode_service.summarize(session, latest),
-        "shows": episode_service.list_shows(session),
-        "examples": EXAMPLE_QUERIES,
-    })
+    return render(
+        request,
+        "home.html",
+        {
+            "nav": "home",
+            "counts": episode_service.archive_counts(session),
+            "latest": episode_service.summarize(session, latest),
+            "shows": episode_service.list_shows(session),
+            "examples": EXAMPLE_QUERIES,
+        },
+    )

@@ -1,4 +1,5 @@
 """The one router of the HTML side: every page, the feeds and the API docs hang from it."""
+
 from fastapi import APIRouter
 
 from app.web import docs, episodes, feeds, guests, home, search, shows

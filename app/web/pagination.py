@@ -1,4 +1,5 @@
 """Pages of a list: how many, which ones to link, and their URLs with the other filters kept."""
+
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
@@ -34,7 +35,8 @@ class Pagination:
     def window(self) -> list[int | None]:
         """Page numbers to show, None for a gap: 1 … 4 5 6 … 12."""
         keep = {1, self.pages, *range(self.page - 2, self.page + 3)}
-        shown, last = [], 0
+        shown: list[int | None] = []
+        last = 0
         for n in sorted(p for p in keep if 1 <= p <= self.pages):
             if n > last + 1:
                 shown.append(None)

@@ -1,4 +1,5 @@
 """Query-string values typed or edited by people: read leniently, refused with a French message."""
+
 from datetime import date
 
 from fastapi import HTTPException
@@ -19,7 +20,9 @@ def page_number(raw: str | None) -> int:
     try:
         page = int(raw.strip())
     except ValueError:
-        raise BadParameter(f"Numéro de page invalide : « {raw[:40]} ». Attendu un nombre entier à partir de 1.") from None
+        raise BadParameter(
+            f"Numéro de page invalide : « {raw[:40]} ». Attendu un nombre entier à partir de 1."
+        ) from None
     if not 1 <= page <= limits.MAX_PAGE:
         raise BadParameter(f"Numéro de page hors limites : {page}. Attendu entre 1 et {limits.MAX_PAGE}.")
     return page
@@ -44,7 +47,9 @@ def day(raw: str | None, label: str) -> date | None:
     try:
         return date.fromisoformat(raw.strip())
     except ValueError:
-        raise BadParameter(f"Date « {label} » invalide : « {raw[:40]} ». Attendu AAAA-MM-JJ, par exemple 2025-10-23.") from None
+        raise BadParameter(
+            f"Date « {label} » invalide : « {raw[:40]} ». Attendu AAAA-MM-JJ, par exemple 2025-10-23."
+        ) from None
 
 
 def text(raw: str | None, limit: int = limits.MAX_FILTER_CHARS) -> str | None:

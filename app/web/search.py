@@ -1,4 +1,5 @@
 """The search page: live results as people type, filters and sort as form controls, one shareable URL."""
+
 from fastapi import APIRouter, Request
 
 from app import limits
@@ -13,18 +14,38 @@ from app.web.templating import is_fragment_request, render
 
 router = APIRouter(route_class=PageRoute)
 SORTS = {"relevance": "Pertinence", "date": "Date (récent d'abord)"}
-EXAMPLES = ["souveraineté numérique", '"intelligence artificielle"', "cloud OR nuage", "numéri*", "Keepit~",
-            "IA -emploi"]
+EXAMPLES = [
+    "souveraineté numérique",
+    '"intelligence artificielle"',
+    "cloud OR nuage",
+    "numéri*",
+    "Keepit~",
+    "IA -emploi",
+]
 
 
 @router.get("/search", include_in_schema=False)
-def search(request: Request, q: str | None = None, show: str | None = None, guest: str | None = None,
-           sort: str | None = None, page: str | None = None, *, session: SessionDep, index: SearchDep):
+def search(
+    request: Request,
+    q: str | None = None,
+    show: str | None = None,
+    guest: str | None = None,
+    sort: str | None = None,
+    page: str | None = None,
+    *,
+    session: SessionDep,
+    index: SearchDep,
+):
     # `from` is a Python keyword: read the date range from the query string directly.
     raw_from, raw_to = request.query_params.get("from"), request.query_params.get("to")
-    form = {"q": q or "", "show": params.text(show) or "", "guest": params.text(guest) or "",
-            "from": (raw_from or "").strip()[:20], "to": (raw_to or "").strip()[:20],
-            "sort": sort if sort in SORTS else "relevance"}
+    form = {
+        "q": q or "",
+        "show": params.text(show) or "",
+        "guest": params.text(guest) or "",
+        "from": (raw_from or "").strip()[:20],
+        "to": (raw_to or "").strip()[:20],
+        "sort": sort if sort in SORTS else "relevance",
+    }
     error, results, number = None, None, 1
     try:
         number = params.page_number(page)
@@ -33,18 +54,46 @@ def search(request: Request, q: str | None = None, show: str | None = None, gues
         error = bad.detail
     else:
         if form["q"].strip():
-            results = index.search(session, SearchRequest(
-                q=form["q"], show=form["show"] or None, guest=form["guest"] or None, date_from=date_from,
-                date_to=date_to, sort=form["sort"], page=number, per_page=limits.SEARCH_PER_PAGE))
+            results = index.search(
+                session,
+                SearchRequest(
+                    q=form["q"],
+                    show=form["show"] or None,
+                    guest=form["guest"] or None,
+                    date_from=date_from,
+                    date_to=date_to,
+                    sort=form["sort"],
+                    page=number,
+                    per_page=limits.SEARCH_PER_PAGE,
+                ),
+            )
             error = results.error
-    return render(request, "search.html", {
-        "nav": "search", "form": form,
-        "pager": Pagination(request.url, number, limits.SEARCH_PER_PAGE, results.episodes if results else 0),
-        "results": results, "error": error, "page": number,
-        "panels": episode_service.guests_by_episode(session, [g.episode.id for g in results.groups]) if results else {},
-        "sorts": SORTS, "examples": EXAMPLES, "has_filters": any(form[k] for k in ("show", "guest", "from", "to")),
-        # the filter lists sit outside the results block: a fragment request never shows them
-        **({} if is_fragment_request(request) else {
-            "shows": episode_service.list_shows(session),
-            "guests": guest_service.list_guests(session, per_page=None)[1]}),
-    }, block="results", status_code=400 if error else 200)
+    return render(
+        request,
+        "search.html",
+        {
+            "nav": "search",
+            "form": form,
+            "pager": Pagination(request.url, number, limits.SEARCH_PER_PAGE, results.episodes if results else 0),
+            "results": results,
+            "error": error,
+            "page": number,
+            "panels": episode_service.guests_by_episode(session, [g.episode.id for g in results.groups])
+            if results
+            else {},
+            "sorts": SORTS,
+            "examples": EXAMPLES,
+            "has_filters": any(form[k] for k in ("show", "guest", "from", "to")),
+            # the filter lists sit outside the results block: a fragment request never shows them
+            **(
+                {}
+                if is_fragment_request(request)
+                else {
+                    "shows": episode_service.list_shows(session),
+                    "guests": guest_service.list_guests(session, per_page=None)[1],
+                }
+            ),
+        },
+        block="results",
+        status_code=400 if error else 200,
+    )

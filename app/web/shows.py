@@ -1,12 +1,13 @@
 """Shows: the list, and one show's episodes."""
+
 from fastapi import APIRouter, HTTPException, Request
 
 from app import limits
 from app.deps import SessionDep
 from app.services import episodes as episode_service
 from app.web import params
-from app.web.pagination import Pagination
 from app.web.errors import PageRoute
+from app.web.pagination import Pagination
 from app.web.templating import render
 
 router = APIRouter(route_class=PageRoute)
@@ -24,7 +25,15 @@ def show(slug: str, request: Request, session: SessionDep, page: str | None = No
         raise HTTPException(404, f"Aucune émission « {slug} » dans l'archive.")
     number = params.page_number(page)
     total, items = episode_service.list_episodes(session, show=slug, page=number, per_page=limits.EPISODES_PER_PAGE)
-    return render(request, "show.html", {
-        "nav": "shows", "show": found, "episodes": episode_service.summarize(session, items),
-        "pager": Pagination(request.url, number, limits.EPISODES_PER_PAGE, total), "total": total,
-    }, block="episodes")
+    return render(
+        request,
+        "show.html",
+        {
+            "nav": "shows",
+            "show": found,
+            "episodes": episode_service.summarize(session, items),
+            "pager": Pagination(request.url, number, limits.EPISODES_PER_PAGE, total),
+            "total": total,
+        },
+        block="episodes",
+    )

@@ -8,6 +8,7 @@ kept forever (Cache-Control: immutable). The hashes are read once, when the proc
 A vendored file whose name carries its pinned version (htmx-2.0.11.min.js) is versioned by that
 name already: upgrading it renames it. Its plain URL is its versioned URL.
 """
+
 import hashlib
 import os
 from pathlib import Path

@@ -1,9 +1,9 @@
 """The Jinja2 environment of the pages: French dates and timestamps, and one render for page or fragment."""
+
 from datetime import date
 from typing import Any
 
-from fastapi import Request
-from fastapi.responses import HTMLResponse
+from fastapi import Request, Response
 from jinja2_fragments.fastapi import Jinja2Blocks
 
 from app.french_dates import french_date
@@ -28,7 +28,7 @@ def timestamp(seconds: float | None) -> str:
 
 
 def duration_fr(seconds: float | None) -> str:
-    """"25 min", "1 h 05": how long an episode lasts, for people rather than players."""
+    """ "25 min", "1 h 05": how long an episode lasts, for people rather than players."""
     minutes = round((seconds or 0) / 60)
     if minutes < 60:
         return f"{max(minutes, 1)} min"
@@ -36,7 +36,7 @@ def duration_fr(seconds: float | None) -> str:
 
 
 def plural(count: int, singular: str, plural_form: str | None = None) -> str:
-    """"1 épisode", "3 épisodes", "0 épisode" (French keeps zero singular)."""
+    """ "1 épisode", "3 épisodes", "0 épisode" (French keeps zero singular)."""
     word = singular if count < 2 else (plural_form or singular + "s")
     return f"{format_number(count)} {word}"
 
@@ -46,19 +46,18 @@ def format_number(count: int) -> str:
     return f"{count:,}".replace(",", "\u202f")
 
 
-env.filters.update(date_fr=date_fr, timestamp=timestamp, duration_fr=duration_fr, plural=plural,
-                   number=format_number)
+env.filters.update(date_fr=date_fr, timestamp=timestamp, duration_fr=duration_fr, plural=plural, number=format_number)
 env.globals.update(static_url=static_url, htmx=HTMX)
 
 
 def is_fragment_request(request: Request) -> bool:
     """An HTMX swap asks for a fragment; a history restore (or a cold load) needs the whole page."""
-    return (request.headers.get("HX-Request") == "true"
-            and request.headers.get("HX-History-Restore-Request") != "true")
+    return request.headers.get("HX-Request") == "true" and request.headers.get("HX-History-Restore-Request") != "true"
 
 
-def render(request: Request, name: str, context: dict[str, Any], *, block: str | None = None,
-           status_code: int = 200) -> HTMLResponse:
+def render(
+    request: Request, name: str, context: dict[str, Any], *, block: str | None = None, status_code: int = 200
+) -> Response:
     """The whole page, or only `block` when HTMX asks; either way caches learn the answer varies.
 
     A page that answers with its data (not an error) advertises its JSON twin: a Link header, and

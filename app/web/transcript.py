@@ -1,8 +1,9 @@
 """An episode's transcript as the page shows it: anchors, the marked moment, its quote and citation."""
+
 from dataclasses import dataclass
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from app.models import CaptionLine
 from app.timecodes import Moment, format_timestamp
@@ -26,8 +27,11 @@ def caption_rows(session: Session, episode_id: int) -> list[tuple[float, str]]:
 
     Plain rows rather than CaptionLine objects: building 4,000 ORM objects (a three-hour episode)
     took longer than rendering them."""
-    stmt = (select(CaptionLine.start, CaptionLine.text).where(CaptionLine.episode_id == episode_id)
-            .order_by(CaptionLine.position))
+    stmt = (
+        select(CaptionLine.start, CaptionLine.text)
+        .where(CaptionLine.episode_id == episode_id)
+        .order_by(col(CaptionLine.position))
+    )
     return list(session.exec(stmt))
 
 
@@ -67,7 +71,8 @@ def mark(lines: list[Line], moment: Moment, duration: float) -> list[Line]:
         return []
     first = line_at(lines, moment.start)
     last = line_at(lines, moment.end, last=True) if moment.end is not None else first
-    marked = lines[first:last + 1]
+    assert first is not None and last is not None  # line_at finds a line in any list that has one
+    marked = lines[first : last + 1]
     for line in marked:
         line.marked = True
     return marked

@@ -3,6 +3,7 @@
 A page sends `Link: <twin>; rel="alternate"; type="application/json"` and has the same URL in a
 `<link>` of its head (as Datasette does), so a script that has a page's address finds its data.
 """
+
 from urllib.parse import quote, urlencode
 
 from fastapi import Request
@@ -28,8 +29,9 @@ def json_twin(request: Request) -> str | None:
     path, shared = twin
     path = path.format(**{name: quote(str(value), safe="") for name, value in request.path_params.items()})
     # an empty field of a submitted form means "no filter", as in the page's own links
-    query = urlencode([(name, value) for name, value in request.query_params.multi_items()
-                       if name in shared and value.strip()])
+    query = urlencode(
+        [(name, value) for name, value in request.query_params.multi_items() if name in shared and value.strip()]
+    )
     return f"{path}?{query}" if query else path
 
 
