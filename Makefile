@@ -63,7 +63,7 @@ clean:
 	rm -rf $(VENV) data .pytest_cache test-artifacts
 
 # Mutation testing of search, ingest, name matching and timecodes ([tool.mutmut] in pyproject.toml):
-# slow (an hour or more on two cores), so never part of `make test` or CI. It works in mutants/
+# slow (5,000 mutants: one to two hours on two cores), so never in `make test` or CI. It works in mutants/
 # (delete it to start afresh); the score is printed, then the survivors (`mutmut show NAME` prints
 # one). MUTMUT_ARGS="app.names* app.timecodes*" runs those mutants only.
 .PHONY: mutation

@@ -255,6 +255,12 @@ def test_page_that_is_not_text_is_refused_with_the_reason(data, reason):
         parse_page(data, today=TODAY)
 
 
+def test_nul_bytes_are_refused_naming_the_first_line_that_holds_one():
+    with pytest.raises(TranscriptError) as caught:
+        decode_text(b"00:00Un\n00:04Deux\n00:08Tr\x00ois\n\x00\n")
+    assert caught.value.line == 3 and "octets nuls" in caught.value.reason
+
+
 def test_latin1_bytes_are_refused_naming_the_line():
     with pytest.raises(TranscriptError) as caught:
         decode_text("00:00Bonjour\n00:02Déjà\n".encode("latin-1"))

@@ -74,6 +74,13 @@ def test_a_moment_past_any_episode_is_refused_with_the_limit_inclusive():
             parse_moment(t)
 
 
+def test_the_longest_link_accepted_is_forty_characters():
+    longest = "0" * 17 + "754-" + "0" * 16 + "790"
+    assert len(longest) == 40 and parse_moment(longest) == Moment(754, 790)
+    with pytest.raises(TimecodeError, match="trop long"):
+        parse_moment("0" + longest)
+
+
 def test_refusals_say_why_in_french():
     with pytest.raises(TimecodeError, match="n'est pas une heure valide"):
         parse_moment("1:75:00")
