@@ -104,3 +104,12 @@ def test_an_episode_added_after_a_delete_does_not_inherit_the_deleted_passages(s
         assert counted(index, session, q, episode="nouveau") == (0, 0, []), q
     assert counted(index, session, "quantique") == (1, 1, [("nouveau", 4.0)])
     assert session.exec(select(Episode.slug).order_by(Episode.id)).all() == ["conserve", "nouveau"]
+
+
+def test_did_you_mean_never_offers_a_word_only_deleted_passages_held(session, index, tmp_path, terms):
+    ingest_together(session, index, tmp_path / "lot", {"quantique.txt": OTHER, "chaine.txt": LOUD})
+    assert index.search(session, SearchRequest(q="blokchain")).suggestion == "blockchain"
+    delete(session, index, "chaine")
+    results = index.search(session, SearchRequest(q="blokchain"))
+    assert (results.total, results.suggestion) == (0, None)
+    assert index.search(session, SearchRequest(q="quantiqe")).suggestion == "quantique"

@@ -17,6 +17,7 @@ from rapidfuzz.distance import Levenshtein
 from sqlalchemy import func, update
 from sqlmodel import Session, col, select
 from whoosh import index as windex
+from whoosh.reading import TermNotFound
 from whoosh.writing import LockError
 
 from app import limits
@@ -85,9 +86,17 @@ class Vocabulary:
         return [w for w, _, _ in sorted(matches, key=lambda m: (m[1], -self.frequency(m[0])))]
 
     def closest(self, word: str) -> str | None:
-        """The most frequent index word within two edits (one for short words), for 'did you mean'."""
-        near = self.near(word, 1 if len(word) <= 5 else 2)
-        return near[0] if near else None
+        """The most frequent index word within two edits (one for short words) that a passage
+        still holds, for 'did you mean'."""
+        return next((w for w in self.near(word, 1 if len(word) <= 5 else 2) if self.is_live(w)), None)
+
+    def is_live(self, word: str) -> bool:
+        """Whether a passage not deleted holds the word: the lexicon keeps the words of replaced
+        and deleted passages until their segment is merged away."""
+        try:
+            return self.reader.postings(EXACT, word).is_active()  # the reader's postings skip deleted passages
+        except TermNotFound:
+            return False
 
 
 class ThreadSearcher:
