@@ -185,7 +185,7 @@ def introduction_names(words_of: dict[int, list[str]], known: list[Spelling]) ->
     """Which known people each introduction names: (episode id, person id) -> the spelling heard.
 
     A name is compared with every run of as many words, and of one word more, since a transcript
-    may split a name ("Van Nakt" for "VanAgt"); only in introductions where a quick look finds
+    may split a name ("Cyril Van Agt" for "Cyril VanAgt"); only in introductions where a quick look finds
     something close, so that a new name costs little against thousands of introductions."""
     best: dict[tuple[int, int], tuple[float, str]] = {}
     joined = {episode_id: "".join(words) for episode_id, words in words_of.items()}
