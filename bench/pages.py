@@ -64,6 +64,29 @@ def episode_count(settings: Settings) -> int:
         return session.exec(select(func.count(col(Episode.id)))).one()
 
 
+def archive_episodes(settings: Settings) -> tuple[list[tuple[str, float]], tuple[str, float] | None]:
+    """(slug, duration) of the archive's episodes, and of its long one (LONG_LINES lines or more) if any."""
+    with Session(get_engine(settings)) as session:
+        rows = session.exec(
+            select(Episode.slug, Episode.duration, Episode.caption_count).order_by(col(Episode.id))
+        ).all()
+    regular = [(slug, duration) for slug, duration, count in rows if count < LONG_LINES]
+    long = next(((slug, duration) for slug, duration, count in rows if count >= LONG_LINES), None)
+    return regular, long
+
+
+def add_long_episode(settings: Settings) -> None:
+    """A reused archive without a three-hour episode gets one, through the real `plateau ingest`."""
+    folder = Path(tempfile.mkdtemp(prefix="plateau-pages-long-"))
+    try:
+        page = generate(folder, 1, LONG_LINES, seed=-1)[0]
+        page = page.rename(page.with_name("long_00000.txt"))
+        env = {**os.environ, "PLATEAU_DATA_DIR": str(settings.data_dir)}
+        subprocess.run([*plateau_command(), "ingest", str(page)], check=True, env=env, stdout=subprocess.DEVNULL)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
 def build(settings: Settings, episodes: int, lines: int) -> None:
     """The archive: `episodes` generated episodes of `lines` lines, then one of LONG_LINES lines."""
     pages = Path(tempfile.mkdtemp(prefix="plateau-pages-"))
@@ -177,10 +200,11 @@ def episode_url(slug: str, t: int | None = None, q: str | None = None) -> str:
     return f"/episodes/{slug}" + (f"?{urlencode(query)}" if query else "")
 
 
-def cases(episodes: int, lines: int, requests: int, rng: random.Random) -> list[tuple[str, list[str], dict]]:
-    pages = max(1, -(-episodes // limits.EPISODES_PER_PAGE))
-    long_slug = f"synth-{episodes + 1}"
-    seconds = lines * 2  # bench.generate: a line every 1 to 5 seconds, 3 on average; stay inside
+def cases(
+    regular: list[tuple[str, float]], long: tuple[str, float], requests: int, rng: random.Random
+) -> list[tuple[str, list[str], dict]]:
+    pages = max(1, -(-len(regular) // limits.EPISODES_PER_PAGE))
+    long_slug, long_duration = long
     out: list[tuple[str, list[str], dict]] = [("/", ["/"] * requests, {})]
     for n in sorted({1, 2, max(1, pages // 2), pages}):
         out.append((f"/episodes?page={n}", [f"/episodes?page={n}"] * requests, {}))
@@ -197,18 +221,15 @@ def cases(episodes: int, lines: int, requests: int, rng: random.Random) -> list[
     )
 
     def random_episodes(n: int, with_q: bool) -> list[str]:
+        chosen = [rng.choice(regular) for _ in range(n)]
         return [
-            episode_url(
-                f"synth-{rng.randint(1, episodes)}",
-                rng.randrange(seconds),
-                rng.choice(EPISODE_QUERIES) if with_q else None,
-            )
-            for _ in range(n)
+            episode_url(slug, rng.randrange(max(1, int(duration))), rng.choice(EPISODE_QUERIES) if with_q else None)
+            for slug, duration in chosen
         ]
 
     out.append(("/episodes/{slug}", random_episodes(requests, False), {}))
     out.append(("/episodes/{slug}?t=…&q=…", random_episodes(2 * requests, True), {}))
-    long_seconds = LONG_LINES * 2
+    long_seconds = max(1, int(long_duration))
     out.append((f"épisode de {LONG_LINES} lignes", [episode_url(long_slug)] * requests, {}))
     out.append(
         (
@@ -234,13 +255,16 @@ def main() -> None:
     args = parser.parse_args()
     data_dir = args.data or Path(tempfile.mkdtemp(prefix="plateau-bench-pages-")) / "data"
     settings = Settings(data_dir=data_dir.resolve())
-    episodes = args.episodes
     if episode_count(settings) == 0:
         print(f"archive construite dans {data_dir} (réutilisable avec --data)", flush=True)
-        build(settings, episodes, args.lines)
-    else:
-        episodes = episode_count(settings) - 1  # the long episode is the last one
-        print(f"archive réutilisée : {data_dir} ({episodes} épisodes + 1 long)", flush=True)
+        build(settings, args.episodes, args.lines)
+    regular, long = archive_episodes(settings)
+    if long is None:
+        add_long_episode(settings)
+        regular, long = archive_episodes(settings)
+        assert long is not None
+    episodes = len(regular)
+    print(f"archive : {data_dir} ({episodes} épisodes + 1 de {LONG_LINES} lignes)", flush=True)
     get_engine(settings).dispose()
 
     rng = random.Random(episodes)
@@ -254,7 +278,7 @@ def main() -> None:
     log = settings.data_dir.parent / "bench-pages-server.log"
     timed = False
     with Server(settings.data_dir, log) as server, httpx.Client(base_url=server.url, timeout=60) as http:
-        for name, urls, headers in cases(episodes, args.lines, args.requests, rng):
+        for name, urls, headers in cases(regular, long, args.requests, rng):
             m = measure(http, urls, headers)
             timed = timed or bool(m["server"])
             rows.append(
