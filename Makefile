@@ -31,8 +31,9 @@ $(VENV)/.installed-test: pyproject.toml $(VENV)/.installed
 	$(BIN)/pip install -q -e '.[test]'
 	touch $@
 
-$(VENV)/.installed-lint: pyproject.toml $(VENV)/.installed
-	$(BIN)/pip install -q -e '.[lint]'
+# mypy reads bench/ too, which uses the test extras (httpx)
+$(VENV)/.installed-lint: pyproject.toml $(VENV)/.installed-test
+	$(BIN)/pip install -q -e '.[test,lint]'
 	touch $@
 
 # The gates CI runs before the tests: lint, format, types, spelling (configured in pyproject.toml).
