@@ -11,6 +11,7 @@ from pathlib import Path
 import httpx
 import pytest
 import uvicorn
+from fastapi.testclient import TestClient
 from archive import Catalogue, catalogue  # noqa: F401  (the session fixture, for every test module)
 from sqlmodel import Session
 
@@ -145,7 +146,9 @@ def server(settings) -> Iterator[LiveServer]:
 
 
 @pytest.fixture
-def client(server) -> Iterator[httpx.Client]:
-    """An HTTP client talking to the app served by uvicorn on a free local port."""
-    with httpx.Client(base_url=server.url, timeout=30) as http:
+def client(settings) -> Iterator[httpx.Client]:
+    """The whole app through its ASGI interface, in process, with its lifespan run.
+
+    Tests where processes matter (browser, workers, CLI, crawl) use `server`, a real uvicorn."""
+    with TestClient(create_app(), raise_server_exceptions=False) as http:
         yield http

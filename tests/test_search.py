@@ -8,7 +8,7 @@ from sqlmodel import select
 from app import limits
 from app.models import CaptionLine, Episode
 from app.search import SearchRequest, postings
-from tests.test_search_archive import add_episode, filler
+from tests.small_archives import add_episode, filler
 
 
 def search(index, session, q, **kw):

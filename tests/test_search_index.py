@@ -8,7 +8,7 @@ from sqlmodel import Session, select
 from app.db import get_engine
 from app.models import Episode
 from app.search import SearchIndex, SearchRequest
-from tests.test_search_archive import add_episode, filler
+from tests.small_archives import add_episode, filler
 
 
 def found(index, session, q) -> set[str]:

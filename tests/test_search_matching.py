@@ -5,7 +5,7 @@ import pytest
 
 from app.search import SearchRequest, matching, postings, ranking
 from app.search.query import compile_query, parse
-from tests.test_search_archive import add_episode, filler
+from tests.small_archives import add_episode, filler
 
 QUERIES = [
     '"le cloud souverain"',
