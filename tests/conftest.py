@@ -11,8 +11,8 @@ from pathlib import Path
 import httpx
 import pytest
 import uvicorn
-from fastapi.testclient import TestClient
 from archive import Catalogue, catalogue  # noqa: F401  (the session fixture, for every test module)
+from fastapi.testclient import TestClient
 from sqlmodel import Session
 
 from app.config import Settings, get_settings
