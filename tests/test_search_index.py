@@ -132,3 +132,18 @@ def test_concurrent_writers_wait_for_the_lock(session, index, settings):
     states = set(session.exec(select(Episode.index_state)).all())
     assert states == {"indexed"}
     assert len(found(index, session, "5G")) == 8 and index.check(session) == []
+
+
+def test_an_index_written_with_another_layout_is_rebuilt_at_start(session, index, monkeypatch):
+    """A new Plateau (other fields, other words) over an old index: the next start rebuilds it whole,
+    since old and new documents cannot be searched together."""
+    from app.search import index as index_module
+
+    add_episode(session, index, "ancien", ["le chiffrement homomorphe"] + filler(8))
+    before = index._generation()
+    monkeypatch.setattr(index_module, "LAYOUT", index_module.LAYOUT + 1)
+    assert any("ancien" in problem for problem in index.check(session)), "check reports it out of date"
+    assert index.index_pending(session) == 1
+    assert index._generation() != before, "a new generation was built and swapped in"
+    assert set(index._indexed_stamps().values()) == set(index_module.episode_stamps(session).values())
+    assert index.check(session) == [] and found(index, session, "chiffrement homomorphe") == {"ancien"}

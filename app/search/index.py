@@ -23,7 +23,7 @@ from whoosh.writing import LockError
 from app import limits
 from app.models import CaptionLine, Episode
 from app.search import whoosh_internals
-from app.search.passages import EPISODE, EXACT, KIND, STAMP, cut_passages, make_schema, passage_documents
+from app.search.passages import EPISODE, EXACT, KIND, LAYOUT, STAMP, cut_passages, make_schema, passage_documents
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +35,8 @@ class IndexBusy(RuntimeError):
 
 
 def episode_stamps(session: Session, episode_ids: Iterable[int] | None = None) -> dict[int, str]:
-    """What the index must hold for each episode: its content hash and number of caption lines."""
+    """What the index must hold for each episode: the documents' layout, its content hash and
+    number of caption lines."""
     stmt = (
         select(Episode.id, Episode.content_hash, func.count(col(CaptionLine.id)))
         .join(CaptionLine, col(CaptionLine.episode_id) == Episode.id, isouter=True)
@@ -43,7 +44,8 @@ def episode_stamps(session: Session, episode_ids: Iterable[int] | None = None) -
     )
     if episode_ids is not None:
         stmt = stmt.where(col(Episode.id).in_(list(episode_ids)))
-    return {eid: f"{h}:{n}" for eid, h, n in session.exec(stmt) if eid is not None}  # a stored episode's id never is
+    # a stored episode's id never is None
+    return {eid: f"{LAYOUT}:{h}:{n}" for eid, h, n in session.exec(stmt) if eid is not None}
 
 
 def episode_lines(session: Session, episode_id: int) -> list[tuple[int, float, str]]:
@@ -321,6 +323,10 @@ class SearchIndex:
         self.ensure()
         stamps = episode_stamps(session)
         held = self._indexed_stamps()
+        if held and not any(stamp.startswith(f"{LAYOUT}:") for stamp in held.values()):
+            # written by an older Plateau, whose documents had other fields or words: start afresh
+            log.warning("l'index a été écrit par une version précédente : reconstruction")
+            return self.rebuild(session)
         todo = {eid for eid, stamp in stamps.items() if held.get(eid) != stamp}
         pending = session.exec(select(Episode.id).where(Episode.index_state != "indexed"))
         todo |= {eid for eid in pending if eid is not None}  # a stored episode's id never is

@@ -10,6 +10,11 @@ from whoosh.system import pack_uint
 from app.search.analysis import TAIL_MARK, body_terms, shingle, words
 
 CORE_LINES = 6  # caption lines a passage owns (about 20 seconds of speech)
+# Plain words match when they all fall within this many consecutive caption lines, whichever
+# passages own them: a passage sees the lines of the next one that a window starting in its own
+# lines can reach.
+WINDOW_LINES = CORE_LINES
+TAIL_LINES = WINDOW_LINES - 1
 TAIL_WORDS = 12  # words borrowed from the next passage so a phrase can run across the boundary
 MAX_PHRASE_WORDS = TAIL_WORDS + 1
 
@@ -21,15 +26,21 @@ class PreAnalysed(fields.FieldType):
 
     Postings are byte for byte what Whoosh's Frequency and Positions formats write."""
 
-    def __init__(self, positions: bool):
+    def __init__(self, positions: bool, by_line: bool = False):
         fmt = formats.Positions() if positions else formats.Frequency()
         super().__init__(fmt, IDTokenizer(), scorable=True, stored=False)
         self.positions = positions
+        self.by_line = by_line  # values are lists of terms per line; a term's position is its line
 
     def index(self, value, **kwargs):
         if self.positions:
             where: dict[str, list[int]] = {}
-            for i, term in enumerate(value):
+            pairs = (
+                ((line, term) for line, terms in enumerate(value) for term in terms)
+                if self.by_line
+                else enumerate(value)
+            )
+            for i, term in pairs:
                 if term in where:
                     where[term].append(i)
                 else:
@@ -73,6 +84,11 @@ def _positions_value(position: int) -> bytes:
     return formats.Positions().encode([position])
 
 
+# What the documents are made of: raised whenever the fields or the analysis change, so that an
+# index written the old way is rebuilt (SearchIndex.index_pending) instead of being mixed with new
+# documents. 2: the WINDOW field.
+LAYOUT = 2
+
 # The index's fields, named once: every query, reader and writer uses these names.
 KEY = "key"  # "EPISODE:N" for passage N, "EPISODE:episode" for the episode's stamp document
 EPISODE = "episode"  # the episode id, on every document
@@ -84,6 +100,9 @@ EXACT = "exact"
 # bi-words (shingles) whose first word is in the own lines, then TAIL_MARK-ed bi-words of the tail:
 # a phrase must start in the own lines, so the overlap never yields the same quote twice
 SHINGLES = "sh"
+# plain words, stemmed, of the own lines then the TAIL_LINES next ones, at the position of their line
+# (0 for the passage's first line): where a window of words starts and ends
+WINDOW = "win"
 FIRST = "first"  # stored: position of the passage's first caption line
 STARTS = "starts"  # stored: start second of each of its own lines
 STAMP = "stamp"  # stored, on the episode document: what the index was built from
@@ -98,6 +117,7 @@ def make_schema() -> fields.Schema:
             BODY: PreAnalysed(positions=False),
             EXACT: PreAnalysed(positions=False),
             SHINGLES: PreAnalysed(positions=True),
+            WINDOW: PreAnalysed(positions=True, by_line=True),
             FIRST: fields.STORED,
             STARTS: fields.STORED,
             STAMP: fields.STORED,
@@ -113,11 +133,13 @@ class Passage:
     body: list[str]
     exact: list[str]
     shingles: list[str]
+    window: list[list[str]]  # body terms of each own line, then of each of the TAIL_LINES next lines
 
 
 def cut_passages(lines: list[tuple[int, float, str]]) -> list[Passage]:
     """lines: (position, start, text) in order. Returns the passages, each owning CORE_LINES lines."""
     line_words = [words(text) for _, _, text in lines]
+    line_terms = [body_terms(ws) for ws in line_words]
     passages = []
     for number, lo in enumerate(range(0, len(lines), CORE_LINES)):
         hi = min(lo + CORE_LINES, len(lines))
@@ -136,9 +158,10 @@ def cut_passages(lines: list[tuple[int, float, str]]) -> list[Passage]:
                 number=number,
                 first=lines[lo][0],
                 starts=[start for _, start, _ in lines[lo:hi]],
-                body=body_terms(core),
+                body=[t for terms in line_terms[lo:hi] for t in terms],
                 exact=core,
                 shingles=shingles,
+                window=[line_terms[i] for i in range(lo, min(hi + TAIL_LINES, len(lines)))],
             )
         )
     return passages
@@ -155,6 +178,7 @@ def passage_documents(episode_id: int, stamp: str, passages: list[Passage]):
             BODY: p.body,
             EXACT: p.exact,
             SHINGLES: p.shingles,
+            WINDOW: p.window,
             FIRST: p.first,
             STARTS: p.starts,
         }

@@ -2,6 +2,7 @@
 
 import re
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from whoosh import query as wq
@@ -10,6 +11,7 @@ from app import limits
 from app.search.analysis import ELISIONS, STOP_WORDS, WORD, fold, stem
 from app.search.passages import BODY, EXACT, MAX_PHRASE_WORDS
 from app.search.phrases import phrase_query
+from app.search.windows import WordsNear
 
 
 class QueryError(ValueError):
@@ -222,20 +224,35 @@ class Compiled:
     stems: set[str] = field(default_factory=set)  # plain words to highlight
     exact: set[str] = field(default_factory=set)  # folded words to highlight (prefix, fuzzy, quoted word)
     phrases: list[list[str]] = field(default_factory=list)
+    # plain words that must stand close together: for each group, the stems of each word
+    windows: list[list[set[str]]] = field(default_factory=list)
     notices: list[str] = field(default_factory=list)
 
 
-def compile_query(tree, vocabulary) -> Compiled:
-    """vocabulary: expand_prefix(prefix) -> [(word, doc_frequency)] and near(word, distance) -> [word]."""
+def word_stems(text: str, variants: Callable[[str], list[str]] | None = None) -> list[str]:
+    """The index forms of a plain word: its stem, then the stems of its variants (the captions'
+    misspellings of a known name: Keepit → Kipit, Kippit)."""
+    stems = [stem(text)]
+    for other in variants(text) if variants else ():
+        if stem(other) not in stems:
+            stems.append(stem(other))
+    return stems
+
+
+def compile_query(tree, vocabulary, variants: Callable[[str], list[str]] | None = None) -> Compiled:
+    """vocabulary: expand_prefix(prefix) -> [(word, doc_frequency)] and near(word, distance) -> [word].
+
+    variants(folded word): other words of the captions that a plain word also finds (see word_stems)."""
     out = Compiled(wq.NullQuery)
 
     def leaf(node, negated):
         if isinstance(node, Word):
             if node.text in STOP_WORDS:
                 return None  # too common to mean anything alone; quote it to search it in a phrase
+            stems = word_stems(node.text, variants)
             if not negated:
-                out.stems.add(stem(node.text))
-            return wq.Term(BODY, stem(node.text))
+                out.stems.update(stems)
+            return wq.Term(BODY, stems[0]) if len(stems) == 1 else wq.Or([wq.Term(BODY, s) for s in stems])
         if isinstance(node, Phrase):
             if not negated:
                 out.phrases.append(node.words)
@@ -268,7 +285,18 @@ def compile_query(tree, vocabulary) -> Compiled:
             parts = [build(c, negated) for c in node.children]
             parts = [p for p in parts if p is not None]
             return wq.Or(parts) if parts else None
-        positives = [build(c, negated) for c in node.children if not isinstance(c, Not)]
+        # plain words together: all within a window of consecutive lines, not just in one passage
+        plain = [c for c in node.children if isinstance(c, Word) and c.text not in STOP_WORDS]
+        near = None
+        if len({c.text for c in plain}) > 1:
+            forms = list({c.text: word_stems(c.text, variants) for c in plain}.values())
+            near = WordsNear(forms)
+            if not negated:
+                out.stems.update(s for stems in forms for s in stems)
+                out.windows.append([set(stems) for stems in forms])
+        else:
+            plain = []
+        positives = [near] + [build(c, negated) for c in node.children if not isinstance(c, Not) and c not in plain]
         negatives = [build(c.child, not negated) for c in node.children if isinstance(c, Not)]
         positives = [p for p in positives if p is not None]
         negatives = [n for n in negatives if n is not None]

@@ -12,6 +12,7 @@ without scoring every posting.
 from __future__ import annotations
 
 import time
+from bisect import bisect_right
 from heapq import nlargest
 from itertools import chain, compress, repeat
 from typing import TYPE_CHECKING
@@ -19,8 +20,9 @@ from typing import TYPE_CHECKING
 from whoosh import query as wq
 
 from app.search import postings, whoosh_internals
-from app.search.passages import SHINGLES
+from app.search.passages import SHINGLES, WINDOW
 from app.search.phrases import ShinglePhrase
+from app.search.windows import WordsNear, proximity
 
 if TYPE_CHECKING:
     from app.search.matching import Matches
@@ -34,6 +36,8 @@ def positive_terms(q: wq.Query) -> list[wq.Term] | None:
         return [q]
     if type(q) is ShinglePhrase:
         return [wq.Term(SHINGLES, t) for i in range(len(q.pairs)) for t in q.forms(i)]
+    if type(q) is WordsNear:
+        return [wq.Term(WINDOW, t) for forms in q.words for t in forms]
     if type(q) in (wq.And, wq.Or):
         terms = []
         for child in q.subqueries:
@@ -45,6 +49,39 @@ def positive_terms(q: wq.Query) -> list[wq.Term] | None:
     if type(q) is wq.AndNot:
         return positive_terms(q.a) if positive_terms(q.b) is not None else None
     return None
+
+
+def _words_near(q: wq.Query):
+    """The WordsNear parts of q that score (not the excluded ones)."""
+    if type(q) is WordsNear:
+        yield q
+    elif type(q) in (wq.And, wq.Or):
+        for child in q.subqueries:
+            yield from _words_near(child)
+    elif type(q) is wq.AndNot:
+        yield from _words_near(q.a)
+
+
+def with_proximity(q: wq.Query, found: list[tuple[int, float]], segments, limit: int | None) -> list[tuple[int, float]]:
+    """(global docnum, score) from Whoosh's collector on scoring_query(q), with the closeness of the
+    words multiplied in as top_passages does: the limit best, best first, ties in index order.
+
+    segments: (leaf searcher, docnum offset, ...) of the searcher the docnums come from."""
+    windows = list(_words_near(q))
+    if not windows:
+        return found[:limit] if limit is not None else found
+    bounds = sorted((offset, leaf.reader().segment().segment_id()) for leaf, offset, *_ in segments)
+    offsets = [offset for offset, _ in bounds]
+    scored = []
+    for d, score in found:
+        offset, segment_id = bounds[bisect_right(offsets, d) - 1]
+        for near in windows:
+            span = near.spans.get(segment_id, {}).get(d - offset)
+            if span is not None:
+                score *= proximity(span)
+        scored.append((d, score))
+    scored.sort(key=lambda item: (-item[1], item[0]))
+    return scored[:limit] if limit is not None else scored
 
 
 def scoring_query(q: wq.Query) -> wq.Query:
@@ -110,6 +147,7 @@ def top_passages(
     terms = positive_terms(q)
     if terms is None:
         return None
+    windows = list(_words_near(q))
     weighting = top_searcher.weighting
     leaves = {offset: leaf for leaf, offset in top_searcher.leaf_searchers()}
     heap: list[tuple[float, int]] = []
@@ -205,6 +243,11 @@ def top_passages(
         if all_match and deleted:
             for d in deleted:
                 scores.pop(d, None)
+        for near in windows:
+            # words close together rank above the same words spread over the window
+            spans = near.spans.get(reader.segment().segment_id(), {})
+            for d in scores.keys() & spans.keys():
+                scores[d] *= proximity(spans[d])
         if scores:
             heap = top(chain(heap, zip(scores.values(), map((-offset).__sub__, scores.keys()), strict=True)))
     return [(-g, sc) for sc, g in sorted(heap, reverse=True)]

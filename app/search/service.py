@@ -18,7 +18,7 @@ from app.search.analysis import STOP_WORDS, WORD, fold
 from app.search.matching import Matches, find_matches
 from app.search.passages import FIRST, STARTS, TAIL_WORDS
 from app.search.query import QueryError, clean, compile_query, parse
-from app.search.ranking import scoring_query, top_passages
+from app.search.ranking import scoring_query, top_passages, with_proximity
 from app.search.snippets import locate
 from app.timecodes import format_timestamp
 
@@ -228,7 +228,8 @@ def _run(index, session: Session, request: SearchRequest, tree, results: SearchR
     def scored(sub: Matches, limit: int | None) -> list[tuple[int, float]]:
         """The best of these matches by Whoosh's own collector, scored as top_passages scores them."""
         docnums = sub.docnums(sub.per_episode)
-        top = searcher.collector(limit=limit)
+        # words close together count in the ranking: every match is scored, then the limit best kept
+        top = searcher.collector(limit=None if compiled.windows else limit)
         # the filter must wrap the time limit: TimeLimitCollector drives its child's collect() itself
         collector = TimeLimitCollector(top, max(0.05, deadline - time.monotonic()), use_alarm=False)
         collector = FilterCollector(collector, allow=docnums)
@@ -236,8 +237,8 @@ def _run(index, session: Session, request: SearchRequest, tree, results: SearchR
             searcher.search_with_collector(scoring_query(compiled.query), collector)
         except TimeLimit:
             _partial(results)
-        found = top.results().items()
-        return [(d, score) for d, score in found if d in docnums]
+        found = [(d, score) for d, score in top.results().items() if d in docnums]
+        return with_proximity(compiled.query, found, current.segments(), limit)
 
     def ranked_among(sub: Matches, limit: int | None) -> list[tuple[int, float]]:
         """The best of these matches, from the posting lists; Whoosh's collector when they cannot be read."""
@@ -390,7 +391,7 @@ def _groups(session, searcher, shown, refs, counts, compiled, per_episode: bool)
                 texts.append(lines[(eid, position)])
             if len(texts) < own:
                 continue  # the database changed under the index: reindexing will catch up
-            found = locate(texts, own, compiled.stems, compiled.exact, compiled.phrases)
+            found = locate(texts, own, compiled.stems, compiled.exact, compiled.phrases, compiled.windows)
             position = f[FIRST] + found.line  # in the passage's own lines: no two hits share it
             group.hits.append(Hit(ref, f[STARTS][found.line], position, found.text, found.snippet, score))
         if group.hits or not per_episode:

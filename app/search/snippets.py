@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from markupsafe import Markup, escape
 
 from app.search.analysis import STOP_WORDS, stem, word_spans
+from app.search.windows import smallest_window
 
 SNIPPET_CHARS = 220
 
@@ -32,12 +33,24 @@ def _marked(
     return marked
 
 
-def locate(lines: list[str], own_lines: int, stems: set[str], exact: set[str], phrases: list[list[str]]) -> Located:
-    """lines: a passage's own lines followed by a few of the next ones (for phrases across the end)."""
+def locate(
+    lines: list[str],
+    own_lines: int,
+    stems: set[str],
+    exact: set[str],
+    phrases: list[list[str]],
+    windows: list[list[set[str]]] | None = None,
+) -> Located:
+    """lines: a passage's own lines followed by a few of the next ones (for phrases and windows
+    across the end). windows: groups of plain words that must stand close together, each word as
+    its stems: the match then starts where the smallest window holding a group's words begins."""
     tokens = [(li, w, s, e) for li, text in enumerate(lines) for (w, s, e) in word_spans(text)]
     marked = _marked(tokens, stems, exact, phrases)
     first = min((i for i in marked if tokens[i][0] < own_lines), default=None)
     line = tokens[first][0] if first is not None else 0
+    window = _smallest_window(tokens, len(lines), own_lines, windows or [])
+    if window is not None:
+        line = window[1]
     # the snippet runs from the match line, far enough to show a phrase that crosses a line break
     last_marked_line = max((tokens[i][0] for i in marked if tokens[i][0] >= line), default=line)
     end = line
@@ -58,6 +71,21 @@ def locate(lines: list[str], own_lines: int, stems: set[str], exact: set[str], p
         pieces.append(Markup("").join(html))
         plain.append(text)
     return Located(line=line, snippet=Markup(" ").join(pieces), text=" ".join(plain))
+
+
+def _smallest_window(tokens, n_lines: int, own_lines: int, windows: list[list[set[str]]]) -> tuple[int, int] | None:
+    """(span, first line) of the smallest window of any group, as the index found it (windows.py)."""
+    if not windows:
+        return None
+    line_stems: list[set[str]] = [set() for _ in range(n_lines)]
+    for li, w, _, _ in tokens:
+        if w not in STOP_WORDS:
+            line_stems[li].add(stem(w))
+    found = [
+        smallest_window([[li for li in range(n_lines) if line_stems[li] & forms] for forms in group], own_lines)
+        for group in windows
+    ]
+    return min((w for w in found if w is not None), default=None)
 
 
 def _merge(text: str, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:

@@ -1,0 +1,71 @@
+"""Plain words close together: all within WINDOW_LINES consecutive caption lines, in any order,
+whichever passages own those lines.
+
+A window belongs to the passage that owns its first line, and only a minimal window counts (one
+with no shorter window inside it that holds every word): so a quote that runs over a passage
+boundary is found once, by the passage where it starts, and never again by its neighbour.
+"""
+
+from bisect import bisect_left
+
+from whoosh import query as wq
+
+from app.search.passages import CORE_LINES, WINDOW, WINDOW_LINES
+
+
+def smallest_window(lines_of: list[list[int]], own: int = CORE_LINES) -> tuple[int, int] | None:
+    """lines_of: for each word, the sorted lines where one of its forms stands (0 = the passage's
+    first line). The (span in lines, first line) of the smallest minimal window of at most
+    WINDOW_LINES lines that holds every word and starts in the first `own` lines; None if none does.
+    """
+    if not lines_of or any(not lines for lines in lines_of):
+        return None
+    starts = sorted({line for lines in lines_of for line in lines})
+    ends = []
+    for start in starts:
+        end = start
+        for lines in lines_of:
+            i = bisect_left(lines, start)
+            if i == len(lines):
+                end = -1  # a word has no line from here on: no window starts here or later
+                break
+            end = max(end, lines[i])
+        if end < 0:
+            break
+        ends.append(end)
+    best = None
+    for i, (start, end) in enumerate(zip(starts, ends, strict=False)):
+        if start >= own:
+            break
+        # minimal: the window from the next start ends later (ends never decrease)
+        if i + 1 < len(ends) and ends[i + 1] <= end:
+            continue
+        span = end - start + 1
+        if span <= WINDOW_LINES and (best is None or span < best[0]):
+            best = (span, start)
+    return best
+
+
+class WordsNear(wq.And):
+    """Plain words, each given as its index forms (stems), all within a window of consecutive lines.
+
+    As a plain Whoosh query it is the And of the words in the WINDOW field (the own lines and the
+    next ones): the passages that may hold such a window; matching.py checks the lines."""
+
+    def __init__(self, words: list[list[str]]):
+        self.words = [sorted(set(forms)) for forms in words]
+        # segment id -> {docnum: span in lines of the passage's smallest window}, once matched
+        self.spans: dict = {}
+        super().__init__([wq.Or([wq.Term(WINDOW, t) for t in forms]) for forms in self.words])
+
+    def normalize(self):
+        return self
+
+    def __repr__(self):
+        return f"WordsNear({self.words!r})"
+
+
+def proximity(span: int) -> float:
+    """What a window's closeness multiplies a passage's score by: words on one line count double,
+    words spread over a whole window a sixth more."""
+    return 1.0 + 1.0 / span
