@@ -17,7 +17,7 @@ def search(index, session, q, **kwargs):
 
 def test_words_on_both_sides_of_a_passage_boundary_are_found_once_where_they_start(session, index):
     # line 5 ends the first passage, line 6 starts the second
-    lines = filler(5) + ["et là on parle des hyperscalers"] + ["américains qui dominent le marché"] + filler(10)
+    lines = [*filler(5), "et là on parle des hyperscalers", "américains qui dominent le marché", *filler(10)]
     add_episode(session, index, "frontiere", lines)
     for q in ["hyperscalers américains", "américains hyperscalers"]:
         results = search(index, session, q)
@@ -28,7 +28,7 @@ def test_words_on_both_sides_of_a_passage_boundary_are_found_once_where_they_sta
 
 
 def test_each_word_alone_finds_the_same_spot(session, index):
-    lines = filler(5) + ["et là on parle des hyperscalers"] + ["américains qui dominent le marché"] + filler(10)
+    lines = [*filler(5), "et là on parle des hyperscalers", "américains qui dominent le marché", *filler(10)]
     add_episode(session, index, "frontiere", lines)
     assert [h.position for h in search(index, session, "hyperscalers").hits] == [5]
     assert [h.position for h in search(index, session, "américains").hits] == [6]
@@ -42,7 +42,8 @@ def test_the_hit_is_stamped_at_the_smallest_window_not_at_the_first_word(session
         "on veut un cloud vraiment souverain",  # the quote
         "ligne sans rapport numéro trois",
         "ligne sans rapport numéro quatre",
-    ] + filler(6)
+        *filler(6),
+    ]
     add_episode(session, index, "fenetre", lines)
     (hit,) = search(index, session, "cloud souverain").hits
     assert hit.position == 3 and hit.start == 12.0
@@ -50,12 +51,12 @@ def test_the_hit_is_stamped_at_the_smallest_window_not_at_the_first_word(session
 
 
 def test_words_too_far_apart_do_not_match_and_the_window_is_counted_once(session, index):
-    far = ["on parle de cloud ici"] + filler(WINDOW_LINES) + ["et de souveraineté là"] + filler(12)
+    far = ["on parle de cloud ici", *filler(WINDOW_LINES), "et de souveraineté là", *filler(12)]
     add_episode(session, index, "loin", far)
     assert search(index, session, "cloud souveraineté").total == 0
     # the words again at the start of the second passage, and "cloud" alone late in the first one:
     # the second passage owns the smallest window; the first one has no window of its own
-    near = filler(3) + ["on parle de cloud ici"] + filler(2) + ["le cloud et la souveraineté"] + filler(11)
+    near = [*filler(3), "on parle de cloud ici", *filler(2), "le cloud et la souveraineté", *filler(11)]
     add_episode(session, index, "proche", near)
     results = search(index, session, "cloud souveraineté")
     assert results.total == 1
@@ -63,7 +64,7 @@ def test_words_too_far_apart_do_not_match_and_the_window_is_counted_once(session
 
 
 def test_two_windows_in_two_passages_are_two_hits(session, index):
-    lines = ["le cloud souverain"] + filler(5) + ["un cloud souverain encore"] + filler(5)
+    lines = ["le cloud souverain", *filler(5), "un cloud souverain encore", *filler(5)]
     add_episode(session, index, "deux", lines)
     results = search(index, session, "cloud souverain")
     assert results.total == 2 and [h.position for h in results.hits] in ([0, 6], [6, 0])
@@ -82,7 +83,7 @@ def test_words_close_together_rank_above_the_same_words_spread_over_a_passage(se
 
 
 def test_in_episode_search_and_other_operators_keep_the_window(session, index):
-    lines = filler(5) + ["les hyperscalers"] + ["américains dominent"] + filler(10)
+    lines = [*filler(5), "les hyperscalers", "américains dominent", *filler(10)]
     add_episode(session, index, "frontiere", lines)
     inside = search(index, session, "hyperscalers américains", episode="frontiere")
     assert [h.position for h in inside.hits] == [5]
@@ -109,3 +110,13 @@ def test_in_episode_search_and_other_operators_keep_the_window(session, index):
 )
 def test_smallest_window(lines_of, expected):
     assert smallest_window(lines_of) == expected
+
+
+def test_of_two_windows_as_short_the_one_in_the_order_typed_wins(session, index):
+    lines = ["il ne faut pas hésiter à le dire", "et il faut le faire", "il ne faut pas hésiter", *filler(9)]
+    add_episode(session, index, "ordre", lines)
+    (hit,) = search(index, session, "faire faut hésiter").hits
+    # lines 0-1 and 1-2 hold the three words; only from line 1 do they read "faire", "faut", "hésiter"
+    assert hit.position == 1
+    assert smallest_window([[1, 2], [0, 1, 2], [0, 2]]) == (1, 2)  # one line holding all three: smallest
+    assert smallest_window([[1], [0, 1], [0, 2]]) == (2, 1)  # [0, 1] and [1, 2] are as short; [1, 2] in order

@@ -15,8 +15,9 @@ from app.search.passages import CORE_LINES, WINDOW, WINDOW_LINES
 
 def smallest_window(lines_of: list[list[int]], own: int = CORE_LINES) -> tuple[int, int] | None:
     """lines_of: for each word, the sorted lines where one of its forms stands (0 = the passage's
-    first line). The (span in lines, first line) of the smallest minimal window of at most
-    WINDOW_LINES lines that holds every word and starts in the first `own` lines; None if none does.
+    first line), in the order they were typed. The (span in lines, first line) of the smallest
+    minimal window of at most WINDOW_LINES lines that holds every word and starts in the first `own`
+    lines (of two as short, the one that reads them in order, then the first); None if none does.
     """
     if not lines_of or any(not lines for lines in lines_of):
         return None
@@ -41,9 +42,24 @@ def smallest_window(lines_of: list[list[int]], own: int = CORE_LINES) -> tuple[i
         if i + 1 < len(ends) and ends[i + 1] <= end:
             continue
         span = end - start + 1
-        if span <= WINDOW_LINES and (best is None or span < best[0]):
-            best = (span, start)
-    return best
+        if span > WINDOW_LINES:
+            continue
+        # of two windows as short, the one with the words in the order typed: what was remembered
+        key = (span, not _in_order(lines_of, start, end), start)
+        if best is None or key < best:
+            best = key
+    return (best[0], best[2]) if best is not None else None
+
+
+def _in_order(lines_of: list[list[int]], start: int, end: int) -> bool:
+    """Whether the words can be read in the given order within lines start..end (line by line)."""
+    line = start
+    for lines in lines_of:
+        i = bisect_left(lines, line)
+        if i == len(lines) or lines[i] > end:
+            return False
+        line = lines[i]
+    return True
 
 
 class WordsNear(wq.And):
