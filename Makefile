@@ -74,3 +74,10 @@ mutation: install-test
 	$(BIN)/mutmut export-cicd-stats
 	@cat mutants/mutmut-cicd-stats.json
 	$(BIN)/mutmut results
+
+# Search quality on the seeds: a seeded sample of quotes searched quoted and unquoted, a table of
+# how often the quote's passage, second and line come back (bench/quality.py). Seconds, not minutes;
+# QUALITY_ARGS="--seed 2 --misses" draws other quotes and lists the misses.
+.PHONY: quality
+quality: install
+	$(BIN)/python -m bench.quality $(QUALITY_ARGS)
