@@ -10,6 +10,9 @@ from app.config import Settings
 EPISODES_PER_PAGE = 20  # /episodes, a show's page, /api/episodes: a screenful of episode cards
 SEARCH_PER_PAGE = 10  # episodes per page of /search and /api/search; each brings up to HITS_PER_EPISODE hits
 HITS_PER_EPISODE = 3  # passages shown under an episode in the results; its other matches are counted and linked
+# episodes found by title, guests, show or description, above a search's passages: a glance, not a
+# list (a show's name matches all its episodes); how many match is given beside them
+EPISODE_MATCHES = 5
 EPISODE_HITS = 50  # hits of a search inside one episode, listed beside its transcript, which marks every match anyway
 GUESTS_PER_PAGE = 100  # /api/guests; the /guests page and the filter menus list every guest
 LATEST_EPISODES = 6  # the home page's newest episodes: a glance; the full list is one click away

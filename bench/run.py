@@ -78,6 +78,7 @@ CLASSES = [
     "mot",
     "expr. 2 mots",
     "expr. 4 mots",
+    "mots retenus (3, sans guillemets)",
     "booléenne",
     "préfixe",
     "faute de frappe (mot~)",
@@ -280,6 +281,7 @@ def make_queries(paths: list[Path], count: int, rng: random.Random, hits, span: 
     ]
     content = [w for s in streams for w in s if len(w) >= 4 and fold(w) not in STOP_WORDS and not w.isdigit()]
     longer = [w for w in content if len(w) >= 6 and w.isalpha()]
+    content_set = set(content)
 
     def window(n):
         s = rng.choice(streams)
@@ -305,6 +307,22 @@ def make_queries(paths: list[Path], count: int, rng: random.Random, hits, span: 
         return zero_hit(True)
 
     queries: dict[str, list[Query]] = {c: [] for c in CLASSES}
+    # words remembered from a quote: three of the content words of eight words in a row, in order,
+    # without quotes (drawn apart, so the other classes keep their queries); FTS5 ANDs them
+    remembered = random.Random(f"mots retenus {count} {len(paths)}")
+    for _ in range(count):
+        s = remembered.choice(streams)
+        i = remembered.randrange(len(s) - 8)
+        kept = [w for w in s[i : i + 8] if w in content_set]
+        while len(kept) < 3:
+            s = remembered.choice(streams)
+            i = remembered.randrange(len(s) - 8)
+            kept = [w for w in s[i : i + 8] if w in content_set]
+        ws = sorted(remembered.sample(range(len(kept)), 3))
+        words = [kept[j] for j in ws]
+        queries["mots retenus (3, sans guillemets)"].append(
+            Query(" ".join(words), " AND ".join(fts_phrase([w]) for w in words))
+        )
     for i in range(count):
         w = rng.choice(content)
         queries["mot"].append(Query(w, fts_phrase([w])))

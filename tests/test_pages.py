@@ -181,8 +181,8 @@ def test_search_groups_hits_by_episode_with_snippets_timestamps_and_links(site):
     assert "<mark>" in html
     groups = re.findall(r'<li class="card result">', html)
     assert len(groups) >= 2
-    links = re.findall(r'href="/episodes/([\w-]+)\?t=(\d+)&amp;q=([^"#]+)#t-(\d+)"', html)
-    assert links and all(t == anchor for _, t, _, anchor in links)
+    links = re.findall(r'href="/episodes/([\w-]+)\?t=(\d+)&amp;l=(\d+)&amp;q=([^"#]+)#l-(\d+)"', html)
+    assert links and all(line == anchor for _, _, line, _, anchor in links)
     assert f"/episodes/{EPISODE}" in html and "13:08" in html
     assert 'value="souveraineté numérique"' in html
     assert 'hx-push-url="true"' in html and 'hx-trigger="input changed delay:300ms, search, submit"' in html
@@ -208,10 +208,15 @@ def test_empty_query_page_helps(site):
     assert "passage" in html
 
 
-def test_no_hit_suggests_a_close_word(site):
-    html = assert_page(site.get("/search", params={"q": "souvraineté"}), "Aucun passage", "Vouliez-vous dire")
+def test_no_hit_shows_the_correction_then_offers_the_query_as_typed(site):
+    html = assert_page(
+        site.get("/search", params={"q": "souvraineté"}), "Résultats pour « <strong>souveraineté</strong> »"
+    )
+    as_typed = re.search(r'Chercher plutôt « <a href="(/search\?[^"]+)">([^<]+)</a> »', html)
+    assert as_typed and as_typed.group(2) == "souvraineté" and "as_typed=1" in as_typed.group(1)
+    html = assert_page(site.get(unescape(as_typed.group(1))), "Aucun passage", "Vouliez-vous dire")
     suggestion = re.search(r'Vouliez-vous dire <a href="/search\?q=([^"]+)">([^<]+)</a>', html)
-    assert suggestion and "souverainet" in suggestion.group(2)
+    assert suggestion and suggestion.group(2) == "souveraineté"
 
 
 def test_search_filters_are_form_controls_and_narrow_the_hits(site):
@@ -372,7 +377,7 @@ def test_episode_list_filters_and_pagination(site):
     assert "1 épisode " in site.get("/episodes", params={"show": "tech-co-la-quotidienne"}).text
     assert "0 épisode" in site.get("/episodes", params={"year": "1999"}).text
     fragment = site.get("/episodes", params={"show": "smart-tech"}, headers={"HX-Request": "true"})
-    assert "<html" not in fragment.text and "4 épisodes" in fragment.text
+    assert "<html" not in fragment.text and "5 épisodes" in fragment.text  # 003's show is inferred
     assert "HX-Request" in fragment.headers["vary"]
     assert "Aucun épisode" in site.get("/episodes", params={"page": "2"}).text
     for bad, said in [
@@ -409,8 +414,8 @@ def test_guest_page_appearances_with_that_days_role_and_co_guests(site):
 
 def test_shows_and_show_page(site):
     assert_page(site.get("/shows"), 'href="/shows/smart-tech"', "SMART TECH", "BFM Business")
-    html = assert_page(site.get("/shows/smart-tech"), "SMART TECH", "4 épisodes")
-    assert html.count('class="card episode-card"') == 4
+    html = assert_page(site.get("/shows/smart-tech"), "SMART TECH", "5 épisodes")  # 003's show is inferred
+    assert html.count('class="card episode-card"') == 5
 
 
 # --- errors ---------------------------------------------------------------------------------------
@@ -477,7 +482,7 @@ def test_atom_feeds_of_new_episodes_and_of_a_saved_search(site):
     assert entries[0].find("a:link", ns).get("href").startswith("https://plateau.example/episodes/")
     saved = ET.fromstring(site.get("/search.atom", params={"q": "souveraineté numérique"}).content)
     links = [e.find("a:link", ns).get("href") for e in saved.findall("a:entry", ns)]
-    assert links and all(re.search(r"\?t=\d+#t-\d+$", link) for link in links)
+    assert links and all(re.search(r"\?t=\d+&l=(\d+)#l-\1$", link) for link in links)
     assert site.get("/search.atom").status_code == 400
 
 

@@ -24,7 +24,7 @@ def test_phrase_matches_across_caption_lines_at_the_second_of_its_first_word(ses
     assert results.total == 1
     (hit,) = results.hits
     assert hit.start == 20 * 3 and hit.timestamp == "01:00"
-    assert hit.url == "/episodes/coupure?t=60"
+    assert hit.url == "/episodes/coupure?t=60&l=20"  # the second, and the line the phrase starts on
     assert "<mark>souveraineté</mark>" in hit.snippet and "<mark>numérique</mark>" in hit.snippet
 
 
@@ -249,8 +249,10 @@ def test_snippet_escapes_caption_html_and_marks_matches(session, index):
 def test_did_you_mean_when_nothing_matches(session, index):
     add_episode(session, index, "s", ["la souveraineté numérique européenne"])
     results = search(index, session, "souvreaineté numerique")
-    assert results.total == 0 and results.suggestion == "souverainete numerique"
-    assert search(index, session, results.suggestion).total == 1
+    # the correction's results at once, written as the transcripts write it
+    assert (results.total, results.suggestion, results.corrected) == (1, "souveraineté numérique", True)
+    as_typed = search(index, session, "souvreaineté numerique", as_typed=True)
+    assert (as_typed.total, as_typed.suggestion, as_typed.corrected) == (0, "souveraineté numérique", False)
     assert search(index, session, "souveraineté").suggestion is None
 
 

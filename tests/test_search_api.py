@@ -98,7 +98,7 @@ def test_search_the_seeds_lands_on_the_right_second(client, seeded):
     assert set(hit["episode"]) >= {"slug", "title", "show", "aired_on", "source"}
     assert hit["episode"]["show"] == "SMART TECH" and hit["episode"]["aired_on"] == "2025-10-23"
     assert hit["episode"]["source"] == "000_6bda1f189f294344.txt"
-    assert hit["start"] == 788 and hit["url"] == f"/episodes/{seeded['000']}?t=788"
+    assert hit["start"] == 788 and hit["url"] == f"/episodes/{seeded['000']}?t=788&l=292"
     assert "<mark>souveraineté numérique</mark>" in hit["snippet"]
     assert hit["text"].startswith("c'est effectivement la souveraineté numérique.")
     # hits of one episode come together
@@ -120,7 +120,9 @@ def test_search_api_filters_sorts_and_suggests(client, seeded):
     starts = [h["start"] for h in inside["hits"]]
     assert inside["total"] > 1 and starts == sorted(starts) and len(starts) == inside["total"]
     typo = client.get("/api/search", params={"q": "souvreaineté"}).json()
-    assert typo["total"] == 0 and typo["suggestion"] == "souverainete"
+    assert typo["total"] > 0 and typo["suggestion"] == typo["corrected_query"] == "souveraineté"
+    as_typed = client.get("/api/search", params={"q": "souvreaineté", "as_typed": "1"}).json()
+    assert (as_typed["total"], as_typed["suggestion"], as_typed["corrected_query"]) == (0, "souveraineté", None)
 
 
 @pytest.mark.parametrize(

@@ -139,9 +139,9 @@ def test_an_index_written_with_another_layout_is_rebuilt_at_start(session, index
     since old and new documents cannot be searched together."""
     from app.search import index as index_module
 
-    add_episode(session, index, "ancien", ["le chiffrement homomorphe"] + filler(8))
+    add_episode(session, index, "ancien", ["le chiffrement homomorphe", *filler(8)])
     before = index._generation()
-    monkeypatch.setattr(index_module, "LAYOUT", index_module.LAYOUT + 1)
+    monkeypatch.setattr(index_module, "LAYOUT", index_module.LAYOUT + "-next")
     assert any("ancien" in problem for problem in index.check(session)), "check reports it out of date"
     assert index.index_pending(session) == 1
     assert index._generation() != before, "a new generation was built and swapped in"

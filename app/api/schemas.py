@@ -64,6 +64,10 @@ class EpisodeDetail(EpisodeSummary):
     channel: str | None
     description: str | None
     media_url: str | None
+    show_inferred: bool = Field(
+        description="true quand ni la description ni le fichier annexe ne nomment l'émission et qu'elle est "
+        "déduite de la transcription (une émission connue citée dans les premières minutes)"
+    )
     segments: list[Segment] = Field(description="les lignes de la transcription, dans l'ordre")
 
 
@@ -166,21 +170,34 @@ class SearchHit(Schema):
 
 
 class EpisodeMatch(EpisodeSummary):
-    matched_in: list[str] = Field(description="où l'épisode correspond : title, description, show, guests")
+    """An episode found by its title, guests (names, roles, affiliations), show or description."""
+
+    matched_in: Literal["title", "guests", "show", "description"] = Field(
+        description="où l'épisode correspond d'abord, dans cet ordre : title (titre), guests (nom, rôle ou "
+        "affiliation d'un invité), show (nom de l'émission), description"
+    )
 
 
 class SearchResponse(Schema):
     total: int = Field(description="passages trouvés")
     page: int
     hits: list[SearchHit]
-    suggestion: str | None = Field(description="la correction proposée quand rien n'est trouvé")
+    suggestion: str | None = Field(
+        description="la correction proposée quand rien n'est trouvé, écrite comme dans les transcriptions "
+        "(accents compris) ; seulement si elle trouve quelque chose"
+    )
     episodes: int = Field(description="épisodes qui ont au moins un passage")
     pages: int
     error: str | None
     notices: list[str] = Field(description="la recherche a abouti avec une réserve (résultats partiels…)")
     episode_matches: list[EpisodeMatch] = Field(
-        description="épisodes trouvés par leur titre, leur description, leur émission ou leurs invités "
-        "(cette recherche n'est pas encore faite : liste vide)"
+        description="épisodes trouvés par leur titre, leurs invités, leur émission ou leur description, "
+        "les plus pertinents d'abord ; en page 1 seulement"
+    )
+    episode_matches_total: int = Field(description="nombre d'épisodes trouvés par leurs métadonnées")
+    corrected_query: str | None = Field(
+        description="la recherche telle que tapée n'a rien trouvé : les résultats sont ceux de cette correction "
+        "(égale à « suggestion ») ; as_typed=true la désactive ; null sinon"
     )
 
 

@@ -27,6 +27,11 @@ def search(
     page: int = Query(1, ge=1, le=limits.MAX_PAGE),
     per_page: int = Query(limits.SEARCH_PER_PAGE, ge=1, le=limits.MAX_SEARCH_PER_PAGE),
     episode: str | None = Query(None, description="slug d'un épisode : chercher dans celui-ci seulement"),
+    as_typed: bool = Query(
+        False,
+        description="sans correction : quand rien n'est trouvé, donner la correction dans « suggestion » "
+        "sans chercher à sa place",
+    ),
 ) -> SearchResponse:
     request = SearchRequest(
         q=q,
@@ -38,6 +43,7 @@ def search(
         page=page,
         per_page=per_page,
         episode=episode or None,
+        as_typed=as_typed,
     )
     results = index.search(session, request)
     if results.error:

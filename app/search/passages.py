@@ -7,7 +7,7 @@ from whoosh import fields, formats
 from whoosh.analysis import IDTokenizer
 from whoosh.system import pack_uint
 
-from app.search.analysis import TAIL_MARK, body_terms, shingle, words
+from app.search.analysis import ANALYSIS_VERSION, TAIL_MARK, body_terms, compounds, shingle, words
 
 CORE_LINES = 6  # caption lines a passage owns (about 20 seconds of speech)
 # Plain words match when they all fall within this many consecutive caption lines, whichever
@@ -86,8 +86,8 @@ def _positions_value(position: int) -> bytes:
 
 # What the documents are made of: raised whenever the fields or the analysis change, so that an
 # index written the old way is rebuilt (SearchIndex.index_pending) instead of being mixed with new
-# documents. 2: the WINDOW field.
-LAYOUT = 2
+# documents. 2: the WINDOW field. The analysis has its own version (singular before the stem).
+LAYOUT = f"2.{ANALYSIS_VERSION}"
 
 # The index's fields, named once: every query, reader and writer uses these names.
 KEY = "key"  # "EPISODE:N" for passage N, "EPISODE:episode" for the episode's stamp document
@@ -139,7 +139,9 @@ class Passage:
 def cut_passages(lines: list[tuple[int, float, str]]) -> list[Passage]:
     """lines: (position, start, text) in order. Returns the passages, each owning CORE_LINES lines."""
     line_words = [words(text) for _, _, text in lines]
-    line_terms = [body_terms(ws) for ws in line_words]
+    # "e-mail" is also searched as "email": glued forms join a line's words, never its bi-words
+    line_glued = [compounds(text) for _, _, text in lines]
+    line_terms = [body_terms(ws + gs) for ws, gs in zip(line_words, line_glued, strict=True)]
     passages = []
     for number, lo in enumerate(range(0, len(lines), CORE_LINES)):
         hi = min(lo + CORE_LINES, len(lines))
@@ -159,7 +161,7 @@ def cut_passages(lines: list[tuple[int, float, str]]) -> list[Passage]:
                 first=lines[lo][0],
                 starts=[start for _, start, _ in lines[lo:hi]],
                 body=[t for terms in line_terms[lo:hi] for t in terms],
-                exact=core,
+                exact=core + [g for gs in line_glued[lo:hi] for g in gs],
                 shingles=shingles,
                 window=[line_terms[i] for i in range(lo, min(hi + TAIL_LINES, len(lines)))],
             )

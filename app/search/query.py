@@ -8,9 +8,9 @@ from dataclasses import dataclass, field
 from whoosh import query as wq
 
 from app import limits
-from app.search.analysis import ELISIONS, STOP_WORDS, WORD, fold, stem
+from app.search.analysis import ELISIONS, STOP_WORDS, WORD, compounds, fold, stem
 from app.search.passages import BODY, EXACT, MAX_PHRASE_WORDS
-from app.search.phrases import phrase_query
+from app.search.phrases import glued_phrases, phrase_query
 from app.search.windows import WordsNear
 
 
@@ -110,14 +110,23 @@ def _word_node(raw: str):
         parts = parts[1:]  # l'intelligence → intelligence, qu'elle → elle
     if not parts:
         return None
+
+    def one(text: str):
+        if prefix:
+            return Prefix(text)
+        if fuzzy:
+            # one edit; two for words of six letters or more, as machine transcripts mangle names (Keepit → Kipit)
+            return Fuzzy(text, distance or (1 if len(text) < 6 else 2))
+        return Word(text)
+
     if len(parts) > 1:
+        # a hyphenated word is also its glued form, which the index holds for the captions'
+        # hyphenated words too: e-mail finds "e-mail", "e mail" and "email"
+        glued = "".join(parts)
+        if len(glued) <= limits.MAX_WORD_CHARS and compounds(raw) == [glued]:
+            return Or([Phrase(parts), one(glued)])
         return Phrase(parts)
-    if prefix:
-        return Prefix(parts[0])
-    if fuzzy:
-        # one edit; two for words of six letters or more, as machine transcripts mangle names (Keepit → Kipit)
-        return Fuzzy(parts[0], distance or (1 if len(parts[0]) < 6 else 2))
-    return Word(parts[0])
+    return one(parts[0])
 
 
 def parse(text: str):
@@ -254,9 +263,12 @@ def compile_query(tree, vocabulary, variants: Callable[[str], list[str]] | None 
                 out.stems.update(stems)
             return wq.Term(BODY, stems[0]) if len(stems) == 1 else wq.Or([wq.Term(BODY, s) for s in stems])
         if isinstance(node, Phrase):
+            # also with two neighbouring words glued, where the index holds the glued word: "e mail" → email
+            sequences = [node.words, *glued_phrases(node.words, vocabulary.frequency)]
             if not negated:
-                out.phrases.append(node.words)
-            return phrase_query(node.words)
+                out.phrases.extend(sequences)
+            queries = [phrase_query(ws) for ws in sequences]
+            return queries[0] if len(queries) == 1 else wq.Or(queries)
         if isinstance(node, Prefix):
             if len(node.text) < limits.MIN_PREFIX_CHARS:
                 raise QueryError(f"Un préfixe doit avoir au moins {limits.MIN_PREFIX_CHARS} lettres avant *.")

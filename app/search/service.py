@@ -2,25 +2,32 @@
 
 import logging
 import time
-from dataclasses import dataclass, field
+from collections import Counter
+from dataclasses import dataclass, field, replace
 from datetime import date
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from markupsafe import Markup
-from sqlalchemy import Select, and_, or_
+from rapidfuzz.distance import Levenshtein
+from sqlalchemy import ColumnElement, Select, and_, or_
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 from whoosh.collectors import FilterCollector, TimeLimit, TimeLimitCollector
+from whoosh.reading import TermNotFound
 
 from app import limits
 from app.models import Appearance, CaptionLine, Episode, Person, Show
-from app.search.analysis import STOP_WORDS, WORD, fold
+from app.search.analysis import STOP_WORDS, WORD, fold, word_spans
 from app.search.matching import Matches, find_matches
-from app.search.passages import FIRST, STARTS, TAIL_WORDS
+from app.search.metadata import metadata_index, name_variants
+from app.search.passages import EPISODE, EXACT, FIRST, STARTS, TAIL_WORDS
 from app.search.query import QueryError, clean, compile_query, parse
 from app.search.ranking import scoring_query, top_passages, with_proximity
 from app.search.snippets import locate
 from app.timecodes import format_timestamp
+
+if TYPE_CHECKING:
+    from app.services.episodes import EpisodeSummary
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +50,7 @@ class SearchRequest:
     page: int = 1
     per_page: int = limits.SEARCH_PER_PAGE  # episodes per page; hits per page when searching inside one episode
     episode: str | None = None  # episode slug: search inside this episode only
+    as_typed: bool = False  # no correction: when nothing is found, offer the correction, do not show its results
 
 
 @dataclass
@@ -80,7 +88,8 @@ class Hit:
 
     @property
     def url(self) -> str:
-        return f"/episodes/{self.episode.slug}?t={int(self.start)}"
+        """The episode opened at the hit's second, on its line: `l` tells it from other lines said in that second."""
+        return f"/episodes/{self.episode.slug}?t={int(self.start)}&l={self.position}"
 
     def to_json(self) -> dict:
         start = int(self.start) if float(self.start).is_integer() else self.start
@@ -107,14 +116,29 @@ class EpisodeGroup:
 
 
 @dataclass
+class EpisodeMatch:
+    """An episode found by its title, guests, show or description: a result above the passages."""
+
+    summary: "EpisodeSummary"
+    matched_in: str  # the first of metadata.FIELDS holding a word the query looks for
+
+    def to_json(self) -> dict:
+        return {**self.summary.as_json(), "matched_in": self.matched_in}
+
+
+@dataclass
 class SearchResults:
-    request: SearchRequest
+    request: SearchRequest  # the request these results answer: the corrected one when `corrected`
     total: int = 0  # matching passages (hits)
     episodes: int = 0  # episodes holding at least one
     groups: list[EpisodeGroup] = field(default_factory=list)
+    # the closest correction, as the transcripts write it, when the query as typed finds nothing
     suggestion: str | None = None
+    corrected: bool = False  # these are the suggestion's results: the query as typed found nothing
     error: str | None = None  # the query could not run; say why
     notices: list[str] = field(default_factory=list)  # it ran, with a caveat (partial, capped)
+    episode_matches: list[EpisodeMatch] = field(default_factory=list)  # the best few, on the first page
+    episode_matches_total: int = 0  # every episode whose metadata match, on every page
 
     @property
     def page(self) -> int:
@@ -148,8 +172,9 @@ class SearchResults:
             "pages": self.pages,
             "error": self.error,
             "notices": self.notices,
-            # episodes matched by title, description, show or people: not searched yet, so none
-            "episode_matches": [],
+            "episode_matches": [match.to_json() for match in self.episode_matches],
+            "episode_matches_total": self.episode_matches_total,
+            "corrected_query": self.suggestion if self.corrected else None,
         }
 
 
@@ -166,6 +191,27 @@ def validate(request: SearchRequest) -> str | None:
 
 
 def run_search(index, session: Session, request: SearchRequest) -> SearchResults:
+    """The passages and the episodes a request finds. When it finds neither, the results of its
+    closest correction, marked `corrected`; asked for as typed, its own empty results, with the
+    correction offered as `suggestion`. A correction that finds nothing is not offered."""
+    results = _search(index, session, request)
+    if results.error or results.total or results.episode_matches_total or request.episode:
+        return results  # inside one episode, the query stays as typed
+    suggestion = _suggestion(index, session, request.q)
+    if suggestion is None:
+        return results
+    corrected = _search(index, session, replace(request, q=suggestion))
+    if corrected.error or not (corrected.total or corrected.episode_matches_total):
+        return results
+    if request.as_typed:
+        results.suggestion = suggestion
+        return results
+    corrected.suggestion, corrected.corrected = suggestion, True
+    return corrected
+
+
+def _search(index, session: Session, request: SearchRequest) -> SearchResults:
+    """One query as it is: its passages, then the episodes whose metadata match it."""
     results = SearchResults(request)
     results.error = validate(request)
     if results.error or not (request.q or "").strip():
@@ -178,10 +224,11 @@ def run_search(index, session: Session, request: SearchRequest) -> SearchResults
     if tree is None:
         results.error = "La recherche ne contient aucun mot à chercher."
         return results
+    metadata = metadata_index(session)
     for attempt in (1, 2):
         try:
-            _run(index, session, request, tree, results)
-            return results
+            _run(index, session, request, tree, results, metadata.names)
+            break
         except QueryError as error:
             results.error = str(error)
             return results
@@ -190,15 +237,43 @@ def run_search(index, session: Session, request: SearchRequest) -> SearchResults
             log.exception("search failed (attempt %s) for %r", attempt, request.q)
             index.forget_searcher()
             results.groups, results.total, results.episodes, results.notices = [], 0, 0, []
-    results.error = "La recherche est momentanément indisponible ; réessayez dans un instant."
+    else:
+        results.error = "La recherche est momentanément indisponible ; réessayez dans un instant."
+        return results
+    _match_episodes(session, metadata, request, tree, results)
     return results
 
 
-def _run(index, session: Session, request: SearchRequest, tree, results: SearchResults) -> None:
+def _match_episodes(session: Session, metadata, request: SearchRequest, tree, results: SearchResults) -> None:
+    """The episodes whose title, guests, show or description match the query and pass the filters:
+    counted on every page, the best few shown on the first. None when searching inside one episode."""
+    if request.episode:
+        return
+    found = {
+        eid: where
+        for eid, where in metadata.search(tree).items()
+        if metadata.allowed(eid, request.show, request.guest, request.date_from, request.date_to)
+    }
+    results.episode_matches_total = len(found)
+    if request.page != 1 or not found:
+        return
+    shown = metadata.order(found, by_date=request.sort == "date")[: limits.EPISODE_MATCHES]
+    rows = {e.id: e for e in session.exec(select(Episode).where(col(Episode.id).in_(shown))).all()}
+    # imported here: app.services reaches app.names, which reads app.search.analysis (a cycle at import)
+    from app.services.episodes import summarize
+
+    summaries = summarize(session, [rows[eid] for eid in shown if eid in rows])
+    results.episode_matches = [EpisodeMatch(s, found[s.episode.id or 0]) for s in summaries]
+
+
+def _run(index, session: Session, request: SearchRequest, tree, results: SearchResults, names=frozenset()) -> None:
+    """names: the folded words of known people and shows (MetadataIndex.names)."""
     deadline = time.monotonic() + limits.TIME_BUDGET
     current = index.searcher()
     searcher = current.searcher
-    compiled = compile_query(tree, current.vocabulary)
+    vocabulary = current.vocabulary
+    # a known name also finds the captions' misspellings of it (Keepit: "Kipit")
+    compiled = compile_query(tree, vocabulary, variants=lambda word: name_variants(word, vocabulary, names))
     results.notices.extend(compiled.notices)
 
     # every matching passage, unscored: the total, the episodes, each episode's count; inside one
@@ -221,9 +296,7 @@ def _run(index, session: Session, request: SearchRequest, tree, results: SearchR
     results.episodes = len(refs)
     results.total = sum(per_episode[e] for e in refs)
     if not results.total:
-        if not (request.show or request.guest or request.date_from or request.date_to or request.episode):
-            results.suggestion = _suggestion(request.q, current.vocabulary)
-        return
+        return  # nothing found: run_search tries the closest correction
 
     def scored(sub: Matches, limit: int | None) -> list[tuple[int, float]]:
         """The best of these matches by Whoosh's own collector, scored as top_passages scores them."""
@@ -399,22 +472,92 @@ def _groups(session, searcher, shown, refs, counts, compiled, per_episode: bool)
     return groups
 
 
-def _suggestion(q: str, vocabulary) -> str | None:
-    """The query with each word the index does not know replaced by the closest one it knows."""
+def _suggestion(index, session: Session, q: str) -> str | None:
+    """The query with each word that neither the captions nor the known names hold replaced by the
+    closest one they hold: written as the transcripts write it (accents, not stems), or for a name
+    as descriptions and sidecars do. Operators, prefixes (numéri*) and fuzzy words (mot~) stay."""
+    current = index.searcher()
+    vocabulary = current.vocabulary
+    metadata = metadata_index(session)
     text = clean(q)
     changed = False
 
-    def replace(match):
+    def correct(match):
         nonlocal changed
-        word = match.group()
+        word, after = match.group(), text[match.end() : match.end() + 1]
         folded = fold(word)
-        if word in ("OR", "AND", "NOT") or folded in STOP_WORDS or len(folded) < 3 or vocabulary.frequency(folded):
+        if (
+            word in ("OR", "AND", "NOT")
+            or after in ("*", "~")
+            or folded in STOP_WORDS
+            or len(folded) < 3
+            or folded in metadata.names
+            or vocabulary.frequency(folded)
+        ):
             return word
-        better = vocabulary.closest(folded)
-        if better is None or better == folded:
+        distance = 1 if len(folded) <= 5 else 2  # as Vocabulary.closest allows
+        caption = vocabulary.closest(folded)
+        name = metadata.closest_name(folded, distance)
+        # a name as near as the captions' word wins: the captions misspell names, descriptions do not
+        if name is not None and (caption is None or name[1] <= Levenshtein.distance(folded, caption)):
+            changed = True
+            return metadata.written.get(name[0], name[0])
+        if caption is None or caption == folded:
             return word
         changed = True
-        return better
+        return _as_written(session, current, caption)
 
-    suggestion = WORD.sub(replace, text)
-    return " ".join(suggestion.split()) if changed else None
+    def accent(match):
+        """A right word typed without its accents, written with them: souveraineté numérique, not
+        souveraineté numerique."""
+        word, after = match.group(), suggestion[match.end() : match.end() + 1]
+        folded = fold(word)
+        if (
+            not word.isascii()
+            or after in ("*", "~")
+            or folded in STOP_WORDS
+            or folded in metadata.names
+            or not vocabulary.frequency(folded)
+        ):
+            return word
+        written = _as_written(session, current, folded)
+        return written if written.lower() != word.lower() else word
+
+    suggestion = WORD.sub(correct, text)
+    if not changed:
+        return None
+    suggestion = WORD.sub(accent, suggestion)
+    return " ".join(suggestion.split())
+
+
+def _as_written(session: Session, current, folded: str, passages: int = 5) -> str:
+    """An index word as the transcripts write it: its most frequent spelling in the lines of a few
+    passages holding it, in lower case unless those lines always capitalise it (a name)."""
+    searcher = current.searcher
+    try:
+        postings = searcher.reader().postings(EXACT, folded)  # deleted passages are skipped
+    except TermNotFound:
+        return folded
+    where: list[ColumnElement[bool]] = []
+    while postings.is_active() and len(where) < passages:
+        stored = searcher.stored_fields(postings.id())
+        first = stored[FIRST]
+        where.append(
+            and_(
+                col(CaptionLine.episode_id) == int(stored[EPISODE]),
+                col(CaptionLine.position).between(first, first + len(stored[STARTS]) - 1),
+            )
+        )
+        postings.next()
+    spellings: Counter[str] = Counter()
+    for text in session.exec(select(CaptionLine.text).where(or_(*where))).all() if where else ():
+        spellings.update(text[start:end] for word, start, end in word_spans(text) if word == folded)
+    if not spellings:
+        return folded
+    lower: Counter[str] = Counter()
+    for spelling, n in spellings.items():
+        lower[spelling.lower()] += n
+    best = lower.most_common(1)[0][0]
+    if best in spellings:
+        return best
+    return max((s for s in spellings if s.lower() == best), key=lambda s: spellings[s])

@@ -1,10 +1,11 @@
 """Find where a hit's match starts and build its snippet: the one place that marks HTML safe."""
 
+import itertools
 from dataclasses import dataclass
 
 from markupsafe import Markup, escape
 
-from app.search.analysis import STOP_WORDS, stem, word_spans
+from app.search.analysis import STOP_WORDS, singular, stem, word_spans
 from app.search.windows import smallest_window
 
 SNIPPET_CHARS = 220
@@ -20,16 +21,39 @@ class Located:
 def _marked(
     tokens: list[tuple[int, str, int, int]], stems: set[str], exact: set[str], phrases: list[list[str]]
 ) -> set[int]:
+    """The tokens the search matched: its words, and its phrases' words compared in the singular,
+    as the index compares them. Two tokens with one character between them on a line ("e-mail"),
+    neither a stop word, also count as their glued word, which the index holds for a hyphenated
+    word (analysis.compounds): "email" marks "e-mail", and so does the quoted "email"."""
+
+    def searched(w: str) -> bool:
+        return w in exact or (w not in STOP_WORDS and stem(w) in stems)
+
+    n = len(tokens)
+    glued: list[str | None] = [None] * n
+    for i, ((line, first, _, first_end), (next_line, second, second_start, _)) in enumerate(itertools.pairwise(tokens)):
+        if line == next_line and second_start - first_end == 1 and first not in STOP_WORDS and second not in STOP_WORDS:
+            glued[i] = first + second
     marked = set()
     for i, (_, w, _, _) in enumerate(tokens):
-        if w in exact or (w not in STOP_WORDS and stem(w) in stems):
+        if searched(w):
             marked.add(i)
-    folded = [w for _, w, _, _ in tokens]
+        elif (g := glued[i]) is not None and searched(g):
+            marked.update((i, i + 1))
+    forms = [singular(w) for _, w, _, _ in tokens]
     for phrase in phrases:
-        n = len(phrase)
-        for i in range(len(folded) - n + 1):
-            if folded[i : i + n] == phrase:
-                marked.update(range(i, i + n))
+        wanted = [singular(w) for w in phrase]
+        for start in range(n):
+            i = start
+            for w in wanted:
+                if i < n and forms[i] == w:
+                    i += 1
+                elif i < n and (g := glued[i]) is not None and singular(g) == w:
+                    i += 2
+                else:
+                    break
+            else:
+                marked.update(range(start, i))
     return marked
 
 

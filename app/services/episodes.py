@@ -7,6 +7,7 @@ from sqlalchemy import extract, func
 from sqlmodel import Session, col, delete, select
 
 from app import limits
+from app.ingest.shows import KNOWN_SHOWS
 from app.ingest.transcript import TranscriptError
 from app.models import Appearance, CaptionLine, Episode, Person, Show, utcnow
 from app.names import fold, slugify
@@ -97,6 +98,7 @@ def episode_json(session: Session, episode: Episode) -> dict:
         "channel": episode.channel or (summary.show.channel if summary.show else None),
         "description": episode.description,
         "media_url": episode.media_url,
+        "show_inferred": episode.show_inferred,
         # no speaker is stored yet: the key is there, null, as the API contract has it
         "segments": [
             {"start": c.start, "end": c.end, "text": c.text, "speaker": None} for c in captions_of(session, episode)
@@ -150,6 +152,18 @@ def list_shows(session: Session) -> list[tuple[Show, int]]:
 
 def get_show(session: Session, slug: str) -> Show | None:
     return session.exec(select(Show).where(Show.slug == slug)).first()
+
+
+def show_spellings(session: Session) -> list[tuple[str, str]]:
+    """(name, spelling) of every show an episode's first minutes may name: the archive's, by name and
+    by slug, and the ones known before any of their episodes (an archive show's name wins for those)."""
+    spellings: list[tuple[str, str]] = []
+    slugs = set()
+    for name, slug in session.exec(select(Show.name, Show.slug)).all():
+        spellings += [(name, name), (name, slug)]
+        slugs.add(slug)
+    spellings += [(name, name) for name in KNOWN_SHOWS if slugify(name) not in slugs]
+    return spellings
 
 
 def find_or_create_show(session: Session, name: str, channel: str | None) -> Show:
@@ -216,6 +230,7 @@ def edit_episode(session: Session, episode: Episode, changes: dict) -> None:
     show_name = changes.pop("show", None)
     if show_name is not None:
         episode.show_id = find_or_create_show(session, show_name, None).id if show_name.strip() else None
+        episode.show_inferred = False  # an editor's show is stated, never inferred
     for name, value in changes.items():
         setattr(episode, name, value)
     episode.updated_at = utcnow()

@@ -17,6 +17,7 @@ from sqlmodel import Session, col, delete, select
 from app import limits
 from app.ingest.description import episode_title
 from app.ingest.formats import SIDECAR_SUFFIX, is_sidecar_name, is_transcript_name, parse_transcript
+from app.ingest.shows import show_named_in
 from app.ingest.sidecar import merge_facts, parse_sidecar
 from app.ingest.transcript import EpisodeFacts, GuestMention, Transcript, TranscriptError
 from app.models import Appearance, CaptionLine, Episode, utcnow
@@ -117,8 +118,11 @@ class IngestBatch:
                 facts = merge_facts(facts, stated)
                 found_in = "sidecar" if stated.guests else found_in
             facts = merge_facts(facts, overrides)
+            facts, show_inferred = with_show_heard(session, facts, transcript)
             check_media_url(facts.media_url)
-            episode = save_episode(session, source, digest, transcript, facts, existing, found_in)
+            episode = save_episode(
+                session, source, digest, transcript, facts, existing, found_in, show_inferred=show_inferred
+            )
             session.commit()
         except TranscriptError as error:
             session.rollback()
@@ -158,6 +162,21 @@ def settle_archive(session: Session, episode_ids: list[int], known_before: set |
     session.commit()
 
 
+def with_show_heard(session: Session, facts: EpisodeFacts, transcript: Transcript) -> tuple[EpisodeFacts, bool]:
+    """The facts with a show, when neither description, sidecar nor command names one and the first
+    minutes name a known show ("le grand débrief de l'ActuTech de Smartech"); and whether it was
+    inferred so. A show that is named is never replaced."""
+    if facts.show:
+        return facts, False
+    heard = show_named_in(
+        guest_service.introduction_of((c.start, c.text) for c in transcript.captions),
+        episode_service.show_spellings(session),
+    )
+    if heard is None:
+        return facts, False
+    return merge_facts(facts, EpisodeFacts(show=heard)), True  # a title made from the facts is made again
+
+
 def check_media_url(url: str | None) -> None:
     """Pages link to the video: only a well-formed web address may become that link (never `javascript:`)."""
     if not url:
@@ -192,6 +211,8 @@ def save_episode(
     facts: EpisodeFacts,
     episode: Episode | None,
     found_in: str,
+    *,
+    show_inferred: bool = False,
 ) -> Episode:
     """Write the episode, its caption lines and its people in the caller's transaction.
 
@@ -200,7 +221,10 @@ def save_episode(
     show = episode_service.find_or_create_show(session, facts.show, facts.channel) if facts.show else None
     captions = transcript.captions
     if episode is None:
-        base = episode_service.episode_slug_base(title, facts.show, facts.aired_on, source)
+        # The slug is the episode's lasting address: a show only inferred does not go into it, so an
+        # editor who corrects the show leaves no wrong name in the URL.
+        stated_show = None if show_inferred else facts.show
+        base = episode_service.episode_slug_base(title, stated_show, facts.aired_on, source)
         episode = Episode(
             slug=episode_service.unique_episode_slug(session, base, None),
             source=source,
@@ -215,6 +239,7 @@ def save_episode(
     episode.format = transcript.format
     episode.title = title
     episode.show_id = show.id if show else None
+    episode.show_inferred = show_inferred and show is not None
     episode.channel = facts.channel
     episode.aired_on = facts.aired_on
     episode.description = facts.description

@@ -1,6 +1,8 @@
 """Episodes: the filtered list, and one episode's page opened at a second, a range, or a search."""
 
-from fastapi import APIRouter, HTTPException, Request
+from typing import Annotated
+
+from fastapi import APIRouter, HTTPException, Query, Request
 
 from app import limits
 from app.deps import SearchDep, SessionDep, SettingsDep
@@ -13,7 +15,7 @@ from app.web.errors import PageRoute
 from app.web.highlight import marked_parts, terms_of
 from app.web.pagination import Pagination
 from app.web.templating import date_fr, is_fragment_request, render, timestamp
-from app.web.transcript import caption_rows, mark, quote_of, transcript_lines, video_at
+from app.web.transcript import caption_rows, line_number, mark, quote_of, transcript_lines, video_at
 
 router = APIRouter(route_class=PageRoute)
 DESCRIPTION_CHARS = 200
@@ -63,6 +65,7 @@ def episode(
     request: Request,
     t: str | None = None,
     q: str | None = None,
+    position: Annotated[str | None, Query(alias="l")] = None,  # the line of `t` a search hit is in: ?t=754&l=231
     *,
     session: SessionDep,
     settings: SettingsDep,
@@ -83,7 +86,7 @@ def episode(
         except TimecodeError as error:
             notice = f"Lien horodaté non reconnu : {error}. La transcription s'ouvre au début."
         else:
-            marked = mark(lines, moment, found.duration)
+            marked = mark(lines, moment, found.duration, line_number(position))
             if not marked:
                 notice = (
                     f"Cet épisode dure {timestamp(found.duration)} : le moment {timestamp(moment.start)} n'existe pas."
@@ -114,6 +117,8 @@ def episode(
                 quoted.append(lines[i])
         quote = quote_of(quoted)
         t_value = f"{moment.start}" if moment.end is None else f"{moment.start}-{moment.end}"
+        if first.second == moment.start and not first.anchor:  # not the first line said in that second: `l` says which
+            t_value += f"&l={first.position}"
         share_url = f"{page_url}?t={t_value}"
         stamp = (
             timestamp(first.start) if moment.end is None else f"{timestamp(first.start)}–{timestamp(marked[-1].start)}"
@@ -162,7 +167,7 @@ def episode(
             "page_url": page_url,
             "video_url": video,
             "og": {"title": found.title, "description": og_description, "url": share_url},
-            "marked_anchor": f"t-{marked[0].second}" if marked else None,
+            "marked_anchor": marked[0].target if marked else None,
         },
         block="episode_hits",
     )

@@ -74,7 +74,7 @@ def search_feed(request: Request, session: SessionDep, settings: SettingsDep, in
             entries.append(
                 {
                     "id": f"/episodes/{found.slug}?t={second}",
-                    "url": f"/episodes/{found.slug}?t={second}#t-{second}",
+                    "url": f"{hit.url}#l-{hit.position}",
                     "title": f"{found.title} — {hit.timestamp}",
                     "updated": moment_of(found),
                     "summary": hit.text,

@@ -6,7 +6,7 @@ and it never builds HTML itself, so autoescaping stays in charge.
 
 from dataclasses import dataclass, field
 
-from app.search.analysis import STOP_WORDS, WORD, fold, stem, word_spans
+from app.search.analysis import STOP_WORDS, WORD, fold, number_forms, singular, stem, word_spans
 from app.search.query import Fuzzy, Phrase, Prefix, QueryError, Word, leaves, parse
 
 
@@ -40,9 +40,9 @@ def terms_of(q: str | None) -> Terms:
                 terms.stems.add(stem(leaf.text))
         elif isinstance(leaf, Phrase):
             if len(leaf.words) == 1:
-                terms.exact.add(leaf.words[0])
+                terms.exact.update(number_forms(leaf.words[0]))  # singular and plural meet, quoted too
             else:
-                terms.phrases.append(leaf.words)
+                terms.phrases.append([singular(w) for w in leaf.words])
         elif isinstance(leaf, Prefix):
             terms.prefixes.append(leaf.text)
         elif isinstance(leaf, Fuzzy):
@@ -58,7 +58,7 @@ def searched_words(words: set[str], terms: Terms) -> set[str]:
         w = fold(word)
         if (
             w in terms.exact
-            or w in firsts
+            or singular(w) in firsts
             or (w not in STOP_WORDS and stem(w) in terms.stems)
             or any(w.startswith(p) for p in terms.prefixes)
         ):
@@ -96,10 +96,11 @@ def parts(text: str, terms: Terms) -> list[tuple[str, bool]]:
             or any(w.startswith(p) for p in terms.prefixes)
         ):
             marked.add(i)
+    numberless = [singular(w) for w in folded]  # phrases are held as singulars (terms_of)
     for phrase in terms.phrases:
         n = len(phrase)
         for i in range(len(folded) - n + 1):
-            if folded[i : i + n] == phrase:
+            if numberless[i : i + n] == phrase:
                 marked.update(range(i, i + n))
     if not marked:
         return [(text, False)]

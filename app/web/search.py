@@ -1,5 +1,7 @@
 """The search page: live results as people type, filters and sort as form controls, one shareable URL."""
 
+from urllib.parse import urlencode
+
 from fastapi import APIRouter, Request
 
 from app import limits
@@ -14,6 +16,14 @@ from app.web.templating import is_fragment_request, render
 
 router = APIRouter(route_class=PageRoute)
 SORTS = {"relevance": "Pertinence", "date": "Date (récent d'abord)"}
+# where an episode above the passages matched, after "Trouvé"
+MATCHED_IN = {
+    "title": "dans le titre",
+    "guests": "parmi les invités (nom, rôle ou affiliation)",
+    "show": "dans le nom de l'émission",
+    "description": "dans la description",
+}
+AS_TYPED = ("1", "true", "on", "oui", "yes")  # values of ?as_typed= that turn the correction off
 EXAMPLES = [
     "souveraineté numérique",
     '"intelligence artificielle"',
@@ -32,6 +42,7 @@ def search(
     guest: str | None = None,
     sort: str | None = None,
     page: str | None = None,
+    as_typed: str | None = None,
     *,
     session: SessionDep,
     index: SearchDep,
@@ -65,6 +76,7 @@ def search(
                     sort=form["sort"],
                     page=number,
                     per_page=limits.SEARCH_PER_PAGE,
+                    as_typed=(as_typed or "").strip().lower() in AS_TYPED,
                 ),
             )
             error = results.error
@@ -83,6 +95,11 @@ def search(
             else {},
             "sorts": SORTS,
             "examples": EXAMPLES,
+            "matched_in": MATCHED_IN,
+            # the query the results are for, and the links between it and the query as typed
+            "searched": results.suggestion if results and results.corrected else form["q"],
+            "as_typed_url": search_url(form, form["q"], as_typed=True),
+            "suggestion_url": search_url(form, results.suggestion) if results and results.suggestion else None,
             "has_filters": any(form[k] for k in ("show", "guest", "from", "to")),
             # the filter lists sit outside the results block: a fragment request never shows them
             **(
@@ -97,3 +114,11 @@ def search(
         block="results",
         status_code=400 if error else 200,
     )
+
+
+def search_url(form: dict[str, str], q: str, as_typed: bool = False) -> str:
+    """/search for another query with the same filters and sort; as typed: without correction."""
+    keep = [(name, form[name]) for name in ("show", "guest", "from", "to") if form[name]]
+    if form["sort"] != "relevance":
+        keep.append(("sort", form["sort"]))
+    return "/search?" + urlencode([("q", q), *keep, *([("as_typed", "1")] if as_typed else [])])

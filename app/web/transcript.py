@@ -1,5 +1,6 @@
 """An episode's transcript as the page shows it: anchors, the marked moment, its quote and citation."""
 
+import re
 from dataclasses import dataclass
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
@@ -13,6 +14,7 @@ QUOTE_CHARS = 280
 
 @dataclass(slots=True)
 class Line:
+    position: int  # the caption line's position in the episode: its own anchor, "l-231", and `l=231` in a link
     start: float
     second: int
     anchor: str | None  # "t-754"; only the first line of a given second has one
@@ -21,28 +23,40 @@ class Line:
     marked: bool = False
     parts: list[tuple[str, bool]] | None = None  # (text, is a searched word); None: nothing searched in it
 
+    @property
+    def target(self) -> str:
+        """The anchor a link to this line lands on: the second's own when it is the first said in it."""
+        return self.anchor or f"l-{self.position}"
 
-def caption_rows(session: Session, episode_id: int) -> list[tuple[float, str]]:
-    """(start, text) of each caption line of an episode, in order.
+
+def caption_rows(session: Session, episode_id: int) -> list[tuple[int, float, str]]:
+    """(position, start, text) of each caption line of an episode, in order.
 
     Plain rows rather than CaptionLine objects: building 4,000 ORM objects (a three-hour episode)
     took longer than rendering them."""
     stmt = (
-        select(CaptionLine.start, CaptionLine.text)
+        select(CaptionLine.position, CaptionLine.start, CaptionLine.text)
         .where(CaptionLine.episode_id == episode_id)
         .order_by(col(CaptionLine.position))
     )
     return list(session.exec(stmt))
 
 
-def transcript_lines(rows: list[tuple[float, str]]) -> list[Line]:
+def transcript_lines(rows: list[tuple[int, float, str]]) -> list[Line]:
     lines, seen = [], set()
-    for start, text in rows:
+    for position, start, text in rows:
         second = int(start)
         anchor = None if second in seen else f"t-{second}"
         seen.add(second)
-        lines.append(Line(start, second, anchor, text, format_timestamp(max(0.0, start))))
+        lines.append(Line(position, start, second, anchor, text, format_timestamp(max(0.0, start))))
     return lines
+
+
+def line_number(text: str | None) -> int | None:
+    """The `l` of a link (a caption line's position), or None when it is not one: it then only refines `t`."""
+    if text is None or not re.fullmatch(r"[0-9]{1,9}", text.strip()):
+        return None
+    return int(text.strip())
 
 
 def line_at(lines: list[Line], second: int, *, last: bool = False) -> int | None:
@@ -65,11 +79,20 @@ def line_at(lines: list[Line], second: int, *, last: bool = False) -> int | None
     return found
 
 
-def mark(lines: list[Line], moment: Moment, duration: float) -> list[Line]:
-    """Mark the line at the moment (or every line of a range); nothing past the end of the episode."""
+def mark(lines: list[Line], moment: Moment, duration: float, position: int | None = None) -> list[Line]:
+    """Mark the line at the moment (or every line of a range); nothing past the end of the episode.
+
+    `position` picks the line among those said in the moment's first second (a search hit's line,
+    when several start in that second); a position elsewhere, or of no line, is ignored: the link
+    still opens at its second.
+    """
     if not lines or moment.start > max(duration, lines[-1].start) + 1:
         return []
     first = line_at(lines, moment.start)
+    if position is not None:
+        first = next(
+            (i for i, line in enumerate(lines) if line.position == position and line.second == moment.start), first
+        )
     last = line_at(lines, moment.end, last=True) if moment.end is not None else first
     assert first is not None and last is not None  # line_at finds a line in any list that has one
     marked = lines[first : last + 1]

@@ -11,7 +11,7 @@ from fastapi import Request
 # page route -> (its /api route, the query parameters both understand)
 TWINS: dict[str, tuple[str, tuple[str, ...]]] = {
     "/": ("/api/episodes", ()),  # the home page leads with the latest episodes
-    "/search": ("/api/search", ("q", "show", "guest", "from", "to", "sort", "page")),
+    "/search": ("/api/search", ("q", "show", "guest", "from", "to", "sort", "page", "as_typed")),
     "/episodes": ("/api/episodes", ("show", "guest", "year", "page")),
     "/episodes/{slug}": ("/api/episodes/{slug}", ()),
     "/guests": ("/api/guests", ()),

@@ -43,7 +43,7 @@
   function bringMarkedLineIntoView() {
     var line = document.querySelector(".transcript .line.is-marked");
     if (!line) return;
-    // With a #t-… fragment the browser has already scrolled; centre the line anyway, the header is sticky.
+    // With a #t-… or #l-… fragment the browser has already scrolled; centre the line anyway, the header is sticky.
     line.scrollIntoView({ block: "center" });
   }
 
@@ -53,6 +53,8 @@
     if (button.classList.contains("copy-link")) {
       var list = button.closest(".transcript");
       var url = location.origin + "/episodes/" + list.getAttribute("data-episode") + "?t=" + button.getAttribute("data-t");
+      // a line that is not the first said in its second names itself: ?t=772&l=288
+      if (button.hasAttribute("data-l")) url += "&l=" + button.getAttribute("data-l");
       copy(url, "Lien copié : " + url);
     } else if (button.hasAttribute("data-copy-text")) {
       var source = document.getElementById(button.getAttribute("data-copy-text"));
