@@ -94,6 +94,9 @@ def test_matched_in_says_where_the_words_are(client, seeded):
     assert matches(api(client, q="Weboramma~")) == [(seeded["001"], "guests")]
     assert matches(api(client, q='"EMEA Keepit"')) == [(seeded["000"], "guests")]
     assert matches(api(client, q='"Keepit EMEA"')) == []  # a phrase keeps its order
+    # but not its number, as in the captions: "enjeux" of the title is found in the singular
+    assert matches(api(client, q='"face aux enjeux"'))[0] == (seeded["003"], "title")
+    assert matches(api(client, q='"face aux enjeu"'))[0] == (seeded["003"], "title")
     # a query that only excludes is refused for episodes as for passages
     refused = client.get("/api/search", params={"q": "-Keepit"})
     assert refused.status_code == 400 and "exclu" in refused.json()["detail"]
@@ -227,3 +230,14 @@ def test_name_variants_are_the_captions_spellings_of_a_name(session, index, seed
     assert name_variants("Maurel", vocabulary, names) == ["morel"]
     assert name_variants("Pillot", vocabulary, names) == []  # written right in the captions
     assert name_variants("numérique", vocabulary, names) == []  # not a name
+
+
+def test_the_right_spelling_of_a_name_finds_the_captions_misspelling(client, seeded):
+    """Keepit, as the description writes it, finds the line where the captions heard "Kipit"."""
+    body = api(client, q="Keepit")
+    kipit = [h for h in body["hits"] if "<mark>Kipit</mark>" in h["snippet"]]
+    assert kipit and kipit[0]["episode"]["slug"] == seeded["000"] and kipit[0]["start"] == 104  # 01:44
+    assert [h["start"] for h in api(client, q="Kipit")["hits"]] == [h["start"] for h in body["hits"]]
+    # with the other words of the sentence, the window finds it too
+    near = api(client, q="Keepit société")["hits"]
+    assert near and near[0]["start"] == 104

@@ -15,7 +15,7 @@ from sqlmodel import Session, col, select
 
 from app import limits
 from app.models import Appearance, Episode, Person, PersonAlias, Show
-from app.search.analysis import STOP_WORDS, body_terms, fold, stem, word_spans, words
+from app.search.analysis import STOP_WORDS, body_terms, fold, number_forms, singular, stem, word_spans, words
 from app.search.query import LEAVES, And, Fuzzy, Not, Or, Phrase, Prefix, Word, leaves
 
 # Where an episode can match, in the order that says best why it was found: a title names the
@@ -89,16 +89,19 @@ class MetadataIndex:
         return {name: ids for name, ids in out.items() if ids}
 
     def _phrase(self, sequence: list[str]) -> dict[str, set[int]]:
+        """The words in this order, singular or plural, as the captions' phrases match them."""
         out: dict[str, set[int]] = {}
+        wanted = [singular(w) for w in sequence]
+        n = len(wanted)
         for name in FIELDS:
+            words_of = self.words[name]
             candidates: set[int] | None = None
             for word in set(sequence):
-                ids = self.words[name].get(word, set())
-                candidates = set(ids) if candidates is None else candidates & ids
-            n = len(sequence)
+                ids = set().union(*(words_of.get(form, set()) for form in number_forms(word)))
+                candidates = ids if candidates is None else candidates & ids
             for eid in candidates or ():
-                pieces = self.episodes[eid].texts.get(name, [])
-                if any(piece[i : i + n] == sequence for piece in pieces for i in range(len(piece) - n + 1)):
+                pieces = [[singular(w) for w in piece] for piece in self.episodes[eid].texts.get(name, [])]
+                if any(piece[i : i + n] == wanted for piece in pieces for i in range(len(piece) - n + 1)):
                     out.setdefault(name, set()).add(eid)
         return out
 
