@@ -16,9 +16,9 @@ from itertools import compress, groupby
 from whoosh import query as wq
 
 from app.search import postings, whoosh_internals
-from app.search.passages import SHINGLES, WINDOW
+from app.search.passages import BODY, LINES, SHINGLES
 from app.search.phrases import ShinglePhrase
-from app.search.windows import WordsNear, smallest_window
+from app.search.windows import WordsNear, line_masks, smallest_window_of_masks
 
 
 def _term_docs(
@@ -61,17 +61,16 @@ def _term_docs(
 BLOCK = 128  # postings per block, Whoosh's default
 
 
-def _value_blocks(reader, text: str, raw, wanted: list[int] | None, fieldname: str = SHINGLES):
-    """(docnums, encoded positions) of each block of a term with positions (a bi-word, a word of
-    the window field) that may hold one of wanted: from the shared cache for a frequent one ("c est",
-    "parce qu"), else decoded from the file."""
+def _value_blocks(reader, text: str, raw, wanted: list[int] | None):
+    """(docnums, encoded positions) of each block of a bi-word that may hold one of wanted: from
+    the shared cache for a frequent bi-word ("c est", "parce qu"), else decoded from the file."""
     # decode a whole list into the cache only when most of its blocks are read anyway: with as many
     # wanted passages as blocks (of up to BLOCK postings), about two blocks in three hold one
-    whole = wanted is None or len(wanted) * BLOCK >= postings.doc_frequency(reader, fieldname, text)
+    whole = wanted is None or len(wanted) * BLOCK >= postings.doc_frequency(reader, SHINGLES, text)
     cached = (
-        postings.decoded.get(reader, fieldname, text, raw, values=True)
+        postings.decoded.get(reader, SHINGLES, text, raw, values=True)
         if whole
-        else postings.decoded.peek(reader, fieldname, text, values=True)
+        else postings.decoded.peek(reader, SHINGLES, text, values=True)
     )
     if cached is None:
         yield from ((ids, whoosh_internals.block_values(r)) for ids, r in whoosh_internals.blocks(raw, wanted))
@@ -136,79 +135,35 @@ def _phrase_docs(q: ShinglePhrase, reader, within: list[int] | None = None) -> s
     return matched
 
 
-def _near_docs(q: WordsNear, reader, within: list[int] | None = None) -> set[int]:
+def _near_docs(q: WordsNear, reader, read: dict | None = None, within: list[int] | None = None) -> set[int]:
     """Passages that own a window of consecutive lines holding every word (windows.py).
 
-    The words are read rarest first, as a phrase's bi-words are; their lines are decoded for the
-    candidates only. Without readable postings, Whoosh's matchers give the same lines."""
-    forms_of = []
+    First the passages that may own one, from the words' BODY postings (no positions): each word
+    stands in the passage's own lines or in the next passage's (its tail lies within them; the next
+    document is the next passage of the same episode, or the episode's own, which holds no word),
+    and the window's first word in its own lines. Then the stored lines of those few passages."""
+    found = []
     for forms in q.words:
-        found = [(t, r) for t, r in ((t, whoosh_internals.raw_postings(reader, WINDOW, t)) for t in forms) if r]
-        if not found:
+        docs: set[int] = set()
+        for t in forms:
+            docs |= _term_docs(reader, BODY, t, read, within)
+        if not docs:
             return set()
-        forms_of.append(found)
-    if not all(whoosh_internals.readable(r) for found in forms_of for _, r in found):
-        return _near_docs_by_matchers(q, reader, within)
-    order = sorted(
-        range(len(forms_of)), key=lambda i: sum(postings.doc_frequency(reader, WINDOW, t) for t, _ in forms_of[i])
-    )
-    values: list[list[dict[int, bytes]]] = [[] for _ in forms_of]
-    candidates: set[int] | None = set(within) if within is not None else None
-    for i in order:
-        wanted = sorted(candidates) if candidates is not None else None
-        found_docs: set[int] = set()
-        for text, raw in forms_of[i]:
-            got: dict[int, bytes] = {}
-            for ids, vals in _value_blocks(reader, text, raw, wanted, WINDOW):
-                pairs = zip(ids, vals, strict=True)
-                got.update(pairs if candidates is None else compress(pairs, map(candidates.__contains__, ids)))
-            values[i].append(got)
-            found_docs |= got.keys()
-        candidates = found_docs if candidates is None else candidates & found_docs
-        if not candidates:
-            return set()
-    assert candidates is not None  # a WordsNear has two words or more: the loop above ran
-    positions = whoosh_internals.positions
+        found.append(docs)
+    found.sort(key=len)
+    candidates = found[0] | {d - 1 for d in found[0]}
+    for docs in found[1:]:
+        candidates = {d for d in candidates if d in docs or d + 1 in docs}
+    candidates = {d for d in candidates if any(d in docs for docs in found)}
+    if within is not None:
+        candidates.intersection_update(within)
+    if reader.has_deletions():
+        candidates -= reader.deleted_docs_set
     spans = {}
     for d in candidates:
-        lines_of = [sorted({p for got in values[i] if d in got for p in positions(got[d])}) for i in range(len(values))]
-        window = smallest_window(lines_of)
+        window = smallest_window_of_masks(line_masks(reader.stored_fields(d).get(LINES, ""), q.words))
         if window is not None:
             spans[d] = window[0]
-    if reader.has_deletions():
-        for d in reader.deleted_docs_set & spans.keys():
-            del spans[d]
-    q.spans[reader.segment().segment_id()] = spans
-    return set(spans)
-
-
-def _near_docs_by_matchers(q: WordsNear, reader, within: list[int] | None) -> set[int]:
-    """_near_docs through Whoosh's own matchers and positions (its public API)."""
-    candidates: set[int] | None = set(within) if within is not None else None
-    lines: list[dict[int, set[int]]] = []
-    for forms in q.words:
-        mine: dict[int, set[int]] = {}
-        for t in forms:
-            if (WINDOW, t) not in reader:
-                continue
-            m = reader.postings(WINDOW, t)
-            while m.is_active():
-                d = m.id()
-                if candidates is None or d in candidates:
-                    mine.setdefault(d, set()).update(m.value_as("positions"))
-                m.next()
-        lines.append(mine)
-        candidates = set(mine) if candidates is None else candidates & mine.keys()
-        if not candidates:
-            return set()
-    spans = {}
-    for d in candidates or ():
-        window = smallest_window([sorted(found[d]) for found in lines])
-        if window is not None:
-            spans[d] = window[0]
-    if reader.has_deletions():
-        for d in reader.deleted_docs_set & spans.keys():
-            del spans[d]
     q.spans[reader.segment().segment_id()] = spans
     return set(spans)
 
@@ -240,7 +195,7 @@ def segment_docs(
             return found if within is None else found.intersection(within)
         return found
     if type(q) is WordsNear:
-        return _near_docs(q, searcher.reader(), within)
+        return _near_docs(q, searcher.reader(), read, within)
     if type(q) is wq.And:
         docs: set[int] | None = None
         for child in q.subqueries:

@@ -26,21 +26,15 @@ class PreAnalysed(fields.FieldType):
 
     Postings are byte for byte what Whoosh's Frequency and Positions formats write."""
 
-    def __init__(self, positions: bool, by_line: bool = False):
+    def __init__(self, positions: bool):
         fmt = formats.Positions() if positions else formats.Frequency()
         super().__init__(fmt, IDTokenizer(), scorable=True, stored=False)
         self.positions = positions
-        self.by_line = by_line  # values are lists of terms per line; a term's position is its line
 
     def index(self, value, **kwargs):
         if self.positions:
             where: dict[str, list[int]] = {}
-            pairs = (
-                ((line, term) for line, terms in enumerate(value) for term in terms)
-                if self.by_line
-                else enumerate(value)
-            )
-            for i, term in pairs:
+            for i, term in enumerate(value):
                 if term in where:
                     where[term].append(i)
                 else:
@@ -86,8 +80,8 @@ def _positions_value(position: int) -> bytes:
 
 # What the documents are made of: raised whenever the fields or the analysis change, so that an
 # index written the old way is rebuilt (SearchIndex.index_pending) instead of being mixed with new
-# documents. 2: the WINDOW field. The analysis has its own version (singular before the stem).
-LAYOUT = f"2.{ANALYSIS_VERSION}"
+# documents. 3: the LINES of each passage. The analysis has its own version (singular before the stem).
+LAYOUT = f"3.{ANALYSIS_VERSION}"
 
 # The index's fields, named once: every query, reader and writer uses these names.
 KEY = "key"  # "EPISODE:N" for passage N, "EPISODE:episode" for the episode's stamp document
@@ -100,12 +94,12 @@ EXACT = "exact"
 # bi-words (shingles) whose first word is in the own lines, then TAIL_MARK-ed bi-words of the tail:
 # a phrase must start in the own lines, so the overlap never yields the same quote twice
 SHINGLES = "sh"
-# plain words, stemmed, of the own lines then the TAIL_LINES next ones, at the position of their line
-# (0 for the passage's first line): where a window of words starts and ends
-WINDOW = "win"
 FIRST = "first"  # stored: position of the passage's first caption line
 STARTS = "starts"  # stored: start second of each of its own lines
 STAMP = "stamp"  # stored, on the episode document: what the index was built from
+# stored: the plain words (stems) of each own line, then of the TAIL_LINES next ones, a line per
+# line: where a window of words starts and ends, read for the few passages that may hold one
+LINES = "lines"
 
 
 def make_schema() -> fields.Schema:
@@ -117,10 +111,10 @@ def make_schema() -> fields.Schema:
             BODY: PreAnalysed(positions=False),
             EXACT: PreAnalysed(positions=False),
             SHINGLES: PreAnalysed(positions=True),
-            WINDOW: PreAnalysed(positions=True, by_line=True),
             FIRST: fields.STORED,
             STARTS: fields.STORED,
             STAMP: fields.STORED,
+            LINES: fields.STORED,
         }
     )
 
@@ -180,7 +174,7 @@ def passage_documents(episode_id: int, stamp: str, passages: list[Passage]):
             BODY: p.body,
             EXACT: p.exact,
             SHINGLES: p.shingles,
-            WINDOW: p.window,
+            LINES: "\n".join(" ".join(terms) for terms in p.window),
             FIRST: p.first,
             STARTS: p.starts,
         }

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 from whoosh import query as wq
 
 from app.search import postings, whoosh_internals
-from app.search.passages import SHINGLES, WINDOW
+from app.search.passages import BODY, SHINGLES
 from app.search.phrases import ShinglePhrase
 from app.search.windows import WordsNear, proximity
 
@@ -37,7 +37,9 @@ def positive_terms(q: wq.Query) -> list[wq.Term] | None:
     if type(q) is ShinglePhrase:
         return [wq.Term(SHINGLES, t) for i in range(len(q.pairs)) for t in q.forms(i)]
     if type(q) is WordsNear:
-        return [wq.Term(WINDOW, t) for forms in q.words for t in forms]
+        # scored on the words of the passage's own lines, as plain words always were (their
+        # postings are cheap to read, the window's carry lines); closeness multiplies it
+        return [wq.Term(BODY, t) for forms in q.words for t in forms]
     if type(q) in (wq.And, wq.Or):
         terms = []
         for child in q.subqueries:

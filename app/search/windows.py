@@ -7,10 +7,11 @@ boundary is found once, by the passage where it starts, and never again by its n
 """
 
 from bisect import bisect_left
+from functools import lru_cache
 
 from whoosh import query as wq
 
-from app.search.passages import CORE_LINES, WINDOW, WINDOW_LINES
+from app.search.passages import BODY, CORE_LINES, WINDOW_LINES
 
 
 def smallest_window(lines_of: list[list[int]], own: int = CORE_LINES) -> tuple[int, int] | None:
@@ -62,17 +63,40 @@ def _in_order(lines_of: list[list[int]], start: int, end: int) -> bool:
     return True
 
 
+@lru_cache(maxsize=65536)
+def smallest_window_of_masks(masks: tuple[int, ...]) -> tuple[int, int] | None:
+    """smallest_window of words given as bit masks of their lines (bit n: line n): a passage sees
+    few lines, so the same masks recur and each answer is worked out once."""
+    return smallest_window([[n for n in range(mask.bit_length()) if mask >> n & 1] for mask in masks])
+
+
+def line_masks(lines: str, words: list[list[str]]) -> tuple[int, ...]:
+    """For each word (its forms), a bit mask of the lines that hold it (bit n: line n), from a
+    passage's stored LINES: its lines' stems, space-separated, a line per line."""
+    where: dict[str, int] = {}
+    for n, line in enumerate(lines.split("\n")):
+        for term in line.split():
+            where[term] = where.get(term, 0) | 1 << n
+    masks = []
+    for forms in words:
+        mask = 0
+        for form in forms:
+            mask |= where.get(form, 0)
+        masks.append(mask)
+    return tuple(masks)
+
+
 class WordsNear(wq.And):
     """Plain words, each given as its index forms (stems), all within a window of consecutive lines.
 
-    As a plain Whoosh query it is the And of the words in the WINDOW field (the own lines and the
-    next ones): the passages that may hold such a window; matching.py checks the lines."""
+    matching.py finds the passages that own such a window. As a plain Whoosh query it is the And
+    of the words in the passages' own lines, which a window may leave: Whoosh never matches it."""
 
     def __init__(self, words: list[list[str]]):
         self.words = [sorted(set(forms)) for forms in words]
         # segment id -> {docnum: span in lines of the passage's smallest window}, once matched
         self.spans: dict = {}
-        super().__init__([wq.Or([wq.Term(WINDOW, t) for t in forms]) for forms in self.words])
+        super().__init__([wq.Or([wq.Term(BODY, t) for t in forms]) for forms in self.words])
 
     def normalize(self):
         return self
