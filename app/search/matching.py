@@ -16,9 +16,9 @@ from itertools import compress, groupby
 from whoosh import query as wq
 
 from app.search import postings, whoosh_internals
-from app.search.passages import BODY, LINES, SHINGLES
+from app.search.passages import BODY, SHINGLES
 from app.search.phrases import ShinglePhrase
-from app.search.windows import WordsNear, line_masks, smallest_window_of_masks
+from app.search.windows import WordsNear
 
 
 def _term_docs(
@@ -159,12 +159,15 @@ def _near_docs(q: WordsNear, reader, read: dict | None = None, within: list[int]
         candidates.intersection_update(within)
     if reader.has_deletions():
         candidates -= reader.deleted_docs_set
-    spans = {}
-    for d in candidates:
-        window = smallest_window_of_masks(line_masks(reader.stored_fields(d).get(LINES, ""), q.words))
+    # every word in the passage's own lines: a window lies inside them (its span is read when the
+    # ranking asks); else the passage's stored lines tell
+    spans: dict[int, int | None] = {d: None for d in candidates if all(d in docs for docs in found)}
+    for d in candidates - spans.keys():
+        window = q.window(reader, d)
         if window is not None:
             spans[d] = window[0]
-    q.spans[reader.segment().segment_id()] = spans
+    key = reader.segment().segment_id()
+    q.spans[key], q.readers[key] = spans, reader
     return set(spans)
 
 

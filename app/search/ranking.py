@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import time
 from bisect import bisect_right
-from heapq import nlargest
+from heapq import heappush, heappushpop, nlargest
 from itertools import chain, compress, repeat
 from typing import TYPE_CHECKING
 
@@ -78,12 +78,47 @@ def with_proximity(q: wq.Query, found: list[tuple[int, float]], segments, limit:
     for d, score in found:
         offset, segment_id = bounds[bisect_right(offsets, d) - 1]
         for near in windows:
-            span = near.spans.get(segment_id, {}).get(d - offset)
+            span = near.span(segment_id, d - offset)
             if span is not None:
                 score *= proximity(span)
         scored.append((d, score))
     scored.sort(key=lambda item: (-item[1], item[0]))
     return scored[:limit] if limit is not None else scored
+
+
+def _with_closeness(scores: dict[int, float], windows: list[WordsNear], segment_id: str, limit: int | None) -> None:
+    """Multiply each score by its window's closeness, in place. With one window and a limit, the
+    spans still unread are read best first, and only while the passage could still rank among the
+    limit best (closeness at most doubles a score); the others are dropped: they cannot."""
+    if limit is None or len(windows) > 1:
+        for near in windows:
+            for d in scores:
+                span = near.span(segment_id, d)
+                if span is not None:
+                    scores[d] *= proximity(span)
+        return
+    (near,) = windows
+    known = near.spans.get(segment_id, {})
+    best: list[float] = []  # the limit best final scores so far (a min-heap)
+    unread = []
+    for d, score in scores.items():
+        span = known.get(d)
+        if span is None and d in known:
+            unread.append((score, d))
+            continue
+        if span is not None:
+            score = scores[d] = score * proximity(span)
+        (heappush if len(best) < limit else heappushpop)(best, score)
+    unread.sort(key=lambda item: (-item[0], item[1]))
+    for n, (score, d) in enumerate(unread):
+        if len(best) >= limit and score * proximity(1) < best[0]:
+            for _, left in unread[n:]:
+                del scores[left]
+            break
+        span = near.span(segment_id, d)
+        assert span is not None  # known holds d: a match
+        score = scores[d] = score * proximity(span)
+        (heappush if len(best) < limit else heappushpop)(best, score)
 
 
 def scoring_query(q: wq.Query) -> wq.Query:
@@ -245,11 +280,9 @@ def top_passages(
         if all_match and deleted:
             for d in deleted:
                 scores.pop(d, None)
-        for near in windows:
+        if windows and scores:
             # words close together rank above the same words spread over the window
-            spans = near.spans.get(reader.segment().segment_id(), {})
-            for d in scores.keys() & spans.keys():
-                scores[d] *= proximity(spans[d])
+            _with_closeness(scores, windows, reader.segment().segment_id(), limit)
         if scores:
             heap = top(chain(heap, zip(scores.values(), map((-offset).__sub__, scores.keys()), strict=True)))
     return [(-g, sc) for sc, g in sorted(heap, reverse=True)]

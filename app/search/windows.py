@@ -11,7 +11,7 @@ from functools import lru_cache
 
 from whoosh import query as wq
 
-from app.search.passages import BODY, CORE_LINES, WINDOW_LINES
+from app.search.passages import BODY, CORE_LINES, LINES, WINDOW_LINES
 
 
 def smallest_window(lines_of: list[list[int]], own: int = CORE_LINES) -> tuple[int, int] | None:
@@ -73,15 +73,16 @@ def smallest_window_of_masks(masks: tuple[int, ...]) -> tuple[int, int] | None:
 def line_masks(lines: str, words: list[list[str]]) -> tuple[int, ...]:
     """For each word (its forms), a bit mask of the lines that hold it (bit n: line n), from a
     passage's stored LINES: its lines' stems, space-separated, a line per line."""
-    where: dict[str, int] = {}
-    for n, line in enumerate(lines.split("\n")):
-        for term in line.split():
-            where[term] = where.get(term, 0) | 1 << n
+    split = lines.split("\n")
     masks = []
     for forms in words:
         mask = 0
-        for form in forms:
-            mask |= where.get(form, 0)
+        for n, line in enumerate(split):
+            for form in forms:
+                # a substring first, in C; a whole word only then ("cloud" is in "clouds")
+                if form in line and form in line.split():
+                    mask |= 1 << n
+                    break
         masks.append(mask)
     return tuple(masks)
 
@@ -94,9 +95,27 @@ class WordsNear(wq.And):
 
     def __init__(self, words: list[list[str]]):
         self.words = [sorted(set(forms)) for forms in words]
-        # segment id -> {docnum: span in lines of the passage's smallest window}, once matched
-        self.spans: dict = {}
+        # segment id -> {docnum of a match: span in lines of its smallest window, or None until
+        # asked for (a passage holding every word in its own lines matches without reading them)}
+        self.spans: dict[str, dict[int, int | None]] = {}
+        self.readers: dict = {}  # segment id -> its reader, for the stored lines
         super().__init__([wq.Or([wq.Term(BODY, t) for t in forms]) for forms in self.words])
+
+    def window(self, reader, docnum: int) -> tuple[int, int] | None:
+        """The (span, first line) of the smallest window this passage owns, from its stored lines."""
+        return smallest_window_of_masks(line_masks(reader.stored_fields(docnum).get(LINES, ""), self.words))
+
+    def span(self, segment_id: str, docnum: int) -> int | None:
+        """The lines of a match's smallest window (read on first use); None for a passage it does not match."""
+        known = self.spans.get(segment_id)
+        if known is None or docnum not in known:
+            return None
+        found = known[docnum]
+        if found is None:
+            window = self.window(self.readers[segment_id], docnum)
+            assert window is not None  # every word in its own lines: a window inside them
+            found = known[docnum] = window[0]
+        return found
 
     def normalize(self):
         return self
