@@ -16,7 +16,7 @@ from itertools import compress, groupby
 from whoosh import query as wq
 
 from app.search import postings, whoosh_internals
-from app.search.passages import BODY, SHINGLES
+from app.search.passages import BODY, LINES, SHINGLES
 from app.search.phrases import ShinglePhrase
 from app.search.windows import WordsNear
 
@@ -162,13 +162,28 @@ def _near_docs(q: WordsNear, reader, read: dict | None = None, within: list[int]
     # every word in the passage's own lines: a window lies inside them (its span is read when the
     # ranking asks); else the passage's stored lines tell
     spans: dict[int, int | None] = {d: None for d in candidates if all(d in docs for docs in found)}
+    lines = lines_column(reader)
     for d in candidates - spans.keys():
-        window = q.window(reader, d)
+        window = q.window(lines, d)
         if window is not None:
             spans[d] = window[0]
     key = reader.segment().segment_id()
-    q.spans[key], q.readers[key] = spans, reader
+    q.spans[key], q.readers[key] = spans, lines
     return set(spans)
+
+
+_lines_columns: dict[str, object] = {}
+
+
+def lines_column(reader):
+    """The LINES column of a segment, opened once (it reads the segment's offsets): a segment never changes."""
+    key = reader.segment().segment_id()
+    found = _lines_columns.get(key)
+    if found is None:
+        if len(_lines_columns) > 256:  # segments merged away since
+            _lines_columns.clear()
+        found = _lines_columns[key] = reader.column_reader(LINES)
+    return found
 
 
 class OutOfTime(Exception):

@@ -3,7 +3,7 @@
 from dataclasses import dataclass
 from functools import lru_cache
 
-from whoosh import fields, formats
+from whoosh import columns, fields, formats
 from whoosh.analysis import IDTokenizer
 from whoosh.system import pack_uint
 
@@ -80,8 +80,8 @@ def _positions_value(position: int) -> bytes:
 
 # What the documents are made of: raised whenever the fields or the analysis change, so that an
 # index written the old way is rebuilt (SearchIndex.index_pending) instead of being mixed with new
-# documents. 3: the LINES of each passage. The analysis has its own version (singular before the stem).
-LAYOUT = f"3.{ANALYSIS_VERSION}"
+# documents. 4: the LINES of each passage, as a column. The analysis has its own version (singular before the stem).
+LAYOUT = f"4.{ANALYSIS_VERSION}"
 
 # The index's fields, named once: every query, reader and writer uses these names.
 KEY = "key"  # "EPISODE:N" for passage N, "EPISODE:episode" for the episode's stamp document
@@ -97,8 +97,9 @@ SHINGLES = "sh"
 FIRST = "first"  # stored: position of the passage's first caption line
 STARTS = "starts"  # stored: start second of each of its own lines
 STAMP = "stamp"  # stored, on the episode document: what the index was built from
-# stored: the plain words (stems) of each own line, then of the TAIL_LINES next ones, a line per
-# line: where a window of words starts and ends, read for the few passages that may hold one
+# a column of UTF-8 text: the plain words (stems) of each own line, then of the TAIL_LINES next
+# ones, a line per line: where a window of words starts and ends, read for the few passages that
+# may hold one (a column, so that reading one costs a slice, not the passage's stored fields)
 LINES = "lines"
 
 
@@ -114,7 +115,7 @@ def make_schema() -> fields.Schema:
             FIRST: fields.STORED,
             STARTS: fields.STORED,
             STAMP: fields.STORED,
-            LINES: fields.STORED,
+            LINES: fields.COLUMN(columns.VarBytesColumn()),
         }
     )
 
@@ -174,7 +175,7 @@ def passage_documents(episode_id: int, stamp: str, passages: list[Passage]):
             BODY: p.body,
             EXACT: p.exact,
             SHINGLES: p.shingles,
-            LINES: "\n".join(" ".join(terms) for terms in p.window),
+            LINES: "\n".join(" ".join(terms) for terms in p.window).encode("utf-8"),
             FIRST: p.first,
             STARTS: p.starts,
         }

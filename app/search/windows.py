@@ -11,7 +11,7 @@ from functools import lru_cache
 
 from whoosh import query as wq
 
-from app.search.passages import BODY, CORE_LINES, LINES, WINDOW_LINES
+from app.search.passages import BODY, CORE_LINES, WINDOW_LINES
 
 
 def smallest_window(lines_of: list[list[int]], own: int = CORE_LINES) -> tuple[int, int] | None:
@@ -98,12 +98,12 @@ class WordsNear(wq.And):
         # segment id -> {docnum of a match: span in lines of its smallest window, or None until
         # asked for (a passage holding every word in its own lines matches without reading them)}
         self.spans: dict[str, dict[int, int | None]] = {}
-        self.readers: dict = {}  # segment id -> its reader, for the stored lines
+        self.readers: dict = {}  # segment id -> its LINES column (matching.lines_column)
         super().__init__([wq.Or([wq.Term(BODY, t) for t in forms]) for forms in self.words])
 
-    def window(self, reader, docnum: int) -> tuple[int, int] | None:
-        """The (span, first line) of the smallest window this passage owns, from its stored lines."""
-        return smallest_window_of_masks(line_masks(reader.stored_fields(docnum).get(LINES, ""), self.words))
+    def window(self, lines, docnum: int) -> tuple[int, int] | None:
+        """The (span, first line) of the smallest window this passage owns, from its LINES column."""
+        return smallest_window_of_masks(line_masks(lines[docnum].decode("utf-8"), self.words))
 
     def span(self, segment_id: str, docnum: int) -> int | None:
         """The lines of a match's smallest window (read on first use); None for a passage it does not match."""
