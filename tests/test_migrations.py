@@ -32,3 +32,14 @@ def test_every_migration_downgrades_and_upgrades_again(settings, tmp_path):
     engine = create_engine(f"sqlite:///{tmp_path / 'allers-retours.db'}")
     with engine.connect() as connection:
         assert compare_metadata(MigrationContext.configure(connection), SQLModel.metadata) == []
+
+
+def test_a_database_at_the_latest_migration_skips_alembic(tmp_path):
+    from app.config import Settings
+    from app.db import at_head, head_revision
+
+    fresh = Settings(data_dir=tmp_path / "neuve")
+    assert not at_head(fresh), "a new database is not at head"
+    migrate(fresh)
+    latest = sorted(p.name for p in (MIGRATIONS / "versions").glob("0*.py"))[-1]
+    assert at_head(fresh) and latest.startswith(head_revision())
