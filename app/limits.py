@@ -68,13 +68,15 @@ WRITER_TIMEOUT: float = Settings.model_fields["index_writer_timeout"].default
 # index lock is never held for long (other writers wait for it up to the writer timeout).
 BATCH_FILES = 200
 WRITER_PROCS = 2  # writer processes of a rebuild or a bulk write (each writes its own segment)
+MERGE_TIER = 8  # index segments of about one size merged together once there are this many (merge_tiers)
 BULK_EPISODES = 20  # from this many episodes in one write, the writer processes are used
 # What the main process holds besides the writers' posting buffers (the app, SQLAlchemy, Whoosh,
-# the documents on their way to the writers), measured at 2,000 episodes. The rest of the memory
+# the documents on their way to the writers, a writer process's own state), measured at 5,000
+# episodes, where 300 let the peak pass the budget by 2 to 7 %. The rest of the memory
 # budget is shared by the writer processes; Whoosh's own estimate of a buffer runs about 1.2× what
 # it really takes, and a full buffer is sorted into a run on disk and merged at the end, so the
 # peak stays within the budget whatever the archive's size.
-MAIN_PROCESS_MB = 300
+MAIN_PROCESS_MB = 400
 # The floor of a writer's posting buffer: a tight budget still sorts runs of a useful size rather than
 # a great many small ones to merge.
 MIN_BUFFER_MB = 32

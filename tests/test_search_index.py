@@ -147,3 +147,13 @@ def test_an_index_written_with_another_layout_is_rebuilt_at_start(session, index
     assert index._generation() != before, "a new generation was built and swapped in"
     assert set(index._indexed_stamps().values()) == set(index_module.episode_stamps(session).values())
     assert index.check(session) == [] and found(index, session, "chiffrement homomorphe") == {"ancien"}
+
+
+def test_episodes_added_one_by_one_keep_few_segments(session, index):
+    """Each write makes a segment; merged by tiers, they stay few, and every episode stays found."""
+    for n in range(2 * 8 + 1):
+        add_episode(session, index, f"ajout-{n}", [f"le mot numero{n} est dit ici", *filler(8)])
+    # the ninth write merged the eight before it; the eight since wait for the next one
+    assert len(index.searcher().searcher.leaf_searchers()) == 1 + 8
+    assert all(found(index, session, f"numero{n}") == {f"ajout-{n}"} for n in range(17))
+    assert found(index, session, "remplissage") == {f"ajout-{n}" for n in range(17)}
