@@ -118,8 +118,15 @@ def serve(host: str = "127.0.0.1", port: int = 8000, workers: int = typer.Option
     """Sert l'archive (pages et API)."""
     import uvicorn
 
-    ready()
-    uvicorn.run("app.main:create_app", factory=True, host=host, port=port, workers=workers, proxy_headers=True)
+    settings = ready()
+    uvicorn.run("app.main:create_app", factory=True, host=host, port=port, workers=workers, **proxy_options(settings))
+
+
+def proxy_options(settings: Settings) -> dict:
+    """uvicorn's proxy settings: X-Forwarded-* believed from PLATEAU_TRUSTED_PROXIES only (uvicorn
+    alone would believe them from 127.0.0.1, whoever runs there)."""
+    trusted = settings.trusted_proxies.strip()
+    return {"proxy_headers": bool(trusted), "forwarded_allow_ips": trusted or None}
 
 
 @cli.command()

@@ -18,6 +18,9 @@ class Settings(BaseSettings):
     index_memory_mb: int = Field(default=1024, ge=256)
     # seconds a write waits for another process's hold on the index before giving up
     index_writer_timeout: float = Field(default=30.0, ge=0)
+    # addresses of the reverse proxies whose X-Forwarded-For/-Proto are believed ("127.0.0.1",
+    # "10.0.0.5,10.0.0.6", "*"); none by default, so a client cannot pass for another
+    trusted_proxies: str = ""
 
     @property
     def db_url(self) -> str:

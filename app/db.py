@@ -85,7 +85,9 @@ def prepare_data(settings: Settings) -> None:
     from app.search import get_search_index
 
     migrate(settings)
-    get_search_index(settings).ensure()
+    index = get_search_index(settings)
+    index.ensure()
+    index.remove_stale_generations()  # what killed rebuilds left
 
 
 def get_session() -> Iterator[Session]:

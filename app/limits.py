@@ -52,6 +52,10 @@ MAX_TIMECODE_CHARS = 40  # two "1h02m03s" and a dash fit twice over; longer is n
 # --- uploads and edits -------------------------------------------------------------------------
 # Past this a file is surely not a transcript (the seeds are 40 kB; a 10-hour VTT is ~2 MB).
 MAX_FILE_BYTES = 20 * 1024 * 1024
+# A request's body, checked before it is read (app/guards.py): a write with the right token may
+# carry a file and its form fields; any other request, a form at most.
+MAX_WRITE_BODY_BYTES = MAX_FILE_BYTES + 1024 * 1024
+MAX_OTHER_BODY_BYTES = 64 * 1024
 MAX_TITLE_CHARS = 300  # a title is one line; longer is a paste gone wrong
 MAX_SHOW_CHARS = 200  # a show's name, as long as a filter value can be
 MAX_MEDIA_URL_CHARS = 2000  # the longest URL that browsers and proxies all carry
@@ -69,6 +73,7 @@ WRITER_TIMEOUT: float = Settings.model_fields["index_writer_timeout"].default
 BATCH_FILES = 200
 WRITER_PROCS = 2  # writer processes of a rebuild or a bulk write (each writes its own segment)
 MERGE_TIER = 8  # index segments of about one size merged together once there are this many (merge_tiers)
+MERGE_MAX_DOCS = 50_000  # but not into a segment of more documents than this (about 300 episodes)
 BULK_EPISODES = 20  # from this many episodes in one write, the writer processes are used
 # What the main process holds besides the writers' posting buffers (the app, SQLAlchemy, Whoosh,
 # the documents on their way to the writers, a writer process's own state), measured at 5,000

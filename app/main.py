@@ -2,6 +2,7 @@
 the routers."""
 
 import gc
+import logging
 import time
 from contextlib import asynccontextmanager
 
@@ -15,8 +16,11 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.config import get_settings
 from app.db import get_engine, prepare_data
+from app.guards import TrailingSlash, WriteGuard
 from app.search import get_search_index
 from app.web.static import MOUNT, VersionedStaticFiles, versions
+
+log = logging.getLogger(__name__)
 
 SECURITY_HEADERS = {
     "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'; "
@@ -100,6 +104,7 @@ def create_app() -> FastAPI:
     from app.api.responses import SafeJSONResponse
 
     app = FastAPI(
+        redirect_slashes=False,  # TrailingSlash does it, without trusting the Host header
         title="Plateau",
         description="Archive des débats tech : épisodes, invités, recherche de citations.",
         lifespan=lifespan,
@@ -108,24 +113,33 @@ def create_app() -> FastAPI:
         default_response_class=SafeJSONResponse,
     )
 
-    # the last added runs first: the timing wraps the compression, which wraps the rest
+    # the last added runs first: the timing wraps the compression, which wraps the rest; the door
+    # (writes, body sizes, trailing slashes) comes before any of the app's work
+    app.add_middleware(WriteGuard)
+    app.add_middleware(TrailingSlash)
     app.add_middleware(SecurityHeaders)
     app.add_middleware(GZipMiddleware, minimum_size=GZIP_MINIMUM_SIZE, compresslevel=GZIP_LEVEL)
     app.add_middleware(ServerTiming)
 
     @app.get("/healthz", tags=["santé"])
-    def healthz() -> JSONResponse:
+    def healthz(deep: bool = False) -> JSONResponse:
+        """ok; "dégradé" (200: pages are served, searches may miss episodes) when the index is
+        missing, unreadable or behind the database, with why; "indisponible" (503) without a
+        database. deep=1 also compares the index with the database and runs a search."""
         settings = get_settings()
-        checks = {}
+        index = get_search_index(settings)
+        checks: dict[str, str] = {}
         try:
             with Session(get_engine(settings)) as session:
                 session.execute(text("SELECT 1")).one()
-            checks["database"] = "ok"
-        except Exception as error:  # readiness must report, not crash
-            checks["database"] = f"indisponible : {error}"
-        checks["index"] = "ok" if get_search_index(settings).exists() else "absent"
-        ready = all(v == "ok" for v in checks.values())
-        return JSONResponse({"status": "ok" if ready else "indisponible", **checks}, status_code=200 if ready else 503)
+                checks["database"] = "ok"
+                checks["index"] = index.health(session, deep=deep)
+        except Exception:  # readiness must report, not crash; the log has the error
+            log.exception("healthz: the database cannot be read")
+            checks["database"] = "indisponible : la base ne répond pas (voir le journal du serveur)"
+        if checks["database"] != "ok":
+            return JSONResponse({"status": "indisponible", **checks}, status_code=503)
+        return JSONResponse({"status": "ok" if checks["index"] == "ok" else "dégradé", **checks})
 
     app.mount(MOUNT, VersionedStaticFiles(versions), name="static")
     for router in (search_api.router, episodes.router, guests.router, downloads.router):

@@ -2,7 +2,7 @@
 
 from datetime import date
 
-from fastapi import APIRouter, File, Form, HTTPException, Query, Response, UploadFile
+from fastapi import APIRouter, BackgroundTasks, File, Form, HTTPException, Query, Response, UploadFile
 from pydantic import BaseModel, Field, field_validator
 from sqlmodel import Session
 
@@ -19,6 +19,12 @@ from app.services import episodes as episode_service
 from app.services.ingest import check_media_url, ingest_bytes
 
 router = APIRouter(prefix="/api", tags=["épisodes"], default_response_class=SafeJSONResponse)
+
+
+def retry_indexing(index, bind) -> None:
+    """Index what is still waiting for it (an episode the index could not take, busy or damaged)."""
+    with Session(bind) as session:
+        index.index_pending(session)
 
 
 def episode_or_404(session: Session, slug: str) -> Episode:
@@ -58,9 +64,10 @@ def get_episode(slug: str, session: SessionDep) -> EpisodeDetail:
         **problems(401, 403, 422),
     },
 )
-async def post_episode(
+def post_episode(
     admin: AdminDep,
     response: Response,
+    background: BackgroundTasks,
     session: SessionDep,
     index: SearchDep,
     file: UploadFile = File(...),
@@ -72,8 +79,11 @@ async def post_episode(
     media_url: str | None = Form(None),
     description: str | None = Form(None),
 ) -> IngestedEpisode:
-    """Ingest one transcript (page text, VTT, SRT or JSON); sidecar fields as form fields win."""
-    data = await file.read(limits.MAX_FILE_BYTES + 1)
+    """Ingest one transcript (page text, VTT, SRT or JSON); sidecar fields as form fields win.
+
+    A plain `def`: parsing, the database and a wait for the index run in the threadpool, never on
+    the event loop that answers everyone else."""
+    data = file.file.read(limits.MAX_FILE_BYTES + 1)
     fields = {
         "title": title,
         "show": show,
@@ -89,14 +99,23 @@ async def post_episode(
         overrides = facts_from_mapping(fields, where="champ du formulaire")
     except TranscriptError as error:
         raise HTTPException(422, str(error)) from None
-    outcome = ingest_bytes(session, file.filename or "envoi.txt", data, overrides=overrides, index=index)
+    outcome = ingest_bytes(
+        session, file.filename or "envoi.txt", data, overrides=overrides, index=index, size=file.size
+    )
     if outcome.status == "failed":
         raise HTTPException(422, f"Fichier refusé : {outcome.reason}")
     if outcome.status == "unchanged":
         response.status_code = 200
     assert outcome.slug is not None  # added, updated or unchanged: the stored episode's slug
+    episode = episode_or_404(session, outcome.slug)
+    if episode.index_state != "indexed":
+        background.add_task(retry_indexing, index, session.get_bind())  # after the answer, once
     return IngestedEpisode.model_validate(
-        {"status": outcome.status, **episode_service.episode_json(session, episode_or_404(session, outcome.slug))}
+        {
+            "status": outcome.status,
+            "searchable": episode.index_state == "indexed",
+            **episode_service.episode_json(session, episode),
+        }
     )
 
 

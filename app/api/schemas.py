@@ -73,6 +73,9 @@ class EpisodeDetail(EpisodeSummary):
 
 class IngestStatus(Schema):
     status: Literal["added", "updated", "unchanged"]
+    # false: stored, but the index could not take it yet (busy, damaged): not found by searches
+    # until a retry succeeds (the next write, the next start, or `plateau reindex`)
+    searchable: bool
 
 
 class IngestedEpisode(EpisodeDetail, IngestStatus):  # IngestStatus first: "status" leads the object

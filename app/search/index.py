@@ -18,6 +18,7 @@ from rapidfuzz.distance import Levenshtein
 from sqlalchemy import func, update
 from sqlmodel import Session, col, select
 from whoosh import index as windex
+from whoosh.filedb.filestore import FileStorage
 from whoosh.reading import SegmentReader, TermNotFound
 from whoosh.writing import LockError
 
@@ -37,16 +38,26 @@ class IndexBusy(RuntimeError):
 
 def merge_tiers(writer, segments) -> list:
     """Whoosh merge policy for the writes after a rebuild: segments fall in tiers of sizes a factor
-    MERGE_TIER apart, and once a tier holds MERGE_TIER segments they become one of the next tier.
+    MERGE_TIER apart, and once a tier holds MERGE_TIER segments they become one of the next tier,
+    as long as that one stays under MERGE_MAX_DOCS documents.
 
     Whoosh's own policy (MERGE_SMALL) merges the five smallest segments at every commit: a bulk
-    ingest's batches then merge ever larger segments, and their cost grows with the archive. Here
-    each posting is merged about once per tier (the archive's logarithm): 2,000 episodes ingested by
-    batches of 200 make 20 segments, merged into 2 of 8 and 4 left."""
+    ingest's batches then merge ever larger segments, and its cost grows with the archive (merging
+    is Whoosh's slowest work: eight segments of 100 episodes take a minute). Here the episodes added
+    one by one are merged into segments of a few hundred episodes, and a bulk ingest's batches
+    (already that size) are left as they are: `plateau reindex` makes one index of them again."""
     tiers: dict[int, list] = {}
     for segment in segments:
         tiers.setdefault(int(math.log(max(1, segment.doc_count_all()), limits.MERGE_TIER)), []).append(segment)
-    full = next((tier for tier in sorted(tiers) if len(tiers[tier]) >= limits.MERGE_TIER), None)
+    full = next(
+        (
+            tier
+            for tier in sorted(tiers)
+            if len(tiers[tier]) >= limits.MERGE_TIER
+            and sum(s.doc_count_all() for s in tiers[tier]) <= limits.MERGE_MAX_DOCS
+        ),
+        None,
+    )
     if full is None:
         return segments
     for segment in tiers[full]:
@@ -240,6 +251,29 @@ class SearchIndex:
     def exists(self) -> bool:
         return self._exists(self._generation())
 
+    def remove_stale_generations(self) -> list[str]:
+        """Remove the generation folders no one uses: not the current one, and none a rebuild is
+        writing (its writer holds the folder's lock). What a killed rebuild left. Returns their names."""
+        current = self._generation()
+        removed = []
+        for path in sorted(self.index_dir.glob("gen-*")):
+            if not path.is_dir() or path.name == current:
+                continue
+            lock = FileStorage(str(path)).lock("MAIN_WRITELOCK")
+            try:
+                held = not lock.acquire(blocking=False)
+            except OSError:
+                continue  # cannot tell: leave it
+            if held:
+                continue
+            try:
+                shutil.rmtree(path, ignore_errors=True)
+                removed.append(path.name)
+            finally:
+                with suppress(OSError):
+                    lock.release()
+        return removed
+
     def _open(self, generation: str):
         return windex.open_dir(str(self.index_dir / generation), schema=self.schema)
 
@@ -408,6 +442,30 @@ class SearchIndex:
         states = {eid: ("failed" if eid in failed else "indexed") for eid in latest}
         self._mark(session, states)
         return len(latest) - len(failed)
+
+    def health(self, session: Session, deep: bool = False) -> str:
+        """ "ok", or what keeps the search from finding everything, in French: for /healthz. deep:
+        every episode's stamp compared with the database, and a search run."""
+        if not self.exists():
+            return "absent : les recherches ne trouvent rien ; lancez « plateau reindex »"
+        waiting = session.exec(select(func.count()).where(Episode.index_state != "indexed")).one()
+        if waiting:
+            return f"en retard : {waiting} épisode(s) à indexer (repris à la prochaine écriture ou au démarrage)"
+        if deep:
+            problems = self.check(session)
+            if problems:
+                return "en désaccord avec la base : " + " ".join(problems)
+            from app.search.service import SearchRequest
+
+            try:
+                word = next(iter(self.searcher().searcher.reader().lexicon(EXACT)), b"").decode("utf-8")
+                failed = word and self.search(session, SearchRequest(q=f'"{word}"')).error
+            except Exception:
+                log.exception("healthz: the test search failed")
+                failed = "erreur"
+            if failed:
+                return "illisible : une recherche d'essai échoue ; lancez « plateau reindex »"
+        return "ok"
 
     def check(self, session: Session) -> list[str]:
         """Where the index and the database disagree, in French; [] when they agree."""

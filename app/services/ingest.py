@@ -1,9 +1,13 @@
 """Turn transcript files into episodes: one transaction per file, idempotent by content hash."""
 
+import errno
 import hashlib
 import json
+import logging
 import os
 import re
+import stat
+import unicodedata
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass
 from datetime import date
@@ -25,6 +29,8 @@ from app.names import fold
 from app.services import episodes as episode_service
 from app.services import guests as guest_service
 
+log = logging.getLogger(__name__)
+
 if TYPE_CHECKING:
     from app.search import SearchIndex
 
@@ -39,6 +45,55 @@ class IngestOutcome:
     searchable: bool = True  # False when the episode is in the database but its index write failed
 
 
+def too_big(size: int) -> str:
+    """The refusal of a file past the limit, with its real size."""
+    return f"fichier trop gros ({megabytes(size)}, au plus {megabytes(limits.MAX_FILE_BYTES)})"
+
+
+def megabytes(size: int) -> str:
+    return f"{size / 1024 / 1024:.1f} Mo".replace(".", ",")
+
+
+def source_name(name: str) -> str:
+    """The file name an episode is known by: its last part, without control or bidi characters
+    (NUL, U+202E…), which would be stored and shown as they are."""
+    cleaned = "".join(c for c in Path(name).name if unicodedata.category(c) not in ("Cc", "Cf"))
+    return cleaned.strip() or "envoi.txt"
+
+
+def internal_reason(error: Exception) -> str:
+    """What a refused file's summary says of an unexpected error: never the SQL or the traceback,
+    which the server's log keeps."""
+    text = str(error).lower()
+    if (isinstance(error, OSError) and error.errno == errno.ENOSPC) or "disk is full" in text or "disque plein" in text:
+        return "disque plein : rien n'a été écrit ; libérez de la place puis relancez"
+    if "database is locked" in text:
+        return "la base est occupée par une autre écriture : relancez dans un instant"
+    return "erreur interne : rien n'a été écrit (le détail est dans le journal du serveur)"
+
+
+def read_file(path: Path) -> tuple[bytes, int]:
+    """A transcript's first MAX_FILE_BYTES + 1 bytes and its size. A tube, a device or a socket is
+    refused before anything is read (opening a tube would wait for a writer forever), and a file
+    past the limit is not read past it."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    except OSError as error:
+        raise TranscriptError(f"lecture impossible : {error.strerror}") from None
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise TranscriptError("pas un fichier ordinaire (tube, périphérique ou socket) : ignoré")
+        with os.fdopen(fd, "rb") as handle:
+            fd = -1
+            return handle.read(limits.MAX_FILE_BYTES + 1), info.st_size
+    except OSError as error:
+        raise TranscriptError(f"lecture impossible : {error.strerror}") from None
+    finally:
+        if fd >= 0:
+            os.close(fd)
+
+
 def ingest_bytes(
     session: Session,
     name: str,
@@ -50,10 +105,14 @@ def ingest_bytes(
     media_url: str | None = None,
     overrides: EpisodeFacts | None = None,
     today: date | None = None,
+    size: int | None = None,
 ) -> IngestOutcome:
-    """Ingest one transcript. A refused file changes nothing; a known, unchanged one writes nothing."""
+    """Ingest one transcript. A refused file changes nothing; a known, unchanged one writes nothing
+    (but an earlier episode the index could not take is tried again)."""
     batch = IngestBatch(session, index)
-    outcome = batch.add(name, data, sidecar=sidecar, show=show, media_url=media_url, overrides=overrides, today=today)
+    outcome = batch.add(
+        name, data, sidecar=sidecar, show=show, media_url=media_url, overrides=overrides, today=today, size=size
+    )
     batch.finish()
     return outcome
 
@@ -94,9 +153,11 @@ class IngestBatch:
         media_url: str | None = None,
         overrides: EpisodeFacts | None = None,
         today: date | None = None,
+        size: int | None = None,
     ) -> IngestOutcome:
+        """size: the file's real size, when data holds only its first bytes (a file past the limit)."""
         session = self.session
-        source = Path(name).name
+        source = source_name(name)
         overrides = overrides or EpisodeFacts()
         overrides.show = show or overrides.show
         overrides.media_url = media_url or overrides.media_url
@@ -106,10 +167,7 @@ class IngestBatch:
             return IngestOutcome(source, "unchanged", existing.slug, episode_id=existing.id)
         try:
             if len(data) > limits.MAX_FILE_BYTES:
-                raise TranscriptError(
-                    f"fichier trop gros ({len(data) // 1024 // 1024} Mo, au plus "
-                    f"{limits.MAX_FILE_BYTES // 1024 // 1024} Mo)"
-                )
+                raise TranscriptError(too_big(size if size is not None else len(data)))
             transcript = parse_transcript(source, data, today=today or date.today())
             facts = transcript.facts
             found_in = "description"
@@ -129,7 +187,8 @@ class IngestBatch:
             return IngestOutcome(source, "failed", reason=str(error))
         except Exception as error:  # a database error must not leave a half-written episode either
             session.rollback()
-            return IngestOutcome(source, "failed", reason=f"erreur interne : {error}")
+            log.exception("ingest of %r failed", source)
+            return IngestOutcome(source, "failed", reason=internal_reason(error))
         outcome = IngestOutcome(source, "updated" if existing else "added", episode.slug, episode_id=episode.id)
         self.written.append(outcome)
         return outcome
@@ -323,7 +382,7 @@ def collect(paths: Iterable[Path]) -> tuple[list[Candidate], list[IngestOutcome]
                         )
                     else:
                         candidates.append(Candidate(path, sidecar_of(path)))
-        elif given.is_file():
+        elif given.is_file() or given.exists():  # not a regular file: refused when read, with why
             candidates.append(Candidate(given, sidecar_of(given)))
         else:
             skipped.append(IngestOutcome(str(given), "failed", reason="fichier ou dossier introuvable"))
@@ -362,12 +421,14 @@ def ingest_paths(
             )
         else:
             try:
-                data = candidate.path.read_bytes()
-                sidecar = candidate.sidecar.read_bytes() if candidate.sidecar else None
-            except OSError as error:
-                outcome = IngestOutcome(str(candidate.path), "failed", reason=f"lecture impossible : {error.strerror}")
+                data, size = read_file(candidate.path)
+                sidecar = read_file(candidate.sidecar)[0] if candidate.sidecar else None
+            except TranscriptError as error:
+                outcome = IngestOutcome(str(candidate.path), "failed", reason=str(error))
             else:
-                outcome = batch.add(candidate.path.name, data, sidecar=sidecar, show=show, media_url=media_url)
+                outcome = batch.add(
+                    candidate.path.name, data, sidecar=sidecar, show=show, media_url=media_url, size=size
+                )
         outcomes.append(outcome)
         if progress:
             progress(outcome)
