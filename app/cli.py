@@ -2,6 +2,7 @@
 
 import sqlite3
 import sys
+from contextlib import suppress
 from pathlib import Path
 
 import typer
@@ -12,7 +13,7 @@ from sqlmodel import Session, col, func, select
 from app.config import Settings, get_settings
 from app.db import get_engine, prepare_data  # not from app.main: a command needs no web framework
 from app.models import Episode
-from app.search import get_search_index
+from app.search import IndexBusy, get_search_index
 from app.services import downloads as download_service
 from app.services.ingest import ingest_paths
 
@@ -109,6 +110,10 @@ def ingest(
             "Des épisodes sont enregistrés mais absents de l'index : lancez `plateau reindex` "
             "(ou relancez la même commande quand l'index est libre)."
         )
+    if not unsearchable:
+        # the small segments that adds of a few files leave, merged once they pile up (after the summary)
+        with suppress(IndexBusy):
+            index.merge_segments()
     if counts["failed"] or unsearchable:
         raise typer.Exit(1)
 

@@ -29,6 +29,21 @@ def make_engine(url: str) -> Engine:
     return engine
 
 
+def begin_writing(session: Session) -> None:
+    """End the session's open transaction (committing it), and begin one that holds SQLite's write
+    lock from its first statement (BEGIN IMMEDIATE): what it reads and then writes (a free slug, a
+    show or a person to create) cannot be taken by another writer in between. Other writers wait
+    for it (busy timeout); readers never do (WAL). Elsewhere than SQLite, a plain transaction.
+
+    The driver opens SQLite's transactions itself, before a first write only: a transaction that
+    read first and then wrote could not wait for another writer (SQLite refuses it at once)."""
+    if session.in_transaction():
+        session.commit()
+    connection = session.connection()
+    if connection.dialect.name == "sqlite":
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
 @lru_cache
 def engine_for(url: str) -> Engine:
     return make_engine(url)

@@ -88,7 +88,9 @@ async def lifespan(app: FastAPI):
     prepare_data(settings)
     with Session(get_engine(settings)) as session:
         # Episodes whose indexing failed (or was cut short) are retried at every start.
-        get_search_index(settings).index_pending(session)
+        index = get_search_index(settings)
+        index.index_pending(session)
+        index.merge_segments()
     # What startup built (modules, ORM and templates, the index's readers) lives as long as the
     # process: left to the collector, every full collection walks it again (60 ms at 2,000 episodes,
     # about one request in ten), paid by whichever request sets it off.

@@ -61,9 +61,9 @@ def test_an_upload_waiting_for_the_index_blocks_no_one_and_says_it_is_not_search
         held.cancel()
     assert still_waiting, "health and search answered while the upload was still waiting for the index"
     assert health.status_code == 200 and search.status_code == 200
-    upload = answers["upload"]
-    assert upload.status_code == 201, upload.text
-    assert upload.json()["status"] == "added" and upload.json()["searchable"] is False
+    uploaded = answers["upload"]
+    assert uploaded.status_code == 201, uploaded.text
+    assert uploaded.json()["status"] == "added" and uploaded.json()["searchable"] is False
 
 
 def test_an_unchanged_upload_retries_what_the_index_could_not_take(admin_token, client, settings, monkeypatch):
@@ -214,3 +214,37 @@ def test_startup_removes_what_a_killed_reindex_left(settings):
         writer.cancel()
     current = (settings.index_dir / "CURRENT").read_text().strip()
     assert (settings.index_dir / current).exists()
+
+
+def test_concurrent_ingests_store_every_file(tmp_path):
+    """Two `plateau ingest` at once, of episodes with one show, date and title: each slug, show and
+    person is taken by one writer at a time, and every file goes in."""
+    from tests.test_cli import run
+
+    data_dir = tmp_path / "data"
+    assert run(data_dir, "check").returncode in (0, 1)  # a fresh, migrated archive
+    text = (SEEDS / "000_6bda1f189f294344.txt").read_text(encoding="utf-8")
+    folders = [tmp_path / "a", tmp_path / "b"]
+    for n, folder in enumerate(folders):
+        folder.mkdir()
+        for i in range(15):
+            (folder / f"copie-{n}-{i}.txt").write_text(f"{text}\n99:59\nCopie {n}-{i}.\n", encoding="utf-8")
+    env = {**os.environ, "PLATEAU_DATA_DIR": str(data_dir)}
+    env.pop("PLATEAU_ADMIN_TOKEN", None)
+    import subprocess
+
+    from tests.test_cli import PLATEAU
+
+    runs = [
+        subprocess.Popen(
+            [*PLATEAU, "ingest", str(f)], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        )
+        for f in folders
+    ]
+    outputs = [r.communicate(timeout=300) for r in runs]
+    for r, (out, err) in zip(runs, outputs, strict=True):
+        assert r.returncode == 0, (out, err)
+        assert "15 ajouté(s)" in out and "SELECT" not in err and "INSERT" not in err
+    with sqlite3.connect(data_dir / "plateau.db") as db:
+        slugs = [row[0] for row in db.execute("SELECT slug FROM episode")]
+    assert len(slugs) == len(set(slugs)) == 30

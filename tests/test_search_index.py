@@ -150,10 +150,13 @@ def test_an_index_written_with_another_layout_is_rebuilt_at_start(session, index
 
 
 def test_episodes_added_one_by_one_keep_few_segments(session, index):
-    """Each write makes a segment; merged by tiers, they stay few, and every episode stays found."""
+    """Each write makes a segment; merged by tiers after the writes (as the server does after each
+    answer), they stay few, and every episode stays found."""
+    merged = []
     for n in range(2 * 8 + 1):
         add_episode(session, index, f"ajout-{n}", [f"le mot numero{n} est dit ici", *filler(8)])
-    # the ninth write merged the eight before it; the eight since wait for the next one
-    assert len(index.searcher().searcher.leaf_searchers()) == 1 + 8
+        merged.append(index.merge_segments())
+    assert [n for n, did in enumerate(merged) if did] == [7, 15]  # each time eight had piled up
+    assert len(index.searcher().searcher.leaf_searchers()) == 3
     assert all(found(index, session, f"numero{n}") == {f"ajout-{n}"} for n in range(17))
     assert found(index, session, "remplissage") == {f"ajout-{n}" for n in range(17)}

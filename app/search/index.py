@@ -36,35 +36,36 @@ class IndexBusy(RuntimeError):
     pass
 
 
-def merge_tiers(writer, segments) -> list:
-    """Whoosh merge policy for the writes after a rebuild: segments fall in tiers of sizes a factor
-    MERGE_TIER apart, and once a tier holds MERGE_TIER segments they become one of the next tier,
-    as long as that one stays under MERGE_MAX_DOCS documents.
-
-    Whoosh's own policy (MERGE_SMALL) merges the five smallest segments at every commit: a bulk
-    ingest's batches then merge ever larger segments, and its cost grows with the archive (merging
-    is Whoosh's slowest work: eight segments of 100 episodes take a minute). Here the episodes added
-    one by one are merged into segments of a few hundred episodes, and a bulk ingest's batches
-    (already that size) are left as they are: `plateau reindex` makes one index of them again."""
+def tier_to_merge(segments) -> list | None:
+    """The segments merge_tiers would merge now: those of the smallest tier (sizes a factor
+    MERGE_TIER apart) that holds MERGE_TIER of them, when together they stay under MERGE_MAX_DOCS
+    documents; None when no tier does."""
     tiers: dict[int, list] = {}
     for segment in segments:
         tiers.setdefault(int(math.log(max(1, segment.doc_count_all()), limits.MERGE_TIER)), []).append(segment)
-    full = next(
-        (
-            tier
-            for tier in sorted(tiers)
-            if len(tiers[tier]) >= limits.MERGE_TIER
-            and sum(s.doc_count_all() for s in tiers[tier]) <= limits.MERGE_MAX_DOCS
-        ),
-        None,
-    )
-    if full is None:
+    for tier in sorted(tiers):
+        found = tiers[tier]
+        if len(found) >= limits.MERGE_TIER and sum(s.doc_count_all() for s in found) <= limits.MERGE_MAX_DOCS:
+            return found
+    return None
+
+
+def merge_tiers(writer, segments) -> list:
+    """Whoosh merge policy for merge_segments(): the segments of tier_to_merge become one.
+
+    Whoosh's own policy (MERGE_SMALL) merges the five smallest segments at commits: a bulk ingest's
+    batches then merge ever larger segments, and its cost grows with the archive (merging is
+    Whoosh's slowest work: eight segments of 100 episodes take a minute). Here the episodes added
+    one by one are merged into segments of a few hundred episodes, and a bulk ingest's batches
+    (already that size) are left as they are: `plateau reindex` makes one index of them again."""
+    chosen = tier_to_merge(segments)
+    if chosen is None:
         return segments
-    for segment in tiers[full]:
+    for segment in chosen:
         reader = SegmentReader(writer.storage, writer.schema, segment)
         writer.add_reader(reader)
         reader.close()
-    return [segment for tier, found in tiers.items() if tier != full for segment in found]
+    return [segment for segment in segments if all(segment is not c for c in chosen)]
 
 
 def episode_stamps(session: Session, episode_ids: Iterable[int] | None = None) -> dict[int, str]:
@@ -289,7 +290,7 @@ class SearchIndex:
         return options
 
     @contextmanager
-    def _writer(self, commit: bool = True, procs: int = 1):
+    def _writer(self, commit: bool = True, procs: int = 1, mergetype=None):
         """A writer on the current generation; waits for other writers up to writer_timeout."""
         deadline = time.monotonic() + self.writer_timeout
         while True:
@@ -315,12 +316,26 @@ class SearchIndex:
             raise
         else:
             if commit:
-                writer.commit(mergetype=merge_tiers)
+                # no merging in a write: merge_segments() does it apart, after the answer
+                if mergetype is None:
+                    writer.commit(merge=False)
+                else:
+                    writer.commit(mergetype=mergetype)
             else:
                 writer.cancel()
 
     def _documents(self, session: Session, episode_id: int, stamp: str) -> list[dict]:
         return list(passage_documents(episode_id, stamp, cut_passages(episode_lines(session, episode_id))))
+
+    def merge_segments(self) -> bool:
+        """Merge the small segments that writes left (merge_tiers), when some tier is full: apart
+        from the writes, since merging eight segments takes a second or more. Whether it merged."""
+        segments = [leaf.reader().segment() for leaf, _ in self.searcher().searcher.leaf_searchers()]
+        if tier_to_merge([s for s in segments if s is not None]) is None:
+            return False
+        with self._writer(mergetype=merge_tiers):
+            pass
+        return True
 
     def index_episodes(self, session: Session, episode_ids: list[int]) -> None:
         """(Re)index these episodes from the database, after its commit; marks each indexed or failed.

@@ -19,6 +19,7 @@ from sqlalchemy import insert
 from sqlmodel import Session, col, delete, select
 
 from app import limits
+from app.db import begin_writing
 from app.ingest.description import episode_title
 from app.ingest.formats import SIDECAR_SUFFIX, is_sidecar_name, is_transcript_name, parse_transcript
 from app.ingest.shows import show_named_in
@@ -176,8 +177,11 @@ class IngestBatch:
                 facts = merge_facts(facts, stated)
                 found_in = "sidecar" if stated.guests else found_in
             facts = merge_facts(facts, overrides)
-            facts, show_inferred = with_show_heard(session, facts, transcript)
             check_media_url(facts.media_url)
+            # from here to the commit, no other writer: the free slug, the show and the people
+            # read below are still free and still there when written
+            begin_writing(session)
+            facts, show_inferred = with_show_heard(session, facts, transcript)
             episode = save_episode(
                 session, source, digest, transcript, facts, existing, found_in, show_inferred=show_inferred
             )
@@ -198,6 +202,7 @@ class IngestBatch:
         if not self.written and not self.unfinished:
             return
         ids = [o.episode_id for o in self.written if o.episode_id is not None]
+        begin_writing(self.session)  # people merged or created, shows removed: one writer at a time
         settle_archive(self.session, ids, self.known_before)
         if self.index is not None:
             self.index.index_episodes(self.session, ids + list(self.unfinished))
