@@ -74,6 +74,7 @@ BATCH_FILES = 200
 WRITER_PROCS = 2  # writer processes of a rebuild or a bulk write (each writes its own segment)
 MERGE_TIER = 8  # index segments of about one size merged together once there are this many (merge_tiers)
 MERGE_MAX_DOCS = 50_000  # but not into a segment of more documents than this (about 300 episodes)
+MERGE_IDLE_SECONDS = 10.0  # the server merges them once no write has come for this long
 BULK_EPISODES = 20  # from this many episodes in one write, the writer processes are used
 # What the main process holds besides the writers' posting buffers (the app, SQLAlchemy, Whoosh,
 # the documents on their way to the writers, a writer process's own state), measured at 5,000

@@ -160,3 +160,17 @@ def test_episodes_added_one_by_one_keep_few_segments(session, index):
     assert len(index.searcher().searcher.leaf_searchers()) == 3
     assert all(found(index, session, f"numero{n}") == {f"ajout-{n}"} for n in range(17))
     assert found(index, session, "remplissage") == {f"ajout-{n}" for n in range(17)}
+
+
+def test_the_server_merges_once_writes_pause(session, index):
+    """Uploads in a row never wait for a merge: it comes once no write has come for a while."""
+    import time
+
+    for n in range(8):
+        add_episode(session, index, f"envoi-{n}", [f"le mot rafale{n}", *filler(8)])
+        index.merge_when_idle(delay=0.2)  # as POST /api/episodes does after each upload
+    deadline = time.monotonic() + 30
+    while len(index.searcher().searcher.leaf_searchers()) > 1 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert len(index.searcher().searcher.leaf_searchers()) == 1
+    assert found(index, session, "rafale7") == {"envoi-7"}

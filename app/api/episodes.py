@@ -110,7 +110,7 @@ def post_episode(
     episode = episode_or_404(session, outcome.slug)
     if episode.index_state != "indexed":
         background.add_task(retry_indexing, index, session.get_bind())  # after the answer, once
-    background.add_task(index.merge_segments)  # when the small segments of such writes pile up
+    index.merge_when_idle()  # the small segments of such writes, once they pile up and writes pause
     return IngestedEpisode.model_validate(
         {
             "status": outcome.status,

@@ -194,6 +194,8 @@ class SearchIndex:
         self._local = threading.local()
         self._segment_cache: dict[tuple[str, str], list[int]] = {}
         self.writer_timeout = limits.WRITER_TIMEOUT
+        self._merge_lock = threading.Lock()
+        self._merge_timer: threading.Timer | None = None
 
     # --- storage --------------------------------------------------------------------------
 
@@ -326,6 +328,25 @@ class SearchIndex:
 
     def _documents(self, session: Session, episode_id: int, stamp: str) -> list[dict]:
         return list(passage_documents(episode_id, stamp, cut_passages(episode_lines(session, episode_id))))
+
+    def merge_when_idle(self, delay: float = limits.MERGE_IDLE_SECONDS) -> None:
+        """merge_segments() once no write has come for `delay` seconds, in a thread of its own: a
+        merge holds the index for a second or more, and uploads in a row would otherwise queue
+        behind it."""
+        with self._merge_lock:
+            if self._merge_timer is not None:
+                self._merge_timer.cancel()
+            self._merge_timer = threading.Timer(delay, self._merge_quietly)
+            self._merge_timer.daemon = True
+            self._merge_timer.start()
+
+    def _merge_quietly(self) -> None:
+        try:
+            self.merge_segments()
+        except IndexBusy:
+            self.merge_when_idle()  # a write came meanwhile: after it
+        except Exception:
+            log.warning("merging the index's small segments failed; the next write tries again", exc_info=True)
 
     def merge_segments(self) -> bool:
         """Merge the small segments that writes left (merge_tiers), when some tier is full: apart
