@@ -52,6 +52,11 @@ MAX_TIMECODE_CHARS = 40  # two "1h02m03s" and a dash fit twice over; longer is n
 # --- uploads and edits -------------------------------------------------------------------------
 # Past this a file is surely not a transcript (the seeds are 40 kB; a 10-hour VTT is ~2 MB).
 MAX_FILE_BYTES = 20 * 1024 * 1024
+# A file under the size limit can still be no transcript: a million short lines took a parse of a
+# quarter of an hour. A 10-hour VTT has ~50,000 lines, and no caption or page line nears 10,000
+# characters (the seeds' longest is 497); JSON may hold everything on one line.
+MAX_FILE_LINES = 200_000
+MAX_LINE_BYTES = 10_000
 # A request's body, checked before it is read (app/guards.py): a write with the right token may
 # carry a file and its form fields; any other request, a form at most.
 MAX_WRITE_BODY_BYTES = MAX_FILE_BYTES + 1024 * 1024

@@ -248,3 +248,20 @@ def test_concurrent_ingests_store_every_file(tmp_path):
     with sqlite3.connect(data_dir / "plateau.db") as db:
         slugs = [row[0] for row in db.execute("SELECT slug FROM episode")]
     assert len(slugs) == len(set(slugs)) == 30
+
+
+def test_files_shaped_like_no_transcript_are_refused_before_parsing(session, index, tmp_path):
+    lines = tmp_path / "lignes.srt"
+    lines.write_bytes(b"1\n" * 250_000)  # 500 kB, a quarter of a million lines
+    long_line = tmp_path / "ligne.vtt"
+    long_line.write_bytes(b"WEBVTT\n\n00:00.000 --> 00:01.000\n" + b"a" * 12_345 + b"\n")
+    minified = tmp_path / "tout.json"  # JSON may hold a whole transcript on one line
+    minified.write_bytes(
+        b'{"segments": ['
+        + b",".join(b'{"start": %d, "end": %d, "text": "mot"}' % (i, i + 1) for i in range(900))
+        + b"]}"
+    )
+    outcomes = {o.source.rsplit("/", 1)[-1]: o for o in ingest_paths(session, [tmp_path], index=index)}
+    assert outcomes["lignes.srt"].reason == "trop de lignes (250 001 ; au plus 200 000)"
+    assert outcomes["ligne.vtt"].reason == "ligne trop longue (12 345 octets ; au plus 10 000)"
+    assert outcomes["tout.json"].status == "added", outcomes["tout.json"].reason

@@ -4,6 +4,7 @@ import re
 from datetime import date
 from pathlib import PurePath
 
+from app import limits
 from app.ingest.jsonfile import parse_json
 from app.ingest.page import parse_page
 from app.ingest.subrip import parse_srt
@@ -32,6 +33,7 @@ def parse_transcript(name: str, data: bytes, *, today: date | None = None) -> Tr
     if is_sidecar_name(base):
         raise TranscriptError(f"{PurePath(name).name} est un fichier annexe de métadonnées, pas une transcription")
     suffix = PurePath(base).suffix
+    check_shape(data, lines_matter=suffix != ".json")
     if suffix == ".txt":
         # A caption file saved as .txt is still a caption file: look at what it holds.
         first = _first_line(data)
@@ -49,6 +51,19 @@ def parse_transcript(name: str, data: bytes, *, today: date | None = None) -> Tr
     accepted = ", ".join(TRANSCRIPT_EXTENSIONS)
     shown = f"« {suffix} »" if suffix else "sans extension"
     raise TranscriptError(f"extension {shown} non prise en charge : formats acceptés {accepted}")
+
+
+def check_shape(data: bytes, *, lines_matter: bool = True) -> None:
+    """Refuse, before parsing, a file with more lines than a transcript has or (text formats) a
+    line longer than any caption: the refusal gives the real figure."""
+    lines = data.count(b"\n") + 1
+    if lines > limits.MAX_FILE_LINES:
+        raise TranscriptError(f"trop de lignes ({lines:,} ; au plus {limits.MAX_FILE_LINES:,})".replace(",", " "))
+    longest = max(map(len, data.split(b"\n"))) if lines_matter and len(data) > limits.MAX_LINE_BYTES else 0
+    if longest > limits.MAX_LINE_BYTES:
+        raise TranscriptError(
+            f"ligne trop longue ({longest:,} octets ; au plus {limits.MAX_LINE_BYTES:,})".replace(",", " ")
+        )
 
 
 def _first_lines(data: bytes, count: int) -> str:
