@@ -87,10 +87,14 @@ async def lifespan(app: FastAPI):
     settings = get_settings()
     prepare_data(settings)
     with Session(get_engine(settings)) as session:
-        # Episodes whose indexing failed (or was cut short) are retried at every start.
+        # Episodes whose indexing failed (or was cut short) are retried at every start; a full disk
+        # or a read-only folder must not keep the archive from being read: /healthz says what waits.
         index = get_search_index(settings)
-        index.index_pending(session)
-        index.merge_segments()
+        try:
+            index.index_pending(session)
+            index.merge_segments()
+        except Exception:
+            log.warning("the index could not be brought up to date at startup; serving what it holds", exc_info=True)
     # What startup built (modules, ORM and templates, the index's readers) lives as long as the
     # process: left to the collector, every full collection walks it again (60 ms at 2,000 episodes,
     # about one request in ten), paid by whichever request sets it off.

@@ -265,3 +265,25 @@ def test_files_shaped_like_no_transcript_are_refused_before_parsing(session, ind
     assert outcomes["lignes.srt"].reason == "trop de lignes (250 001 ; au plus 200 000)"
     assert outcomes["ligne.vtt"].reason == "ligne trop longue (12 345 octets ; au plus 10 000)"
     assert outcomes["tout.json"].status == "added", outcomes["tout.json"].reason
+
+
+def test_the_server_starts_and_serves_reads_when_the_index_cannot_be_written(settings, seeded, monkeypatch):
+    """A full disk at startup: the pending episode cannot be indexed, yet pages and searches are
+    served, and /healthz says what waits."""
+    import errno
+
+    from app.search import index as index_module
+    from tests.conftest import LiveServer
+
+    with sqlite3.connect(settings.data_dir / "plateau.db") as db:
+        db.execute("UPDATE episode SET index_state = 'pending' WHERE id = (SELECT min(id) FROM episode)")
+
+    def full(*args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(index_module.SearchIndex, "index_episodes", full)
+    with LiveServer() as live:
+        health = httpx.get(f"{live.url}/healthz").json()
+        assert health["status"] == "dégradé" and health["index"].startswith("en retard : 1 épisode")
+        assert httpx.get(f"{live.url}/").status_code == 200
+        assert httpx.get(f"{live.url}/api/search", params={"q": "souveraineté"}).json()["total"] > 0
