@@ -1,5 +1,7 @@
 """The `plateau` command: ingest, serve, reindex, check, export, backup."""
 
+import logging
+import os
 import sqlite3
 import sys
 from contextlib import suppress
@@ -90,7 +92,7 @@ def ingest(
             unsearchable += 1
             err.print(
                 f"{STATUS_LABELS[outcome.status]} mais pas cherchable : {outcome.source} → {outcome.slug} "
-                "(l'index n'a pas pu être écrit)",
+                f"(l'index n'a pas pu être écrit : {index.last_write_error or 'raison inconnue'})",
                 markup=False,
                 highlight=False,
             )
@@ -110,11 +112,19 @@ def ingest(
             "Des épisodes sont enregistrés mais absents de l'index : lancez `plateau reindex` "
             "(ou relancez la même commande quand l'index est libre)."
         )
-    if not unsearchable:
+    damage = index.damage()
+    if damage:
+        err.print(
+            f"L'index de recherche est endommagé ({'; '.join(damage)}) : les recherches échouent. "
+            "Lancez `plateau reindex`.",
+            markup=False,
+            highlight=False,
+        )
+    elif not unsearchable:
         # the small segments that adds of a few files leave, merged once they pile up (after the summary)
         with suppress(IndexBusy):
             index.merge_segments()
-    if counts["failed"] or unsearchable:
+    if counts["failed"] or unsearchable or damage:
         raise typer.Exit(1)
 
 
@@ -196,5 +206,20 @@ def backup(file: Path):
     out.print(f"Base sauvegardée dans {file}.")
 
 
+class BriefLog(logging.Formatter):
+    """The command's log on stderr: one line a record, the error's type and message without its
+    traceback (the summary says what to do; PLATEAU_DEBUG=1 brings tracebacks back)."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        line = f"journal ({record.levelname.lower()}) : {record.getMessage()}"
+        if record.exc_info and record.exc_info[1] is not None:
+            line += f" — {type(record.exc_info[1]).__name__}: {record.exc_info[1]}"
+        return line
+
+
 def main() -> None:
+    handler = logging.StreamHandler()
+    if not os.environ.get("PLATEAU_DEBUG"):
+        handler.setFormatter(BriefLog())
+    logging.basicConfig(level=logging.WARNING, handlers=[handler])
     cli()

@@ -1,21 +1,24 @@
 """The SQLite engine (WAL, busy timeout, foreign keys), migrations and the session dependency."""
 
+import os
 import re
 from collections.abc import Iterator
 from functools import lru_cache
+from pathlib import Path
 
 from sqlalchemy import event, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session, create_engine
 
+from app import limits
 from app.config import Settings, get_settings
 from app.resources import MIGRATIONS
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA journal_mode=WAL")  # an immutable (read-only) database keeps its own, unharmed
     cursor.execute("PRAGMA busy_timeout=10000")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA synchronous=NORMAL")
@@ -50,7 +53,37 @@ def engine_for(url: str) -> Engine:
 
 
 def get_engine(settings: Settings | None = None) -> Engine:
-    return engine_for((settings or get_settings()).db_url)
+    settings = settings or get_settings()
+    url = settings.db_url
+    if url.startswith("sqlite:///") and read_only(settings.data_dir):
+        # SQLite opens a WAL database only where it can write its -shm file; a folder mounted
+        # read-only cannot change under it, so it is opened as immutable: reads only, no locks
+        url = f"sqlite:///file:{url.removeprefix('sqlite:///')}?mode=ro&immutable=1&uri=true"
+    return engine_for(url)
+
+
+def read_only(folder: Path) -> bool:
+    """Whether the folder sits on a filesystem mounted read-only (a snapshot, a backup, a mistake)."""
+    try:
+        return bool(os.statvfs(folder).f_flag & os.ST_RDONLY)
+    except OSError:
+        return False
+
+
+def storage_state(settings: Settings) -> str:
+    """ "ok", or why writes (uploads, ingests, index updates) will fail, in French: for /healthz
+    and the pages' notice. Reads go on either way."""
+    folder = settings.data_dir
+    if read_only(folder):
+        return "lecture seule : le dossier de données est monté sans écriture ; aucun ajout possible"
+    try:
+        info = os.statvfs(folder)
+    except OSError:
+        return "ok"
+    free = info.f_bavail * info.f_frsize
+    if free < limits.LOW_DISK_BYTES:
+        return f"disque plein : {free // 1024:,} Kio libres ; les ajouts échoueront".replace(",", "\u202f")
+    return "ok"
 
 
 def head_revision() -> str:

@@ -60,6 +60,9 @@ MAX_LINE_BYTES = 10_000
 # A request's body, checked before it is read (app/guards.py): a write with the right token may
 # carry a file and its form fields; any other request, a form at most.
 MAX_WRITE_BODY_BYTES = MAX_FILE_BYTES + 1024 * 1024
+# Free space under which /healthz and the pages warn that writes will fail: what one largest upload
+# and its index segment need (a transcript's passages take about three times its text)
+LOW_DISK_BYTES = 4 * MAX_FILE_BYTES
 MAX_OTHER_BODY_BYTES = 64 * 1024
 MAX_TITLE_CHARS = 300  # a title is one line; longer is a paste gone wrong
 MAX_SHOW_CHARS = 200  # a show's name, as long as a filter value can be

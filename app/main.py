@@ -15,9 +15,9 @@ from starlette.middleware.gzip import GZipMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.config import get_settings
-from app.db import get_engine, prepare_data
+from app.db import get_engine, prepare_data, storage_state
 from app.guards import TrailingSlash, WriteGuard
-from app.search import get_search_index
+from app.search import IndexDamaged, get_search_index
 from app.web.static import MOUNT, VersionedStaticFiles, versions
 
 log = logging.getLogger(__name__)
@@ -86,13 +86,23 @@ class ServerTiming:
 async def lifespan(app: FastAPI):
     settings = get_settings()
     prepare_data(settings)
-    with Session(get_engine(settings)) as session:
+    engine = get_engine(settings)
+    index = get_search_index(settings)
+    # A damaged index (a truncated segment, a deleted folder) is rebuilt in a thread while pages are
+    # served; searches answer 503 with a notice meanwhile.
+    index.open_session = lambda: Session(engine)
+    with Session(engine) as session:
         # Episodes whose indexing failed (or was cut short) are retried at every start; a full disk
         # or a read-only folder must not keep the archive from being read: /healthz says what waits.
-        index = get_search_index(settings)
         try:
+            damage = index.damage()
+            if damage:
+                log.warning("l'index est endommagé au démarrage : %s", "; ".join(damage))
+                index.damaged()
             index.index_pending(session)
             index.merge_segments()
+        except IndexDamaged:
+            pass  # repairing in the background
         except Exception:
             log.warning("the index could not be brought up to date at startup; serving what it holds", exc_info=True)
     # What startup built (modules, ORM and templates, the index's readers) lives as long as the
@@ -129,9 +139,10 @@ def create_app() -> FastAPI:
 
     @app.get("/healthz", tags=["santé"])
     def healthz(deep: bool = False) -> JSONResponse:
-        """ok; "dégradé" (200: pages are served, searches may miss episodes) when the index is
-        missing, unreadable or behind the database, with why; "indisponible" (503) without a
-        database. deep=1 also compares the index with the database and runs a search."""
+        """ok; "dégradé" (200: pages are served, but searches may miss episodes or writes may fail)
+        when the index is missing, damaged or behind the database, or the disk is full or read-only,
+        with why; "indisponible" (503) without a database. deep=1 also compares the index with the
+        database and runs a search."""
         settings = get_settings()
         index = get_search_index(settings)
         checks: dict[str, str] = {}
@@ -140,12 +151,14 @@ def create_app() -> FastAPI:
                 session.execute(text("SELECT 1")).one()
                 checks["database"] = "ok"
                 checks["index"] = index.health(session, deep=deep)
+                checks["storage"] = storage_state(settings)
         except Exception:  # readiness must report, not crash; the log has the error
             log.exception("healthz: the database cannot be read")
             checks["database"] = "indisponible : la base ne répond pas (voir le journal du serveur)"
         if checks["database"] != "ok":
             return JSONResponse({"status": "indisponible", **checks}, status_code=503)
-        return JSONResponse({"status": "ok" if checks["index"] == "ok" else "dégradé", **checks})
+        healthy = checks["index"] == checks["storage"] == "ok"
+        return JSONResponse({"status": "ok" if healthy else "dégradé", **checks})
 
     app.mount(MOUNT, VersionedStaticFiles(versions), name="static")
     for router in (search_api.router, episodes.router, guests.router, downloads.router):

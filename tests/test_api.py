@@ -12,7 +12,7 @@ SEED = sorted(SEEDS.glob("*.txt"))[0]
 def test_healthz_reports_database_and_index(client):
     response = client.get("/healthz")
     assert response.status_code == 200
-    assert response.json() == {"status": "ok", "database": "ok", "index": "ok"}
+    assert response.json() == {"status": "ok", "database": "ok", "index": "ok", "storage": "ok"}
 
 
 def test_episode_list_shape_newest_first(client, seeded):

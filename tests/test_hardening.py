@@ -83,7 +83,7 @@ def test_an_unchanged_upload_retries_what_the_index_could_not_take(admin_token, 
     assert again.status_code == 200
     assert again.json()["status"] == "unchanged" and again.json()["searchable"] is True
     assert client.get("/api/search", params={"q": "Pillot"}).json()["total"] > 0
-    assert client.get("/healthz").json() == {"status": "ok", "database": "ok", "index": "ok"}
+    assert client.get("/healthz").json() == {"status": "ok", "database": "ok", "index": "ok", "storage": "ok"}
 
 
 def test_healthz_says_degraded_and_why(client, settings, seeded):
@@ -93,8 +93,8 @@ def test_healthz_says_degraded_and_why(client, settings, seeded):
     for generation in settings.index_dir.glob("gen-*"):
         shutil.rmtree(generation)
     body = client.get("/healthz").json()
-    assert body["status"] == "dégradé" and body["index"].startswith("absent")
-    assert client.get("/healthz").status_code == 200  # pages are still served
+    assert body["status"] == "dégradé" and body["index"].startswith("endommagé : l'index de recherche est absent")
+    assert client.get("/").status_code == 200  # pages are still served
 
 
 def rss_mb() -> float:

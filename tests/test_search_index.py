@@ -3,11 +3,12 @@
 import shutil
 import threading
 
+import pytest
 from sqlmodel import Session, select
 
 from app.db import get_engine
 from app.models import Episode
-from app.search import SearchIndex, SearchRequest
+from app.search import IndexDamaged, SearchIndex, SearchRequest
 from tests.small_archives import add_episode, filler
 
 
@@ -47,7 +48,8 @@ def test_check_notices_a_deleted_index_and_startup_recovers(session, index, sett
     index.search(session, SearchRequest(q="fibre"))  # a searcher is open on the old folder
     shutil.rmtree(settings.index_dir)
     assert "absent" in index.check(session)[0]
-    assert index.search(session, SearchRequest(q="fibre")).error is None
+    with pytest.raises(IndexDamaged, match="absent"):  # never a silent empty archive
+        index.search(session, SearchRequest(q="fibre"))
     index.ensure()
     assert any("absent" in p for p in index.check(session))
     index.index_pending(session)

@@ -16,7 +16,7 @@ from app.ingest.transcript import TranscriptError
 from app.models import Episode
 from app.names import fold
 from app.services import episodes as episode_service
-from app.services.ingest import check_media_url, ingest_bytes
+from app.services.ingest import DISK_FULL, READ_ONLY, check_media_url, ingest_bytes
 
 router = APIRouter(prefix="/api", tags=["épisodes"], default_response_class=SafeJSONResponse)
 
@@ -61,7 +61,7 @@ def get_episode(slug: str, session: SessionDep) -> EpisodeDetail:
     status_code=201,
     responses={
         200: {"model": IngestedEpisode, "description": "Fichier déjà ingéré à l'identique : rien n'a changé"},
-        **problems(401, 403, 422),
+        **problems(401, 403, 422, 503, 507),
     },
 )
 def post_episode(
@@ -103,7 +103,10 @@ def post_episode(
         session, file.filename or "envoi.txt", data, overrides=overrides, index=index, size=file.size
     )
     if outcome.status == "failed":
-        raise HTTPException(422, f"Fichier refusé : {outcome.reason}")
+        reason = outcome.reason or ""
+        if reason.startswith((DISK_FULL, READ_ONLY)):  # the server's storage, not the file: try later
+            raise HTTPException(507 if reason.startswith(DISK_FULL) else 503, f"Envoi non enregistré : {reason}")
+        raise HTTPException(422, f"Fichier refusé : {reason}")
     if outcome.status == "unchanged":
         response.status_code = 200
     assert outcome.slug is not None  # added, updated or unchanged: the stored episode's slug

@@ -218,4 +218,6 @@ ERRORS = {
     403: "Écritures désactivées : aucun PLATEAU_ADMIN_TOKEN configuré",
     404: "Introuvable",
     422: "Fichier ou champ refusé, ou paramètres invalides",
+    503: "Archive en lecture seule, ou index de recherche en reconstruction : réessayer plus tard",
+    507: "Disque plein : rien n'a été écrit ; réessayer quand de la place est libérée",
 }

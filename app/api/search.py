@@ -14,7 +14,7 @@ router = APIRouter(prefix="/api", tags=["recherche"], default_response_class=Saf
 
 
 # exclude_unset: a hit carries "more_in_episode" only when it is the last one shown of its episode
-@router.get("/search", response_model_exclude_unset=True, responses=problems(400))
+@router.get("/search", response_model_exclude_unset=True, responses=problems(400, 503))
 def search(
     session: SessionDep,
     index: SearchDep,

@@ -1,6 +1,7 @@
 """Everything Whoosh: French analysis, passages, index writes and rebuilds, query → hits."""
 
-from app.search.index import IndexBusy, SearchIndex, get_search_index
+from app.search.errors import IndexBusy, IndexDamaged
+from app.search.index import SearchIndex, get_search_index
 from app.search.query import QueryError
 from app.search.service import EpisodeGroup, EpisodeRef, Hit, SearchRequest, SearchResults
 
@@ -9,6 +10,7 @@ __all__ = [
     "EpisodeRef",
     "Hit",
     "IndexBusy",
+    "IndexDamaged",
     "QueryError",
     "SearchIndex",
     "SearchRequest",

@@ -1,5 +1,6 @@
 """The Whoosh index on disk: generations swapped atomically, writes after commit, searchers per thread."""
 
+import errno
 import fcntl
 import logging
 import math
@@ -12,28 +13,28 @@ from bisect import bisect_right
 from collections.abc import Callable, Iterable
 from contextlib import contextmanager, suppress
 from pathlib import Path
+from typing import NoReturn
 
 from rapidfuzz import process
 from rapidfuzz.distance import Levenshtein
 from sqlalchemy import func, update
 from sqlmodel import Session, col, select
 from whoosh import index as windex
+from whoosh.filedb.compound import CompoundStorage
 from whoosh.filedb.filestore import FileStorage
+from whoosh.index import TOC
 from whoosh.reading import SegmentReader, TermNotFound
 from whoosh.writing import LockError
 
 from app import limits
 from app.models import CaptionLine, Episode
 from app.search import whoosh_internals
+from app.search.errors import IndexBusy, IndexDamaged
 from app.search.passages import EPISODE, EXACT, KIND, LAYOUT, STAMP, cut_passages, make_schema, passage_documents
 
 log = logging.getLogger(__name__)
 
 CURRENT = "CURRENT"  # names the generation folder in use; replaced atomically by a rebuild
-
-
-class IndexBusy(RuntimeError):
-    pass
 
 
 def tier_to_merge(segments) -> list | None:
@@ -66,6 +67,55 @@ def merge_tiers(writer, segments) -> list:
         writer.add_reader(reader)
         reader.close()
     return [segment for segment in segments if all(segment is not c for c in chosen)]
+
+
+def write_failure(error: BaseException) -> str:
+    """Why an index write failed, in French, for the summary of what waits to be indexed."""
+    if isinstance(error, IndexBusy):
+        return "index occupé par une autre écriture"
+    text = str(error).lower()
+    if (isinstance(error, OSError) and error.errno == errno.ENOSPC) or "disk is full" in text:
+        return "disque plein"
+    if (isinstance(error, OSError) and error.errno == errno.EROFS) or "readonly database" in text:
+        return "lecture seule"
+    return "erreur d'écriture, détaillée dans le journal"
+
+
+def segment_file_sizes(ix) -> dict[str, int]:
+    """Path → size of each compound segment file an index's table of segments names."""
+    sizes = {}
+    for segment in TOC.read(ix.storage, ix.indexname).segments:
+        if segment.is_compound():
+            path = os.path.join(ix.storage.folder, segment.make_filename(segment.COMPOUND_EXT))
+            with suppress(OSError):
+                sizes[path] = os.stat(path).st_size
+    return sizes
+
+
+def segment_damage(storage, segment) -> str | None:
+    """What is wrong with one segment's compound file, in French; None when its table of contents
+    reads and every file it lists lies within it."""
+    if not segment.is_compound():
+        return None
+    name = segment.make_filename(segment.COMPOUND_EXT)
+    if not storage.file_exists(name):
+        return f"le segment {name} manque"
+    size = storage.file_length(name)
+    try:
+        compound = CompoundStorage(storage.open_file(name), use_mmap=False)
+    except Exception:
+        return f"le segment {name} est illisible ({format_bytes(size)}, table des fichiers perdue : tronqué ?)"
+    try:
+        end = max((sum(compound.range(n)) for n in compound.list()), default=0)
+    finally:
+        compound.close()
+    if size < end:
+        return f"le segment {name} est tronqué ({format_bytes(size)} sur au moins {format_bytes(end)})"
+    return None
+
+
+def format_bytes(size: int) -> str:
+    return f"{size:,} octets".replace(",", "\u202f")
 
 
 def episode_stamps(session: Session, episode_ids: Iterable[int] | None = None) -> dict[int, str]:
@@ -143,6 +193,21 @@ class ThreadSearcher:
         self.vocabulary = Vocabulary(searcher)
         self._segment_cache = segment_cache
         self._segments: list | None = None
+        self._files = segment_file_sizes(ix)
+
+    def intact(self) -> bool:
+        """Whether every segment file still has the size it had when this searcher mapped it: Whoosh
+        reads segments through mmap, and reading a page past a truncated file's new end kills the
+        process (SIGBUS) where no exception can catch it. A stat per segment, before each search. A
+        file gone is no damage: a merge deletes the segments it replaced, and what a searcher mapped
+        of a deleted file stays readable."""
+        for path, size in self._files.items():
+            try:
+                if os.stat(path).st_size != size:
+                    return False
+            except FileNotFoundError:
+                continue
+        return True
 
     def segments(self) -> list[tuple[object, int, list[int]]]:
         """(leaf searcher, docnum offset, episode id of each of its docnums) for each segment.
@@ -196,6 +261,13 @@ class SearchIndex:
         self.writer_timeout = limits.WRITER_TIMEOUT
         self._merge_lock = threading.Lock()
         self._merge_timer: threading.Timer | None = None
+        # set by the server: how a repair thread gets a database session (the CLI repairs nothing
+        # behind the user's back: it says to run `plateau reindex`)
+        self.open_session: Callable[[], Session] | None = None
+        self._repair: threading.Thread | None = None
+        self._damaged: tuple[str | None, str] | None = None  # (generation, what) last found damaged
+        self.repair_failed: str | None = None
+        self.last_write_error: str | None = None  # why the last failed index write failed, in French
 
     # --- storage --------------------------------------------------------------------------
 
@@ -382,10 +454,16 @@ class SearchIndex:
                         continue
                     for doc in docs:
                         writer.add_document(**doc)
-        except Exception:
+        except Exception as exc:
             log.exception("index write failed for episodes %s", ids)
+            self.last_write_error = write_failure(exc)
             failed.update(stamps)
-        self._mark(session, {eid: ("failed" if eid in failed else "indexed") for eid in stamps})
+        try:
+            self._mark(session, {eid: ("failed" if eid in failed else "indexed") for eid in stamps})
+        except Exception as exc:  # a full disk: the episodes stay "pending", retried at the next write or start
+            session.rollback()
+            log.exception("recording the index state of episodes %s failed", ids)
+            self.last_write_error = write_failure(exc)
 
     def _mark(self, session: Session, states: dict[int, str]) -> None:
         for state in ("indexed", "failed"):
@@ -416,9 +494,14 @@ class SearchIndex:
         stamps = episode_stamps(session)
         held = self._indexed_stamps()
         if held and not any(stamp.startswith(f"{LAYOUT}:") for stamp in held.values()):
-            # written by an older Plateau, whose documents had other fields or words: start afresh
-            log.warning("l'index a été écrit par une version précédente : reconstruction")
-            return self.rebuild(session)
+            # written by an older Plateau, whose documents had other fields or words: start afresh,
+            # in one process (the other workers wait for its lock, then find the new layout)
+            with self._rebuild_lock():
+                held = self._indexed_stamps()
+                if held and not any(stamp.startswith(f"{LAYOUT}:") for stamp in held.values()):
+                    log.warning("l'index a été écrit par une version précédente : reconstruction")
+                    return self.rebuild(session)
+            stamps = episode_stamps(session)
         todo = {eid for eid, stamp in stamps.items() if held.get(eid) != stamp}
         pending = session.exec(select(Episode.id).where(Episode.index_state != "indexed"))
         todo |= {eid for eid in pending if eid is not None}  # a stored episode's id never is
@@ -482,8 +565,14 @@ class SearchIndex:
     def health(self, session: Session, deep: bool = False) -> str:
         """ "ok", or what keeps the search from finding everything, in French: for /healthz. deep:
         every episode's stamp compared with the database, and a search run."""
-        if not self.exists():
-            return "absent : les recherches ne trouvent rien ; lancez « plateau reindex »"
+        damage = self.damage()
+        if damage and self.open_session is not None:
+            self.repair()  # the server mends what it finds, as a search would
+        if damage:
+            doing = "reconstruction en cours" if self.repairing() else "lancez « plateau reindex »"
+            if self.repair_failed and not self.repairing():
+                doing = f"la reconstruction a échoué ({self.repair_failed}) ; {doing}"
+            return f"endommagé : {'; '.join(damage)} ; {doing}"
         waiting = session.exec(select(func.count()).where(Episode.index_state != "indexed")).one()
         if waiting:
             return f"en retard : {waiting} épisode(s) à indexer (repris à la prochaine écriture ou au démarrage)"
@@ -506,8 +595,9 @@ class SearchIndex:
     def check(self, session: Session) -> list[str]:
         """Where the index and the database disagree, in French; [] when they agree."""
         generation = self._generation()
-        if not self._exists(generation):
-            return ["L'index de recherche est absent : lancez « plateau reindex »."]
+        damage = self.damage()
+        if damage:
+            return [f"Index endommagé : {what}." for what in damage] + ["Lancez « plateau reindex »."]
         try:
             held = self._indexed_stamps(generation)
         except Exception as exc:
@@ -536,26 +626,118 @@ class SearchIndex:
     # --- reading --------------------------------------------------------------------------
 
     def searcher(self) -> ThreadSearcher:
-        """This thread's searcher, reopened after a swap and refreshed after writes."""
+        """This thread's searcher, reopened after a swap and refreshed after writes. IndexDamaged
+        when the index cannot be read (and a repair starts, in the server)."""
+        if self.repairing():  # what the folder holds meanwhile may be an empty index: no silent 0 hits
+            raise IndexDamaged(self._damaged[1] if self._damaged else "index en reconstruction", repairing=True)
         current: ThreadSearcher | None = getattr(self._local, "current", None)
         generation = self._generation()
         if current is not None and current.generation == generation:
+            if not current.intact():
+                self.forget_searcher()
+                self.damaged(generation)
             if current.searcher.up_to_date():
                 return current
             # not Searcher.refresh(): it reuses segment readers and so misses new deletions
             current.searcher.close()
-            current = ThreadSearcher(generation, current.ix, current.ix.searcher(), self._segment_cache)
+            try:
+                current = ThreadSearcher(generation, current.ix, current.ix.searcher(), self._segment_cache)
+            except Exception as exc:
+                self._local.current = None
+                self.damaged(generation, exc)
         else:
             if current is not None:
-                current.searcher.close()
+                self.forget_searcher()
             if not self._exists(generation):
-                self.ensure()
-                generation = self._generation()
-            assert generation is not None  # it exists, or ensure() has made one current
-            ix = self._open(generation)
-            current = ThreadSearcher(generation, ix, ix.searcher(), self._segment_cache)
+                # prepare_data() made one: gone since, the archive would look empty
+                self.damaged(generation)
+            assert generation is not None  # it exists
+            try:
+                ix = self._open(generation)
+                current = ThreadSearcher(generation, ix, ix.searcher(), self._segment_cache)
+            except Exception as exc:
+                self.damaged(generation, exc)
         self._local.current = current
         return current
+
+    # --- damage and repair ------------------------------------------------------------------
+
+    def damage(self) -> list[str]:
+        """What keeps the index from being read, in French; [] when every segment is whole."""
+        generation = self._generation()
+        if not self._exists(generation):
+            return ["l'index de recherche est absent (dossier supprimé ?)"]
+        assert generation is not None
+        storage = FileStorage(str(self.index_dir / generation))
+        try:
+            segments = TOC.read(storage, "MAIN").segments
+        except Exception as exc:
+            return [f"la table des segments de l'index est illisible ({type(exc).__name__})"]
+        return [found for segment in segments if (found := segment_damage(storage, segment))]
+
+    def damaged(self, generation: str | None = None, cause: BaseException | None = None) -> NoReturn:
+        """Raise IndexDamaged for this generation (the current one by default), naming the damage;
+        the server repairs it."""
+        generation = generation or self._generation()
+        what = "; ".join(self.damage()) or f"l'index de recherche est illisible ({type(cause).__name__})"
+        self._damaged = (generation, what)
+        if self.open_session is not None:
+            self.repair()
+        raise IndexDamaged(what, repairing=self.repairing()) from cause
+
+    def repair(self) -> None:
+        """Rebuild the index from the database in a thread, while pages are served (searches answer
+        503 until the new generation is in place). One repair per process, and one process repairs:
+        the others wait for its lock, then read the new generation."""
+        with self._merge_lock:
+            if self._repair is not None and self._repair.is_alive():
+                return
+            self._repair = threading.Thread(target=self._repair_now, name="index-repair", daemon=True)
+            self._repair.start()
+
+    @contextmanager
+    def _rebuild_lock(self):
+        """Held by the process that rebuilds at startup or repairs: another one waits for it, then
+        reads the new generation rather than building one more."""
+        self.index_dir.mkdir(parents=True, exist_ok=True)
+        with open(self.index_dir / ".rebuild.lock", "a+") as fh:
+            fcntl.flock(fh, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(fh, fcntl.LOCK_UN)
+
+    def _repair_now(self) -> None:
+        assert self.open_session is not None  # repair() is called only when it is set
+        try:
+            with self._rebuild_lock():
+                if not self.damage():
+                    return  # another process repaired it meanwhile
+                log.warning("l'index est endommagé (%s) : reconstruction", "; ".join(self.damage()))
+                with self.open_session() as session:
+                    count = self.rebuild(session)
+            self.repair_failed = None
+            log.warning("index reconstruit : %s épisode(s)", count)
+        except Exception as exc:
+            self.repair_failed = f"{type(exc).__name__}: {exc}"
+            log.exception("the damaged index could not be rebuilt")
+
+    def repairing(self) -> bool:
+        return self._repair is not None and self._repair.is_alive()
+
+    def notice(self) -> str | None:
+        """What the pages say while the index is damaged: None once it is whole again."""
+        if self.repairing():
+            return (
+                "La recherche est indisponible quelques instants : son index, endommagé, est en cours de "
+                "reconstruction. Les épisodes restent consultables."
+            )
+        if self._damaged is None or self._damaged[0] != self._generation():
+            return None  # never damaged, or another generation (a repair, a reindex) is in place
+        return (
+            "La recherche est indisponible : son index est endommagé. "
+            "Un administrateur doit lancer « plateau reindex »."
+        )
 
     def forget_searcher(self) -> None:
         current = getattr(self._local, "current", None)

@@ -18,6 +18,7 @@ from whoosh.reading import TermNotFound
 from app import limits
 from app.models import Appearance, CaptionLine, Episode, Person, Show
 from app.search.analysis import STOP_WORDS, WORD, fold, word_spans
+from app.search.errors import IndexDamaged
 from app.search.matching import Matches, find_matches
 from app.search.metadata import metadata_index, name_variants
 from app.search.passages import EPISODE, EXACT, FIRST, STARTS, TAIL_WORDS
@@ -232,10 +233,14 @@ def _search(index, session: Session, request: SearchRequest) -> SearchResults:
         except QueryError as error:
             results.error = str(error)
             return results
-        except Exception:
+        except IndexDamaged:
+            raise
+        except Exception as error:
             # a searcher left on a generation a rebuild removed, a segment merged away: reopen once
             log.exception("search failed (attempt %s) for %r", attempt, request.q)
             index.forget_searcher()
+            if attempt == 2 and index.damage():
+                index.damaged(cause=error)
             results.groups, results.total, results.episodes, results.notices = [], 0, 0, []
     else:
         results.error = "La recherche est momentanément indisponible ; réessayez dans un instant."

@@ -62,12 +62,18 @@ def source_name(name: str) -> str:
     return cleaned.strip() or "envoi.txt"
 
 
+DISK_FULL = "disque plein"  # how a refusal that is the server's storage, not the file, begins
+READ_ONLY = "archive en lecture seule"
+
+
 def internal_reason(error: Exception) -> str:
     """What a refused file's summary says of an unexpected error: never the SQL or the traceback,
     which the server's log keeps."""
     text = str(error).lower()
     if (isinstance(error, OSError) and error.errno == errno.ENOSPC) or "disk is full" in text or "disque plein" in text:
-        return "disque plein : rien n'a été écrit ; libérez de la place puis relancez"
+        return f"{DISK_FULL} : rien n'a été écrit ; libérez de la place puis relancez"
+    if (isinstance(error, OSError) and error.errno == errno.EROFS) or "readonly database" in text:
+        return f"{READ_ONLY} : rien n'a été écrit ; le dossier de données est monté sans écriture"
     if "database is locked" in text:
         return "la base est occupée par une autre écriture : relancez dans un instant"
     return "erreur interne : rien n'a été écrit (le détail est dans le journal du serveur)"
@@ -202,8 +208,12 @@ class IngestBatch:
         if not self.written and not self.unfinished:
             return
         ids = [o.episode_id for o in self.written if o.episode_id is not None]
-        begin_writing(self.session)  # people merged or created, shows removed: one writer at a time
-        settle_archive(self.session, ids, self.known_before)
+        try:
+            begin_writing(self.session)  # people merged or created, shows removed: one writer at a time
+            settle_archive(self.session, ids, self.known_before)
+        except Exception:  # a full disk: the episodes are stored; guests only their introduction names stay unlinked
+            self.session.rollback()
+            log.exception("linking the guests of episodes %s failed", ids)
         if self.index is not None:
             self.index.index_episodes(self.session, ids + list(self.unfinished))
             failed = set(

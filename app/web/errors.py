@@ -11,6 +11,7 @@ from fastapi.routing import APIRoute
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.api.responses import SafeJSONResponse
+from app.search import IndexDamaged
 from app.web.templating import render
 
 log = logging.getLogger(__name__)
@@ -23,6 +24,7 @@ TITLES = {
     405: "Méthode non permise",
     422: "Paramètres invalides",
     500: "Erreur interne",
+    503: "Recherche indisponible",
 }
 MACHINE_PREFIXES = ("/api/", "/openapi.json", "/healthz", "/static/")
 
@@ -68,6 +70,22 @@ async def on_validation_error(request: Request, error: RequestValidationError):
     return error_page(request, 400, f"Paramètre invalide : {fields}.")
 
 
+async def on_index_damaged(request: Request, error: IndexDamaged):
+    """503 while the index cannot be read: the pages that need no search still work."""
+    message = "La recherche est momentanément indisponible : son index est endommagé"
+    message += (
+        " et en cours de reconstruction."
+        if error.repairing
+        else " ; un administrateur doit lancer « plateau reindex »."
+    )
+    headers = {"Retry-After": "30"}
+    if wants_json(request):
+        return SafeJSONResponse({"detail": message}, status_code=503, headers=headers)
+    response = error_page(request, 503, message)
+    response.headers.update(headers)
+    return response
+
+
 async def on_unexpected_error(request: Request, error: Exception):
     log.exception("unexpected error on %s", request.url.path)
     if wants_json(request):
@@ -79,6 +97,7 @@ def install_error_pages(app: FastAPI) -> None:
     """Call from create_app(): HTML errors for pages, JSON {"detail": ...} for /api as before."""
     app.add_exception_handler(StarletteHTTPException, on_http_error)  # type: ignore[arg-type]  # Starlette types handlers by Exception
     app.add_exception_handler(RequestValidationError, on_validation_error)  # type: ignore[arg-type]  # Starlette types handlers by Exception
+    app.add_exception_handler(IndexDamaged, on_index_damaged)  # type: ignore[arg-type]  # Starlette types handlers by Exception
     app.add_exception_handler(Exception, on_unexpected_error)
 
 
@@ -95,6 +114,8 @@ class PageRoute(APIRoute):
                 return await on_http_error(request, error)
             except RequestValidationError as error:
                 return await on_validation_error(request, error)
+            except IndexDamaged as error:
+                return await on_index_damaged(request, error)
             except Exception as error:
                 return await on_unexpected_error(request, error)
 

@@ -47,7 +47,28 @@ def format_number(count: int) -> str:
 
 
 env.filters.update(date_fr=date_fr, timestamp=timestamp, duration_fr=duration_fr, plural=plural, number=format_number)
-env.globals.update(static_url=static_url, htmx=HTMX)
+
+
+def site_notice() -> str | None:
+    """What every page says while searches or writes cannot work: a damaged index being rebuilt, a
+    full disk, a read-only data folder. A stat of the folder and a flag: cheap enough per page."""
+    from app.config import get_settings
+    from app.db import storage_state
+    from app.search import get_search_index
+
+    settings = get_settings()
+    notice = get_search_index(settings).notice()
+    if notice:
+        return notice
+    storage = storage_state(settings)
+    if storage.startswith("lecture seule"):
+        return "L'archive est en lecture seule : la consultation continue, les ajouts sont suspendus."
+    if storage != "ok":
+        return "Le disque de l'archive est plein : la consultation continue, les ajouts échoueront."
+    return None
+
+
+env.globals.update(static_url=static_url, htmx=HTMX, site_notice=site_notice)
 
 
 def is_fragment_request(request: Request) -> bool:
