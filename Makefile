@@ -60,6 +60,21 @@ bench: install-test
 	$(BIN)/python -m bench.run --sizes $(BENCH_SIZES) > bench/out/search.md
 	cat bench/out/ingest.md bench/out/pages.md bench/out/search.md
 
+# Load (bench/load.py): Debian's wrk (installed when missing), 32 connections in all against
+# `plateau serve --workers 2` for 60 s, while two uploads and two `plateau ingest` loops add episodes;
+# req/s, p50/p99 and errors per class of URL, writer throughput. Figures, never assertions. Works on a
+# copy of the 2,000-episode archive that `make bench` leaves (built there first when missing, ~3 min);
+# LOAD_ARGS="--episodes 200 --seconds 10" is a quick run on a fresh archive.
+LOAD_ARGS ?= --data bench/out/data-2000
+.PHONY: load wrk
+load: install-test wrk
+	$(BIN)/python -m bench.load $(LOAD_ARGS)
+
+wrk:
+	@command -v wrk >/dev/null 2>&1 || { \
+		echo "Installing Debian's wrk for the load test..."; \
+		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq wrk >/dev/null; }
+
 clean:
 	rm -rf $(VENV) data .pytest_cache test-artifacts
 
