@@ -45,11 +45,27 @@ def to_vtt(captions: Iterable[Caption]) -> str:
             str(Timestamp.from_seconds(_milliseconds(c.start) / 1000)),
             str(Timestamp.from_seconds(_milliseconds(c.end) / 1000)),
             # Cue text is markup: "<" would open a tag and "&" an entity, so both are escaped.
-            html.escape(_one_line(c.text), quote=False),
+            _voice(c.speaker) + html.escape(_one_line(c.text), quote=False),
         )
         for c in captions
     ]
     return webvtt.WebVTT(captions=cues).content
+
+
+def _voice(speaker: str | None) -> str:
+    """The WebVTT voice span that says who speaks a cue: "<v Julien Pillot>"."""
+    return f"<v {html.escape(_one_line(speaker))}>" if speaker else ""
+
+
+def _turns(captions: Iterable[Caption]) -> list[tuple[Caption, str]]:
+    """Each caption with the speaker prefix SubRip and text write where the speaker changes:
+    "- Julien Pillot : " (the dash says a turn, whatever the line before it ends with)."""
+    turns, previous = [], None
+    for c in captions:
+        changed = c.speaker is not None and c.speaker != previous
+        turns.append((c, f"- {_one_line(c.speaker or '')} : " if changed else ""))
+        previous = c.speaker
+    return turns
 
 
 def to_srt(captions: Iterable[Caption]) -> str:
@@ -58,9 +74,9 @@ def to_srt(captions: Iterable[Caption]) -> str:
             index=number,
             start=timedelta(milliseconds=_milliseconds(c.start)),
             end=timedelta(milliseconds=_milliseconds(c.end)),
-            content=_one_line(c.text),
+            content=prefix + _one_line(c.text),
         )
-        for number, c in enumerate(captions, start=1)
+        for number, (c, prefix) in enumerate(_turns(captions), start=1)
     ]
     # No reindexing: srt would drop the empty and zero-length lines, which page transcripts have.
     return srt.compose(subtitles, reindex=False)
@@ -68,7 +84,9 @@ def to_srt(captions: Iterable[Caption]) -> str:
 
 def to_txt(captions: Iterable[Caption]) -> str:
     """One caption line per line: "12:34 text", readable and pasteable."""
-    return "".join(f"{format_timestamp(c.start)} {_one_line(c.text)}".rstrip() + "\n" for c in captions)
+    return "".join(
+        f"{format_timestamp(c.start)} {prefix}{_one_line(c.text)}".rstrip() + "\n" for c, prefix in _turns(captions)
+    )
 
 
 def to_json(episode: Mapping[str, Any]) -> str:
@@ -96,9 +114,16 @@ def to_json(episode: Mapping[str, Any]) -> str:
 
 
 def _segment(segment: Caption | Mapping[str, Any]) -> dict[str, Any]:
+    """A segment as the API writes it; a Caption's speaker is a label matched to no one yet."""
     if isinstance(segment, Caption):
-        return {"start": segment.start, "end": segment.end, "text": segment.text}
-    return {"start": segment["start"], "end": segment["end"], "text": segment["text"]}
+        speaker = {"slug": None, "name": segment.speaker} if segment.speaker else None
+        return {"start": segment.start, "end": segment.end, "text": segment.text, "speaker": speaker}
+    return {
+        "start": segment["start"],
+        "end": segment["end"],
+        "text": segment["text"],
+        "speaker": segment.get("speaker"),
+    }
 
 
 def _guest(guest: GuestMention | Mapping[str, Any]) -> dict[str, Any]:

@@ -12,6 +12,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from sqlmodel import Session, col, func, select
 
+from app import limits
 from app.config import Settings, get_settings
 from app.db import get_engine, prepare_data  # not from app.main: a command needs no web framework
 from app.models import Episode
@@ -43,6 +44,12 @@ def ready() -> Settings:
     return settings
 
 
+def yield_to_the_server() -> None:
+    """Batch work runs at a lower CPU priority, so a server on the same machine keeps answering."""
+    with suppress(OSError):
+        os.nice(limits.BATCH_NICENESS)
+
+
 def progress_bar() -> Progress:
     return Progress(
         TextColumn("{task.description}"),
@@ -63,6 +70,7 @@ def ingest(
     if_empty: bool = typer.Option(False, "--if-empty", help="Ne rien faire si l'archive a déjà des épisodes."),
 ):
     """Ajoute ou met à jour des épisodes depuis des transcriptions."""
+    yield_to_the_server()
     settings = ready()
     index = get_search_index(settings)
     with Session(get_engine(settings)) as session:
@@ -147,6 +155,7 @@ def proxy_options(settings: Settings) -> dict:
 @cli.command()
 def reindex():
     """Reconstruit l'index de recherche depuis la base, dans un nouveau dossier mis en place d'un coup."""
+    yield_to_the_server()
     settings = ready()
     with Session(get_engine(settings)) as session, progress_bar() as bar:
         task = bar.add_task("Indexation", total=None)

@@ -84,6 +84,9 @@ MERGE_TIER = 8  # index segments of about one size merged together once there ar
 MERGE_MAX_DOCS = 50_000  # but not into a segment of more documents than this (about 300 episodes)
 MERGE_IDLE_SECONDS = 10.0  # the server merges them once no write has come for this long
 BULK_EPISODES = 20  # from this many episodes in one write, the writer processes are used
+# `plateau ingest` and `reindex` lower their CPU priority by this much (nice): on a machine that also
+# serves the archive, batch work takes what the server leaves, and readers keep their latency
+BATCH_NICENESS = 10
 # What the main process holds besides the writers' posting buffers (the app, SQLAlchemy, Whoosh,
 # the documents on their way to the writers, a writer process's own state), measured at 5,000
 # episodes, where 300 let the peak pass the budget by 2 to 7 %. The rest of the memory

@@ -79,3 +79,7 @@ class CaptionLine(SQLModel, table=True):
     start: float
     end: float
     text: str = Field(sa_column=Column(SAText, nullable=False))
+    # who speaks, as the file names them ("Julien Pillot", "SPEAKER_00"); null: the file does not say
+    speaker: str | None = None
+    # the person that name was matched to; diarization labels ("SPEAKER_00") are linked to no one
+    person_id: int | None = Field(default=None, foreign_key="person.id", index=True, ondelete="SET NULL")

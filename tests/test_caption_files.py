@@ -130,8 +130,8 @@ def test_json_export_has_the_api_episode_shape():
         {"slug": None, "name": "Julien Pillot", "role": "économiste"},
     ]
     assert document["segments"] == [
-        {"start": 0.0, "end": 13.0, "text": "Bonjour à tous."},
-        {"start": 13.0, "end": 13.0, "text": "Fin."},
+        {"start": 0.0, "end": 13.0, "text": "Bonjour à tous.", "speaker": None},
+        {"start": 13.0, "end": 13.0, "text": "Fin.", "speaker": None},
     ]
 
 

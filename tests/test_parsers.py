@@ -294,10 +294,11 @@ Fin.
 def test_vtt_cues_become_plain_caption_lines():
     transcript = parse_vtt(VTT.encode())
     assert transcript.format == "vtt"
+    # the voice tag is the speaker, and the lines after it continue Roger Bingham's turn
     assert transcript.captions == [
-        Caption(1.0, 4.5, "Bonjour à tous, bienvenue."),
-        Caption(4.5, 6.0, "Tech & Co en direct"),
-        Caption(3723.004, 3725.0, "Fin."),
+        Caption(1.0, 4.5, "Bonjour à tous, bienvenue.", "Roger Bingham"),
+        Caption(4.5, 6.0, "Tech & Co en direct", "Roger Bingham"),
+        Caption(3723.004, 3725.0, "Fin.", "Roger Bingham"),
     ]
 
 

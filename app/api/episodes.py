@@ -9,6 +9,7 @@ from sqlmodel import Session
 from app import limits
 from app.api.responses import SafeJSONResponse
 from app.api.schemas import EpisodeDetail, EpisodePage, IngestedEpisode, ShowDetail, ShowList, problems
+from app.db import begin_writing
 from app.deps import AdminDep, SearchDep, SessionDep
 from app.ingest.decoding import refuse_unwritable
 from app.ingest.sidecar import facts_from_mapping, load_json
@@ -154,6 +155,9 @@ class EpisodeChanges(BaseModel):
 
 @router.patch("/episodes/{slug}", responses=problems(401, 403, 404, 422))
 def patch_episode(slug: str, admin: AdminDep, changes: EpisodeChanges, session: SessionDep) -> EpisodeDetail:
+    # from the lookup to the commit, one writer: the episode is still there, and a new show it
+    # names is created once however many editors name it at the same moment
+    begin_writing(session)
     episode = episode_or_404(session, slug)
     try:
         episode_service.edit_episode(session, episode, changes.model_dump(exclude_unset=True))
@@ -165,6 +169,7 @@ def patch_episode(slug: str, admin: AdminDep, changes: EpisodeChanges, session: 
 
 @router.delete("/episodes/{slug}", status_code=204, response_class=Response, responses=problems(401, 403, 404))
 def delete_episode(slug: str, admin: AdminDep, session: SessionDep, index: SearchDep) -> Response:
+    begin_writing(session)  # a second DELETE of the episode waits for this one, then finds it gone (404)
     episode_service.delete_episode(session, episode_or_404(session, slug), index)
     return Response(status_code=204)
 

@@ -7,7 +7,8 @@ from sqlmodel import Session
 from app import limits
 from app.api.responses import SafeJSONResponse
 from app.api.schemas import GuestDetail, GuestPage, problems
-from app.deps import AdminDep, SessionDep
+from app.db import begin_writing
+from app.deps import AdminDep, SearchDep, SessionDep
 from app.models import Person
 from app.services import guests as guest_service
 
@@ -69,10 +70,16 @@ class MergeRequest(BaseModel):
 
 
 @router.post("/guests/{slug}/merge", responses=problems(401, 403, 404, 422))
-def merge_guest(slug: str, admin: AdminDep, request: MergeRequest, session: SessionDep) -> GuestDetail:
+def merge_guest(
+    slug: str, admin: AdminDep, request: MergeRequest, session: SessionDep, index: SearchDep
+) -> GuestDetail:
     """Merge the guest `slug` into the guest `into`; answers with the merged guest."""
+    # one writer from the lookups to the commit: a merge the other way, or an ingest naming either
+    # guest, waits, then finds the guests as this merge left them (a merged guest is gone: 404)
+    begin_writing(session)
     source, target = guest_or_404(session, slug), guest_or_404(session, request.into)
     if source.id == target.id:
         raise HTTPException(422, "Un invité ne peut pas être fusionné avec lui-même.")
-    guest_service.merge_guests(session, source, target)
+    spoken = guest_service.merge_guests(session, source, target)
+    index.index_episodes(session, spoken)  # their passages now name the target as speaker
     return guest_detail(session, target)

@@ -32,8 +32,13 @@ class InvalidRequest(Schema):
 
 
 class Speaker(Schema):
-    slug: str
-    name: str
+    """Who says a line: the person the file's name was matched to, or the file's label alone."""
+
+    slug: str | None = Field(
+        description="la fiche de la personne (/guests/{slug}) ; null pour une étiquette reliée à personne : "
+        "un locuteur anonyme de diarisation (SPEAKER_01) ou un prénom seul"
+    )
+    name: str = Field(description="le nom de la personne, ou l'étiquette telle que le fichier l'écrit")
 
 
 class GuestRef(Schema):
@@ -56,7 +61,9 @@ class Segment(Schema):
     start: float
     end: float
     text: str
-    speaker: Speaker | None = Field(description="qui parle ; les locuteurs ne sont pas encore enregistrés : null")
+    speaker: Speaker | None = Field(
+        description="qui parle ; null quand le fichier ne le dit pas (sans locuteur, une ligne continue le tour)"
+    )
 
 
 class EpisodeDetail(EpisodeSummary):
@@ -165,7 +172,9 @@ class SearchHit(Schema):
     text: str
     snippet: str = Field(description="HTML échappé, les mots trouvés dans <mark>")
     url: str = Field(description="/episodes/{slug}?t=SECONDES")
-    speaker: Speaker | None = Field(description="qui parle ; les locuteurs ne sont pas encore enregistrés : null")
+    speaker: Speaker | None = Field(
+        description="qui parle ; null quand le fichier ne le dit pas (sans locuteur, une ligne continue le tour)"
+    )
     episode_matches: int = Field(description="passages trouvés dans cet épisode")
     more_in_episode: int | None = Field(
         None, description="sur le dernier passage montré d'un épisode seulement : passages de l'épisode non montrés"

@@ -21,6 +21,9 @@ def search(
     q: str = Query("", description='Mots (ET implicite), OR, NOT, -mot, "citation exacte", préfixe*, mot~'),
     show: str | None = Query(None, description="slug de l'émission"),
     guest: str | None = Query(None, description="slug de l'invité"),
+    speaker: str | None = Query(
+        None, description="slug d'une personne : seulement les passages qu'elle dit (« dit par »)"
+    ),
     date_from: date | None = Query(None, alias="from", description="AAAA-MM-JJ"),
     date_to: date | None = Query(None, alias="to", description="AAAA-MM-JJ"),
     sort: str = Query("relevance", pattern="^(relevance|date)$"),
@@ -37,6 +40,7 @@ def search(
         q=q,
         show=show or None,
         guest=guest or None,
+        speaker=speaker or None,
         date_from=date_from,
         date_to=date_to,
         sort=sort,

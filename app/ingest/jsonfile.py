@@ -4,6 +4,7 @@ import math
 from typing import Any
 
 from app.ingest.sidecar import facts_from_mapping, load_json
+from app.ingest.speakers import clean_label
 from app.ingest.transcript import Caption, EpisodeFacts, Transcript, TranscriptError
 
 # Keys only Plateau's export has (Whisper writes "text", "segments" and "language").
@@ -49,5 +50,17 @@ def _captions(segments: list[Any]) -> list[Caption]:
                 f"segment n°{number} : le début ({start}) revient en arrière (précédent : {captions[-1].start})"
             )
         # Whisper starts each text with a space and may break lines inside it.
-        captions.append(Caption(start=start, end=end, text=" ".join(text.split())))
+        speaker = _speaker(segment.get("speaker"), number) or (captions[-1].speaker if captions else None)
+        captions.append(Caption(start=start, end=end, text=" ".join(text.split()), speaker=speaker))
     return captions
+
+
+def _speaker(value: Any, number: int) -> str | None:
+    """WhisperX writes a label ("SPEAKER_00"), Plateau's export {"slug", "name"} or null."""
+    if isinstance(value, dict):
+        value = value.get("name")
+        if value is not None and not isinstance(value, str):
+            raise TranscriptError(f"segment n°{number} : « speaker.name » doit être un texte")
+    if value is None or isinstance(value, str):
+        return clean_label(value) if value else None
+    raise TranscriptError(f'segment n°{number} : « speaker » doit être un texte ou un objet {{"name"}}')

@@ -5,6 +5,7 @@ from datetime import date
 
 from app.ingest.decoding import decode_text
 from app.ingest.description import parse_description
+from app.ingest.speakers import split_speaker
 from app.ingest.transcript import Caption, EpisodeFacts, Transcript, TranscriptError
 from app.timecodes import TIMESTAMP, format_timestamp, timestamp_seconds
 
@@ -97,10 +98,14 @@ def _captions(lines: list[str], body_start: int) -> list[Caption]:
         else:
             (pending if pending else texts[-1]).append(line)
     captions: list[Caption] = []
+    speaker = None
     for position, (start, parts) in enumerate(zip(starts, texts, strict=True)):
         text = " ".join(" ".join(parts).split())
         if position == len(starts) - 1:
             text = _GLUED_FOOTER.sub("", text).rstrip()
         end = starts[position + 1] if position + 1 < len(starts) else start
-        captions.append(Caption(start=float(start), end=float(end), text=text))
+        # "12:34JULIEN PILLOT : texte" opens a turn; a line without a prefix continues it
+        named, text = split_speaker(text, after=captions[-1].text if captions else None)
+        speaker = named or speaker
+        captions.append(Caption(start=float(start), end=float(end), text=text, speaker=speaker))
     return captions

@@ -6,6 +6,7 @@ from datetime import timedelta
 import srt
 
 from app.ingest.decoding import decode_text
+from app.ingest.speakers import speakers_continued, turns
 from app.ingest.transcript import Caption, Transcript, TranscriptError
 
 # The formatting SubRip players understand (<i>, <b>, <u>, <font ...>) and ASS overrides ({\an8}).
@@ -39,8 +40,11 @@ def parse_srt(data: bytes) -> Transcript:
             raise TranscriptError("la fin de la ligne précède son début", line=line)
         if captions and start < captions[-1].start:
             raise TranscriptError("le début revient en arrière par rapport à la ligne précédente", line=line)
-        plain = " ".join(_FORMATTING.sub("", subtitle.content).split())
-        captions.append(Caption(start=start, end=end, text=plain))
+        lines = [(None, _FORMATTING.sub("", line)) for line in subtitle.content.split("\n")]
+        for speaker, plain in turns(lines, after=captions[-1].text if captions else None):
+            captions.append(Caption(start=start, end=end, text=plain, speaker=speaker))
+    speakers = speakers_continued([c.speaker for c in captions])
+    captions = [Caption(c.start, c.end, c.text, speaker) for c, speaker in zip(captions, speakers, strict=True)]
     return Transcript(format="srt", captions=captions)
 
 

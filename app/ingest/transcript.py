@@ -18,6 +18,9 @@ class Caption:
     start: float  # seconds
     end: float  # seconds; the next line's start, or the cue's own end
     text: str
+    # who speaks, as the file names them ("Julien Pillot", "SPEAKER_00"); a line without a speaker
+    # of its own continues the turn before it, so every line after the first named one has one
+    speaker: str | None = None
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,7 @@
 """Parse a WebVTT caption file (with webvtt-py) into caption lines of plain text."""
 
 import html
+import re
 
 import webvtt
 from webvtt.errors import MalformedCaptionError, MalformedFileError
@@ -8,6 +9,7 @@ from webvtt.models import Timestamp
 from webvtt.vtt import WebVTTCueBlock
 
 from app.ingest.decoding import decode_text
+from app.ingest.speakers import clean_label, speakers_continued, turns
 from app.ingest.transcript import Caption, Transcript, TranscriptError
 
 
@@ -38,14 +40,32 @@ def parse_vtt(data: bytes) -> Transcript:
             raise TranscriptError(
                 f"le début {cue.start} revient en arrière par rapport à la ligne précédente", line=line
             )
-        captions.append(Caption(start=start, end=end, text=_plain(cue.text)))
+        for speaker, text in _voices(cue.raw_text, after=captions[-1].text if captions else None):
+            captions.append(Caption(start=start, end=end, text=text, speaker=speaker))
+    speakers = speakers_continued([c.speaker for c in captions])
+    captions = [Caption(c.start, c.end, c.text, speaker) for c, speaker in zip(captions, speakers, strict=True)]
     return Transcript(format="vtt", captions=captions)
+
+
+# "<v Julien Pillot>", "<v.loud Julien Pillot>": the voice span that opens a cue line.
+_VOICE = re.compile(r"\s*<v(?:\.[\w-]+)*\s+([^>]*)>")
+_TAG = re.compile(r"<[^>]*>")
+
+
+def _voices(raw_text: str, *, after: str | None) -> list[tuple[str | None, str]]:
+    """The cue as (speaker, plain text) turns: one, or one per voice when a cue gives two people's
+    lines ("<v Anne>Oui ?" then "<v Marc>Non."). A line without a voice tag may still open with a
+    speaker prefix, as in SubRip ("JULIEN PILLOT : ...")."""
+    lines = []
+    for line in raw_text.split("\n"):
+        voice = _VOICE.match(line)
+        lines.append((clean_label(html.unescape(voice.group(1))) if voice else None, _plain(line)))
+    return turns(lines, after=after)
 
 
 def _plain(cue_text: str) -> str:
     """Cue text without its tags (voice, class, italics, karaoke timestamps), on one line."""
-    # caption.text has the tags stripped already; entities (&amp; &lt;) are decoded here.
-    return " ".join(html.unescape(cue_text).split())
+    return " ".join(html.unescape(_TAG.sub("", cue_text)).split())
 
 
 def _timing_lines(lines: list[str]) -> list[int]:

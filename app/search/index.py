@@ -132,9 +132,10 @@ def episode_stamps(session: Session, episode_ids: Iterable[int] | None = None) -
     return {eid: f"{LAYOUT}:{h}:{n}" for eid, h, n in session.exec(stmt) if eid is not None}
 
 
-def episode_lines(session: Session, episode_id: int) -> list[tuple[int, float, str]]:
+def episode_lines(session: Session, episode_id: int) -> list[tuple[int, float, str, int | None]]:
+    """(position, start, text, person id of the speaker) of each line: what cut_passages cuts."""
     stmt = (
-        select(CaptionLine.position, CaptionLine.start, CaptionLine.text)
+        select(CaptionLine.position, CaptionLine.start, CaptionLine.text, CaptionLine.person_id)
         .where(CaptionLine.episode_id == episode_id)
         .order_by(col(CaptionLine.position))
     )

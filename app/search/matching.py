@@ -16,7 +16,7 @@ from itertools import compress, groupby
 from whoosh import query as wq
 
 from app.search import postings, whoosh_internals
-from app.search.passages import BODY, LINES, SHINGLES
+from app.search.passages import BODY, LINES, SHINGLES, SPEAKER
 from app.search.phrases import ShinglePhrase
 from app.search.windows import WordsNear
 
@@ -290,12 +290,14 @@ def episode_docnums(reader, episode_of: list[int], episode: int) -> list[int]:
     return [d for start, end in runs.get(episode, ()) for d in range(start, end)]
 
 
-def find_matches(q: wq.Query, segments, deadline: float | None = None, episode: int | None = None) -> Matches:
+def find_matches(
+    q: wq.Query, segments, deadline: float | None = None, episode: int | None = None, speaker: int | None = None
+) -> Matches:
     """segments: (leaf searcher, offset, episode id of each local docnum).
 
     deadline (time.monotonic()): once passed, the segments read whole so far, with partial set.
     episode (an episode id): the matches in that episode only, without reading the rest of the
-    archive's postings."""
+    archive's postings. speaker (a person id): the passages that person says only."""
     matches = Matches()
     for searcher, offset, episode_of in segments:
         if late(deadline):
@@ -304,6 +306,11 @@ def find_matches(q: wq.Query, segments, deadline: float | None = None, episode: 
         within = None
         if episode is not None:
             within = episode_docnums(searcher.reader(), episode_of, episode)
+            if not within:
+                continue
+        if speaker is not None:
+            said = _term_docs(searcher.reader(), SPEAKER, str(speaker))
+            within = sorted(said if within is None else said.intersection(within))
             if not within:
                 continue
         try:

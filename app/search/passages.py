@@ -1,7 +1,10 @@
 """Cut an episode's caption lines into overlapping passages, the documents of the index."""
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import groupby
+from typing import Any
 
 from whoosh import columns, fields, formats
 from whoosh.analysis import IDTokenizer
@@ -80,8 +83,9 @@ def _positions_value(position: int) -> bytes:
 
 # What the documents are made of: raised whenever the fields or the analysis change, so that an
 # index written the old way is rebuilt (SearchIndex.index_pending) instead of being mixed with new
-# documents. 4: the LINES of each passage, as a column. The analysis has its own version (singular before the stem).
-LAYOUT = f"4.{ANALYSIS_VERSION}"
+# documents. 4: the LINES of each passage, as a column. 5: passages cut at speaker changes, with
+# their SPEAKER. The analysis has its own version (singular before the stem).
+LAYOUT = f"5.{ANALYSIS_VERSION}"
 
 # The index's fields, named once: every query, reader and writer uses these names.
 KEY = "key"  # "EPISODE:N" for passage N, "EPISODE:episode" for the episode's stamp document
@@ -101,6 +105,12 @@ STAMP = "stamp"  # stored, on the episode document: what the index was built fro
 # ones, a line per line: where a window of words starts and ends, read for the few passages that
 # may hold one (a column, so that reading one costs a slice, not the passage's stored fields)
 LINES = "lines"
+# Before LINES, "=N\n" when a passage owns N < CORE_LINES lines and more follow it (a turn ended):
+# a window that starts after its N own lines is its neighbour's. Never a word's first character.
+OWN_MARK = "="
+# the id of the person who says the passage's lines (a passage never spans two speakers), when
+# the lines are linked to one: the "dit par" filter (speaker=SLUG)
+SPEAKER = "speaker"
 
 
 def make_schema() -> fields.Schema:
@@ -116,6 +126,7 @@ def make_schema() -> fields.Schema:
             STARTS: fields.STORED,
             STAMP: fields.STORED,
             LINES: fields.COLUMN(columns.VarBytesColumn()),
+            SPEAKER: fields.ID(),
         }
     )
 
@@ -129,17 +140,23 @@ class Passage:
     exact: list[str]
     shingles: list[str]
     window: list[list[str]]  # body terms of each own line, then of each of the TAIL_LINES next lines
+    speaker: int | None = None  # the person who says its lines, when they are linked to one
 
 
-def cut_passages(lines: list[tuple[int, float, str]]) -> list[Passage]:
-    """lines: (position, start, text) in order. Returns the passages, each owning CORE_LINES lines."""
-    line_words = [words(text) for _, _, text in lines]
+def cut_passages(lines: Sequence[tuple[Any, ...]]) -> list[Passage]:
+    """lines: (position, start, text) or (position, start, text, person id of the speaker) in order.
+    Returns the passages, each owning CORE_LINES lines, or fewer where the speaker changes: one
+    person's words are one person's passages."""
+    line_words = [words(text) for _, _, text, *_ in lines]
     # "e-mail" is also searched as "email": glued forms join a line's words, never its bi-words
-    line_glued = [compounds(text) for _, _, text in lines]
+    line_glued = [compounds(text) for _, _, text, *_ in lines]
     line_terms = [body_terms(ws + gs) for ws, gs in zip(line_words, line_glued, strict=True)]
     passages = []
-    for number, lo in enumerate(range(0, len(lines), CORE_LINES)):
-        hi = min(lo + CORE_LINES, len(lines))
+    spans = list(_spans(lines))
+    for number, (lo, hi, speaker) in enumerate(spans):
+        # a window reaches into the next passage only (matching._near_docs looks one passage on),
+        # which a turn may cut shorter than TAIL_LINES
+        reach = spans[number + 1][1] if number + 1 < len(spans) else len(lines)
         core = [w for ws in line_words[lo:hi] for w in ws]
         tail: list[str] = []
         for ws in line_words[hi:]:
@@ -154,14 +171,30 @@ def cut_passages(lines: list[tuple[int, float, str]]) -> list[Passage]:
             Passage(
                 number=number,
                 first=lines[lo][0],
-                starts=[start for _, start, _ in lines[lo:hi]],
+                starts=[start for _, start, *_ in lines[lo:hi]],
                 body=[t for terms in line_terms[lo:hi] for t in terms],
                 exact=core + [g for gs in line_glued[lo:hi] for g in gs],
                 shingles=shingles,
-                window=[line_terms[i] for i in range(lo, min(hi + TAIL_LINES, len(lines)))],
+                window=[line_terms[i] for i in range(lo, min(hi + TAIL_LINES, reach))],
+                speaker=speaker,
             )
         )
     return passages
+
+
+def _spans(lines: Sequence[tuple[Any, ...]]):
+    """(first, end, speaker) of each passage: runs of CORE_LINES lines within each speaker's turn."""
+    lo = 0
+    for speaker, turn in groupby(line[3] if len(line) > 3 else None for line in lines):
+        end = lo + sum(1 for _ in turn)
+        for first in range(lo, end, CORE_LINES):
+            yield first, min(first + CORE_LINES, end), speaker
+        lo = end
+
+
+def _own_mark(p: Passage) -> bytes:
+    own = len(p.starts)
+    return f"{OWN_MARK}{own}\n".encode() if own < CORE_LINES and len(p.window) > own else b""
 
 
 def passage_documents(episode_id: int, stamp: str, passages: list[Passage]):
@@ -175,8 +208,9 @@ def passage_documents(episode_id: int, stamp: str, passages: list[Passage]):
             BODY: p.body,
             EXACT: p.exact,
             SHINGLES: p.shingles,
-            LINES: "\n".join(" ".join(terms) for terms in p.window).encode("utf-8"),
+            LINES: _own_mark(p) + "\n".join(" ".join(terms) for terms in p.window).encode("utf-8"),
             FIRST: p.first,
             STARTS: p.starts,
+            **({SPEAKER: str(p.speaker)} if p.speaker is not None else {}),
         }
     yield {KEY: f"{eid}:episode", EPISODE: eid, KIND: "episode", STAMP: stamp}

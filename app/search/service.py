@@ -25,6 +25,7 @@ from app.search.passages import EPISODE, EXACT, FIRST, STARTS, TAIL_WORDS
 from app.search.query import QueryError, clean, compile_query, parse
 from app.search.ranking import scoring_query, top_passages, with_proximity
 from app.search.snippets import locate
+from app.services.speakers import speaker_json, speakers_by_id
 from app.timecodes import format_timestamp
 
 if TYPE_CHECKING:
@@ -45,6 +46,7 @@ class SearchRequest:
     q: str = ""
     show: str | None = None  # show slug
     guest: str | None = None  # person slug
+    speaker: str | None = None  # person slug: only the passages that person says ("dit par")
     date_from: date | None = None
     date_to: date | None = None
     sort: str = "relevance"  # or "date" (newest first)
@@ -82,6 +84,8 @@ class Hit:
     text: str
     snippet: Markup  # escaped text with the matched words in <mark>
     score: float
+    # who says the hit's line: {"slug", "name"}, {"slug": None, "name": label} or None (guests.speaker_json)
+    speaker: dict | None = None
 
     @property
     def timestamp(self) -> str:
@@ -101,8 +105,8 @@ class Hit:
             "text": self.text,
             "snippet": str(self.snippet),
             "url": self.url,
-            "speaker": None,
-        }  # no speaker is stored yet: null, as the API contract has it
+            "speaker": self.speaker,
+        }
 
 
 @dataclass
@@ -251,8 +255,9 @@ def _search(index, session: Session, request: SearchRequest) -> SearchResults:
 
 def _match_episodes(session: Session, metadata, request: SearchRequest, tree, results: SearchResults) -> None:
     """The episodes whose title, guests, show or description match the query and pass the filters:
-    counted on every page, the best few shown on the first. None when searching inside one episode."""
-    if request.episode:
+    counted on every page, the best few shown on the first. None when searching inside one episode
+    or among one person's words."""
+    if request.episode or request.speaker:
         return
     found = {
         eid: where
@@ -288,7 +293,12 @@ def _run(index, session: Session, request: SearchRequest, tree, results: SearchR
         episode_id = session.exec(select(Episode.id).where(Episode.slug == request.episode)).first()
         if episode_id is None:
             return
-    matches = find_matches(compiled.query, current.segments(), deadline, episode=episode_id)
+    speaker_id = None
+    if request.speaker:
+        speaker_id = session.exec(select(Person.id).where(Person.slug == request.speaker)).first()
+        if speaker_id is None:
+            return  # no such person: no passage of theirs
+    matches = find_matches(compiled.query, current.segments(), deadline, episode=episode_id, speaker=speaker_id)
     if matches.partial:
         if not matches.per_episode:
             raise QueryError(TOO_SLOW)
@@ -343,7 +353,9 @@ def _run(index, session: Session, request: SearchRequest, tree, results: SearchR
         shown = {e: shown.get(e, []) for e in page_ids}
     else:
         # when partial, the segments left unread must not be ranked: among() keeps the ones read
-        allowed = matches if len(refs) == len(per_episode) and not matches.partial else matches.among(refs)
+        # every match of the query ranks from the posting lists alone; one person's words are a part of them
+        whole = len(refs) == len(per_episode) and not matches.partial and speaker_id is None
+        allowed = matches if whole else matches.among(refs)
         limit = max(50, (first + per_page) * limits.HITS_PER_EPISODE * 2)
         while True:
             ranked = ranked_among(allowed, limit)
@@ -445,14 +457,24 @@ def _groups(session, searcher, shown, refs, counts, compiled, per_episode: bool)
         for f in (stored[d] for d, _ in hits)
     ]
     lines: dict[tuple[int, int], str] = {}
+    speakers: dict[tuple[int, int], tuple[str | None, int | None]] = {}
     if ranges:
         cond = or_(
             *(and_(col(CaptionLine.episode_id) == e, col(CaptionLine.position).between(lo, hi)) for e, lo, hi in ranges)
         )
-        for eid, position, text in session.exec(
-            select(CaptionLine.episode_id, CaptionLine.position, CaptionLine.text).where(cond)
+        for eid, position, text, label, person_id in session.execute(
+            sa_select(
+                col(CaptionLine.episode_id),
+                col(CaptionLine.position),
+                col(CaptionLine.text),
+                col(CaptionLine.speaker),
+                col(CaptionLine.person_id),
+            ).where(cond)
         ):
             lines[(eid, position)] = text
+            if label is not None:
+                speakers[(eid, position)] = (label, person_id)
+    people = speakers_by_id(session, (person_id for _, person_id in speakers.values()))
     groups = []
     for eid, hits in shown.items():
         ref = refs.get(eid)
@@ -471,7 +493,9 @@ def _groups(session, searcher, shown, refs, counts, compiled, per_episode: bool)
                 continue  # the database changed under the index: reindexing will catch up
             found = locate(texts, own, compiled.stems, compiled.exact, compiled.phrases, compiled.windows)
             position = f[FIRST] + found.line  # in the passage's own lines: no two hits share it
-            group.hits.append(Hit(ref, f[STARTS][found.line], position, found.text, found.snippet, score))
+            label, person_id = speakers.get((eid, position), (None, None))
+            speaker = speaker_json(label, people.get(person_id) if person_id else None)
+            group.hits.append(Hit(ref, f[STARTS][found.line], position, found.text, found.snippet, score, speaker))
         if group.hits or not per_episode:
             groups.append(group)
     return groups

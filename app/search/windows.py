@@ -11,7 +11,7 @@ from functools import lru_cache
 
 from whoosh import query as wq
 
-from app.search.passages import BODY, CORE_LINES, WINDOW_LINES
+from app.search.passages import BODY, CORE_LINES, OWN_MARK, WINDOW_LINES
 
 
 def smallest_window(lines_of: list[list[int]], own: int = CORE_LINES) -> tuple[int, int] | None:
@@ -64,10 +64,10 @@ def _in_order(lines_of: list[list[int]], start: int, end: int) -> bool:
 
 
 @lru_cache(maxsize=65536)
-def smallest_window_of_masks(masks: tuple[int, ...]) -> tuple[int, int] | None:
+def smallest_window_of_masks(masks: tuple[int, ...], own: int = CORE_LINES) -> tuple[int, int] | None:
     """smallest_window of words given as bit masks of their lines (bit n: line n): a passage sees
     few lines, so the same masks recur and each answer is worked out once."""
-    return smallest_window([[n for n in range(mask.bit_length()) if mask >> n & 1] for mask in masks])
+    return smallest_window([[n for n in range(mask.bit_length()) if mask >> n & 1] for mask in masks], own)
 
 
 def line_masks(lines: str, words: list[list[str]]) -> tuple[int, ...]:
@@ -103,7 +103,12 @@ class WordsNear(wq.And):
 
     def window(self, lines, docnum: int) -> tuple[int, int] | None:
         """The (span, first line) of the smallest window this passage owns, from its LINES column."""
-        return smallest_window_of_masks(line_masks(lines[docnum].decode("utf-8"), self.words))
+        text = lines[docnum].decode("utf-8")
+        own = CORE_LINES
+        if text.startswith(OWN_MARK):  # a passage cut short where the speaker changes
+            head, _, text = text.partition("\n")
+            own = int(head[len(OWN_MARK) :])
+        return smallest_window_of_masks(line_masks(text, self.words), own)
 
     def span(self, segment_id: str, docnum: int) -> int | None:
         """The lines of a match's smallest window (read on first use); None for a passage it does not match."""

@@ -18,7 +18,11 @@ def transcript_file(session: Session, slug: str, extension: str) -> str | None:
     episode = episode_service.get_episode(session, slug)
     if episode is None:
         return None
-    captions = [Caption(c.start, c.end, c.text) for c in episode_service.captions_of(session, episode)]
+    # the person's name where the line is linked to one, else the file's own label
+    captions = [
+        Caption(s["start"], s["end"], s["text"], s["speaker"]["name"] if s["speaker"] else None)
+        for s in episode_service.segments_of(session, episode)
+    ]
     if extension == "vtt":
         return caption_files.to_vtt(captions)
     if extension == "srt":

@@ -12,6 +12,7 @@ from app.ingest.transcript import TranscriptError
 from app.models import Appearance, CaptionLine, Episode, Person, Show, utcnow
 from app.names import fold, slugify
 from app.services.guests import known_spellings, link_introductions, settle_names
+from app.services.speakers import speaker_json, speakers_by_id
 
 
 @dataclass
@@ -99,11 +100,23 @@ def episode_json(session: Session, episode: Episode) -> dict:
         "description": episode.description,
         "media_url": episode.media_url,
         "show_inferred": episode.show_inferred,
-        # no speaker is stored yet: the key is there, null, as the API contract has it
-        "segments": [
-            {"start": c.start, "end": c.end, "text": c.text, "speaker": None} for c in captions_of(session, episode)
-        ],
+        "segments": segments_of(session, episode),
     }
+
+
+def segments_of(session: Session, episode: Episode) -> list[dict]:
+    """The caption lines as the API gives them, each with its speaker (guests.speaker_json)."""
+    lines = captions_of(session, episode)
+    people = speakers_by_id(session, (c.person_id for c in lines))
+    return [
+        {
+            "start": c.start,
+            "end": c.end,
+            "text": c.text,
+            "speaker": speaker_json(c.speaker, people.get(c.person_id) if c.person_id else None),
+        }
+        for c in lines
+    ]
 
 
 def list_episodes(
@@ -225,7 +238,8 @@ def edit_episode(session: Session, episode: Episode, changes: dict) -> None:
     """Apply an editor's corrections; the slug stays, so shared links keep working.
 
     The index holds only caption text (show, guests and dates are filtered in the database),
-    so an edit needs no reindex.
+    so an edit needs no reindex. The caller holds the write lock (app.db.begin_writing) from before
+    it read `episode`, so that a show to create is not created by another writer meanwhile.
     """
     show_name = changes.pop("show", None)
     if show_name is not None:
@@ -241,6 +255,8 @@ def edit_episode(session: Session, episode: Episode, changes: dict) -> None:
 
 
 def delete_episode(session: Session, episode: Episode, index) -> None:
+    """Delete and commit, then drop its passages. The caller holds the write lock (begin_writing)
+    from before it read `episode`: two deletes of one episode are then one delete and one 404."""
     episode_id = episode.id
     known_before = known_spellings(session)
     session.delete(episode)

@@ -5,10 +5,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from rapidfuzz import fuzz, process
-from sqlalchemy import func, or_, update
+from sqlalchemy import exists, func, or_, update
 from sqlmodel import Session, col, delete, select
 
 from app import limits
+from app.ingest.speakers import is_anonymous
 from app.models import Appearance, CaptionLine, Episode, Person, PersonAlias
 from app.names import SAME_PERSON_THRESHOLD, fold, name_key, slugify
 
@@ -71,6 +72,88 @@ def unique_person_slug(session: Session, name: str) -> str:
     return slug
 
 
+def match_speakers(session: Session, episode_id: int, labels: Iterable[str]) -> dict[str, int]:
+    """The person each named speaker of an episode is, by the one-person rule: one of the episode's
+    own people (host, guests) first, else a known person, else a new one, who then appears in the
+    episode as a guest found by their lines ("speaker"). A first name or a surname alone
+    ("Delphine") names someone only when it names one of the episode's people, and no one else of
+    them. Diarization labels ("SPEAKER_00") name no one; two names of one episode are two people,
+    as on a panel."""
+    labels = [label for label in labels if not is_anonymous(label)]
+    if not labels:
+        return {}  # most transcripts name no one: no query
+    panel: dict[int, set[str]] = {}
+    for member, spelling in session.exec(
+        select(PersonAlias.person_id, PersonAlias.folded)
+        .join(Appearance, col(Appearance.person_id) == PersonAlias.person_id)
+        .where(Appearance.episode_id == episode_id)
+    ).all():
+        panel.setdefault(member, set()).add(spelling)
+    matched: dict[str, int] = {}
+    by_spelling: dict[str, int] = {}
+    position = len(panel)
+    for label in labels:
+        folded = fold(label)
+        if label in matched or not folded:
+            continue
+        person_id = by_spelling.get(folded) or _panel_member(panel, folded)
+        if person_id is None and len(folded.split()) > 1:
+            person = find_or_create_person(session, label, exclude=set(panel) | set(by_spelling.values()))
+            assert person.id is not None  # found in the table, or added and flushed
+            person_id = person.id
+            if person_id not in panel:
+                position += 1
+                session.add(
+                    Appearance(
+                        episode_id=episode_id,
+                        person_id=person_id,
+                        kind=_kind_of_speaker(session, episode_id, person_id),
+                        named_as=label,
+                        found_in="speaker",
+                        position=position,
+                    )
+                )
+                panel[person_id] = {folded}
+        elif person_id is not None and len(folded.split()) > 1:
+            known = session.get(Person, person_id)
+            assert known is not None  # one of the episode's people, all stored
+            add_alias(session, known, label)
+        if person_id is not None:
+            matched[label] = by_spelling[folded] = person_id
+    session.flush()
+    return matched
+
+
+def _kind_of_speaker(session: Session, episode_id: int, person_id: int) -> str:
+    """A speaker the episode's description does not name: its host when they host elsewhere and
+    are never a guest, and the episode has no host yet; a guest otherwise."""
+    kinds = set(session.exec(select(Appearance.kind).where(Appearance.person_id == person_id).distinct()))
+    has_host = session.exec(select(Appearance.id).where(Appearance.episode_id == episode_id, Appearance.kind == "host"))
+    return "host" if kinds == {"host"} and has_host.first() is None else "guest"
+
+
+def speaking_people(session: Session) -> list[Person]:
+    """Everyone some caption line is linked to, A to Z: the choices of the "dit par" filter."""
+    said = exists().where(col(CaptionLine.person_id) == Person.id)
+    return sorted(session.exec(select(Person).where(said)).all(), key=lambda p: fold(p.name))
+
+
+def _panel_member(panel: dict[int, set[str]], folded: str) -> int | None:
+    """The episode's person a speaker's name is: the closest spelling at the same-person score, or
+    for one word, the only person with that first name or surname."""
+    if len(folded.split()) == 1:
+        found = {person_id for person_id, spellings in panel.items() if any(folded in s.split() for s in spellings)}
+        return found.pop() if len(found) == 1 else None
+    key = name_key(folded)
+    best: tuple[float, int] | None = None
+    for person_id, spellings in panel.items():
+        for spelling in spellings:
+            score = fuzz.ratio(key, name_key(spelling), score_cutoff=SAME_PERSON_THRESHOLD)
+            if score and (best is None or score > best[0]):
+                best = (score, person_id)
+    return best[1] if best else None
+
+
 Spelling = tuple[int, str]  # (person id, folded spelling)
 
 
@@ -128,6 +211,17 @@ def link_introductions(
         wanted.update(
             introduction_names(introductions(session, undescribed - fresh), sorted(s for s in known if s[0] in changed))
         )
+    if wanted:
+        # a person whose lines the transcript names already appears in that episode as a guest
+        wanted_episodes = {episode_id for episode_id, _ in wanted}
+        for pair in session.exec(
+            select(Appearance.episode_id, Appearance.person_id).where(
+                col(Appearance.episode_id).in_(wanted_episodes),
+                Appearance.kind == "guest",
+                Appearance.found_in != "introduction",
+            )
+        ).all():
+            wanted.pop(pair, None)
     for key, appearance in current.items():
         if key not in wanted:
             session.delete(appearance)
@@ -234,8 +328,9 @@ def settle_names(session: Session) -> None:
     session.flush()
 
 
-def merge(session: Session, source: Person, target: Person) -> None:
-    """Fold `source` into `target`: its appearances and spellings become the target's."""
+def merge(session: Session, source: Person, target: Person) -> list[int]:
+    """Fold `source` into `target`: its appearances, spellings and lines become the target's.
+    Returns the episodes where the source spoke: their passages carry the speaker, to index again."""
     assert target.id is not None  # a stored person's id
     for appearance in session.exec(select(Appearance).where(Appearance.person_id == source.id)).all():
         clash = session.exec(
@@ -253,10 +348,14 @@ def merge(session: Session, source: Person, target: Person) -> None:
     for alias in session.exec(select(PersonAlias).where(PersonAlias.person_id == source.id)).all():
         add_alias(session, target, alias.name)
         session.delete(alias)
+    # the lines they spoke are the target's now (deleting the source would unlink them)
+    spoken = list(session.exec(select(CaptionLine.episode_id).where(CaptionLine.person_id == source.id).distinct()))
+    session.exec(update(CaptionLine).where(col(CaptionLine.person_id) == source.id).values(person_id=target.id))
     session.flush()
     session.delete(source)
     session.flush()
     settle_names(session)
+    return spoken
 
 
 @dataclass
@@ -313,7 +412,10 @@ def co_guests(session: Session, person: Person) -> list[tuple[Person, int]]:
     return sorted(rows, key=lambda r: (-r[1], fold(r[0].name)))
 
 
-def merge_guests(session: Session, source: Person, target: Person) -> None:
-    """Merge and commit; guest filters are answered from the database, so the index is untouched."""
-    merge(session, source, target)
+def merge_guests(session: Session, source: Person, target: Person) -> list[int]:
+    """Merge and commit; guest filters are answered from the database, but the passages the source
+    says carry them as speaker: the episodes returned are to be indexed again. The caller holds the
+    write lock (app.db.begin_writing) from before it read both people."""
+    spoken = merge(session, source, target)
     session.commit()
+    return spoken

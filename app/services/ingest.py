@@ -325,14 +325,27 @@ def save_episode(
     episode.updated_at = utcnow()
     session.add(episode)
     session.flush()
+    add_people(session, episode, facts, found_in)
+    assert episode.id is not None  # flushed above
+    # the named speakers are the episode's people when they can be (add_people first)
+    speakers = guest_service.match_speakers(
+        session, episode.id, dict.fromkeys(c.speaker for c in captions if c.speaker)
+    )
     session.execute(
         insert(CaptionLine),
         [
-            {"episode_id": episode.id, "position": i, "start": c.start, "end": c.end, "text": c.text}
+            {
+                "episode_id": episode.id,
+                "position": i,
+                "start": c.start,
+                "end": c.end,
+                "text": c.text,
+                "speaker": c.speaker,
+                "person_id": speakers.get(c.speaker) if c.speaker else None,
+            }
             for i, c in enumerate(captions)
         ],
     )
-    add_people(session, episode, facts, found_in)
     session.flush()
     return episode
 

@@ -9,6 +9,7 @@ from app.deps import SearchDep, SessionDep, SettingsDep
 from app.search import SearchRequest
 from app.services import episodes as episode_service
 from app.services import guests as guest_service
+from app.services.speakers import speakers_by_id
 from app.timecodes import TimecodeError, parse_moment
 from app.web import params
 from app.web.errors import PageRoute
@@ -76,7 +77,9 @@ def episode(
         raise HTTPException(404, f"Aucun épisode « {slug} » dans l'archive.")
     assert found.id is not None  # a stored episode's id
     summary = episode_service.summarize(session, [found])[0]
-    lines = transcript_lines(caption_rows(session, found.id))
+    rows = caption_rows(session, found.id)
+    roles = {guest.slug: guest.role for guest in summary.guests}
+    lines = transcript_lines(rows, speakers_by_id(session, (row[4] for row in rows)), roles)
     q = (q or "").strip()[: limits.MAX_QUERY_CHARS]
 
     moment, marked, notice = None, [], None

@@ -40,6 +40,7 @@ def search(
     q: str | None = None,
     show: str | None = None,
     guest: str | None = None,
+    speaker: str | None = None,
     sort: str | None = None,
     page: str | None = None,
     as_typed: str | None = None,
@@ -53,6 +54,7 @@ def search(
         "q": q or "",
         "show": params.text(show) or "",
         "guest": params.text(guest) or "",
+        "speaker": params.text(speaker) or "",
         "from": (raw_from or "").strip()[:20],
         "to": (raw_to or "").strip()[:20],
         "sort": sort if sort in SORTS else "relevance",
@@ -71,6 +73,7 @@ def search(
                     q=form["q"],
                     show=form["show"] or None,
                     guest=form["guest"] or None,
+                    speaker=form["speaker"] or None,
                     date_from=date_from,
                     date_to=date_to,
                     sort=form["sort"],
@@ -100,7 +103,7 @@ def search(
             "searched": results.suggestion if results and results.corrected else form["q"],
             "as_typed_url": search_url(form, form["q"], as_typed=True),
             "suggestion_url": search_url(form, results.suggestion) if results and results.suggestion else None,
-            "has_filters": any(form[k] for k in ("show", "guest", "from", "to")),
+            "has_filters": any(form[k] for k in ("show", "guest", "speaker", "from", "to")),
             # the filter lists sit outside the results block: a fragment request never shows them
             **(
                 {}
@@ -108,6 +111,7 @@ def search(
                 else {
                     "shows": episode_service.list_shows(session),
                     "guests": guest_service.list_guests(session, per_page=None)[1],
+                    "speakers": guest_service.speaking_people(session),
                 }
             ),
         },
@@ -118,7 +122,7 @@ def search(
 
 def search_url(form: dict[str, str], q: str, as_typed: bool = False) -> str:
     """/search for another query with the same filters and sort; as typed: without correction."""
-    keep = [(name, form[name]) for name in ("show", "guest", "from", "to") if form[name]]
+    keep = [(name, form[name]) for name in ("show", "guest", "speaker", "from", "to") if form[name]]
     if form["sort"] != "relevance":
         keep.append(("sort", form["sort"]))
     return "/search?" + urlencode([("q", q), *keep, *([("as_typed", "1")] if as_typed else [])])

@@ -4,12 +4,22 @@ import re
 from dataclasses import dataclass
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from sqlmodel import Session, col, select
+from sqlalchemy import select as sa_select
+from sqlmodel import Session, col
 
-from app.models import CaptionLine
+from app.models import CaptionLine, Person
 from app.timecodes import Moment, format_timestamp
 
 QUOTE_CHARS = 280
+
+
+@dataclass(slots=True)
+class Turn:
+    """A change of speaker: the person (linked to their page) or the file's label alone."""
+
+    name: str
+    slug: str | None  # the person's page; None for a label linked to no one ("SPEAKER_01")
+    role: str | None  # role and affiliation as this episode states them
 
 
 @dataclass(slots=True)
@@ -22,6 +32,7 @@ class Line:
     stamp: str  # "12:34", shown twice per line: formatted once
     marked: bool = False
     parts: list[tuple[str, bool]] | None = None  # (text, is a searched word); None: nothing searched in it
+    turn: Turn | None = None  # who speaks from this line on, when the speaker changes here
 
     @property
     def target(self) -> str:
@@ -29,26 +40,47 @@ class Line:
         return self.anchor or f"l-{self.position}"
 
 
-def caption_rows(session: Session, episode_id: int) -> list[tuple[int, float, str]]:
-    """(position, start, text) of each caption line of an episode, in order.
+CaptionRow = tuple[int, float, str, str | None, int | None]
+
+
+def caption_rows(session: Session, episode_id: int) -> list[CaptionRow]:
+    """(position, start, text, speaker label, person id) of each caption line of an episode, in order.
 
     Plain rows rather than CaptionLine objects: building 4,000 ORM objects (a three-hour episode)
     took longer than rendering them."""
+    # five columns: more than sqlmodel's select() is typed for, hence SQLAlchemy's and execute()
     stmt = (
-        select(CaptionLine.position, CaptionLine.start, CaptionLine.text)
-        .where(CaptionLine.episode_id == episode_id)
+        sa_select(
+            col(CaptionLine.position),
+            col(CaptionLine.start),
+            col(CaptionLine.text),
+            col(CaptionLine.speaker),
+            col(CaptionLine.person_id),
+        )
+        .where(col(CaptionLine.episode_id) == episode_id)
         .order_by(col(CaptionLine.position))
     )
-    return list(session.exec(stmt))
+    return [tuple(row) for row in session.execute(stmt)]
 
 
-def transcript_lines(rows: list[tuple[int, float, str]]) -> list[Line]:
+def transcript_lines(
+    rows: list[CaptionRow], people: dict[int, Person] | None = None, roles: dict[str, str | None] | None = None
+) -> list[Line]:
+    """The lines, each change of speaker marked with a Turn: `people` by id (the lines' linked
+    people), `roles` by person slug (as this episode states them)."""
     lines, seen = [], set()
-    for position, start, text in rows:
+    people, roles = people or {}, roles or {}
+    speaking: tuple[str | None, int | None] = (None, None)
+    for position, start, text, label, person_id in rows:
         second = int(start)
         anchor = None if second in seen else f"t-{second}"
         seen.add(second)
-        lines.append(Line(position, start, second, anchor, text, format_timestamp(max(0.0, start))))
+        line = Line(position, start, second, anchor, text, format_timestamp(max(0.0, start)))
+        if label is not None and (label, person_id) != speaking:
+            person = people.get(person_id) if person_id is not None else None
+            line.turn = Turn(person.name, person.slug, roles.get(person.slug)) if person else Turn(label, None, None)
+        speaking = (label, person_id)
+        lines.append(line)
     return lines
 
 
