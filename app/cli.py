@@ -120,7 +120,7 @@ def ingest(
             "Des épisodes sont enregistrés mais absents de l'index : lancez `plateau reindex` "
             "(ou relancez la même commande quand l'index est libre)."
         )
-    damage = index.damage()
+    damage = index.confirmed_damage()
     if damage:
         err.print(
             f"L'index de recherche est endommagé ({'; '.join(damage)}) : les recherches échouent. "

@@ -95,7 +95,7 @@ async def lifespan(app: FastAPI):
         # Episodes whose indexing failed (or was cut short) are retried at every start; a full disk
         # or a read-only folder must not keep the archive from being read: /healthz says what waits.
         try:
-            damage = index.damage()
+            damage = index.confirmed_damage()
             if damage:
                 log.warning("l'index est endommagé au démarrage : %s", "; ".join(damage))
                 index.damaged()

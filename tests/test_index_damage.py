@@ -107,12 +107,14 @@ def test_a_segment_truncated_under_a_running_server_gives_503_then_is_rebuilt(se
 
 def test_the_search_page_says_why_it_is_unavailable(serve, archive):
     process, url = serve
+    total = httpx.get(f"{url}/api/search", params=QUERY).json()["total"]
     truncate_segments(archive)
     page = httpx.get(f"{url}/search", params=QUERY, timeout=30)
     assert page.status_code == 503
     assert "Retry-After" in page.headers
     assert "index est endommagé" in str(Text(page.text))
     assert process.poll() is None
+    until_searchable(url, total, process)  # and the server is not stopped in the middle of its repair
 
 
 def test_a_deleted_index_folder_is_not_an_empty_archive(serve, archive):
@@ -194,9 +196,9 @@ def test_pages_carry_a_notice_while_the_index_is_rebuilt(settings, seeded, monke
     release = threading.Event()
     rebuild = SearchIndex.rebuild
 
-    def slow_rebuild(self, session, progress=None):
+    def slow_rebuild(self, session, *args, **kwargs):
         assert release.wait(30)
-        return rebuild(self, session, progress)
+        return rebuild(self, session, *args, **kwargs)
 
     monkeypatch.setattr(SearchIndex, "rebuild", slow_rebuild)
     with TestClient(create_app(), raise_server_exceptions=False) as http:

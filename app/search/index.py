@@ -81,6 +81,10 @@ def write_failure(error: BaseException) -> str:
     return "erreur d'écriture, détaillée dans le journal"
 
 
+class _Unreadable(Exception):
+    """SearchIndex.searcher() could not open or trust the index: damage, or a commit elsewhere."""
+
+
 def segment_file_sizes(ix) -> dict[str, int]:
     """Path → size of each compound segment file an index's table of segments names."""
     sizes = {}
@@ -517,14 +521,17 @@ class SearchIndex:
             done += len(chunk)
         return done
 
-    def rebuild(self, session: Session, progress: Callable[[int, int], None] | None = None) -> int:
-        """Build a whole new generation from the database, then swap it in; returns episodes indexed."""
+    def rebuild(
+        self, session: Session, progress: Callable[[int, int], None] | None = None, procs: int = limits.WRITER_PROCS
+    ) -> int:
+        """Build a whole new generation from the database, then swap it in; returns episodes indexed.
+        procs: writer processes (1 in a serving process: no children left behind if it is stopped)."""
         self.ensure()
         stamps = episode_stamps(session)
         with self._setup_lock():
             generation = self._new_generation()
         ix = self._open(generation)
-        writer = ix.writer(**self.writer_options(limits.WRITER_PROCS))
+        writer = ix.writer(**self.writer_options(procs))
         failed: set[int] = set()
         total = len(stamps)
         try:
@@ -566,7 +573,7 @@ class SearchIndex:
     def health(self, session: Session, deep: bool = False) -> str:
         """ "ok", or what keeps the search from finding everything, in French: for /healthz. deep:
         every episode's stamp compared with the database, and a search run."""
-        damage = self.damage()
+        damage = self.confirmed_damage()
         if damage and self.open_session is not None:
             self.repair()  # the server mends what it finds, as a search would
         if damage:
@@ -596,7 +603,7 @@ class SearchIndex:
     def check(self, session: Session) -> list[str]:
         """Where the index and the database disagree, in French; [] when they agree."""
         generation = self._generation()
-        damage = self.damage()
+        damage = self.confirmed_damage()
         if damage:
             return [f"Index endommagé : {what}." for what in damage] + ["Lancez « plateau reindex »."]
         try:
@@ -631,33 +638,46 @@ class SearchIndex:
         when the index cannot be read (and a repair starts, in the server)."""
         if self.repairing():  # what the folder holds meanwhile may be an empty index: no silent 0 hits
             raise IndexDamaged(self._damaged[1] if self._damaged else "index en reconstruction", repairing=True)
+        try:
+            return self._current_searcher()
+        except _Unreadable as unreadable:
+            failure = unreadable
+        self.forget_searcher()
+        if not self.confirmed_damage():  # another process's commit was replacing the table: again
+            try:
+                return self._current_searcher()
+            except _Unreadable as unreadable:
+                failure = unreadable
+            self.forget_searcher()
+        self.damaged(cause=failure.__cause__)
+
+    def _current_searcher(self) -> ThreadSearcher:
         current: ThreadSearcher | None = getattr(self._local, "current", None)
         generation = self._generation()
         if current is not None and current.generation == generation:
             if not current.intact():
-                self.forget_searcher()
-                self.damaged(generation)
+                raise _Unreadable("a segment changed size under its searcher")
             if current.searcher.up_to_date():
                 return current
             # not Searcher.refresh(): it reuses segment readers and so misses new deletions
             current.searcher.close()
+            self._local.current = None
             try:
                 current = ThreadSearcher(generation, current.ix, current.ix.searcher(), self._segment_cache)
             except Exception as exc:
-                self._local.current = None
-                self.damaged(generation, exc)
+                raise _Unreadable("the index could not be reopened") from exc
         else:
             if current is not None:
                 self.forget_searcher()
             if not self._exists(generation):
                 # prepare_data() made one: gone since, the archive would look empty
-                self.damaged(generation)
+                raise _Unreadable("no index")
             assert generation is not None  # it exists
             try:
                 ix = self._open(generation)
                 current = ThreadSearcher(generation, ix, ix.searcher(), self._segment_cache)
             except Exception as exc:
-                self.damaged(generation, exc)
+                raise _Unreadable("the index could not be opened") from exc
         self._local.current = current
         return current
 
@@ -675,6 +695,17 @@ class SearchIndex:
         except Exception as exc:
             return [f"la table des segments de l'index est illisible ({type(exc).__name__})"]
         return [found for segment in segments if (found := segment_damage(storage, segment))]
+
+    def confirmed_damage(self, attempts: int = 3, pause: float = 0.05) -> list[str]:
+        """damage(), looked at again before it is believed: while another process commits, the
+        table of segments it replaces is briefly missing, and a healthy index would read as gone."""
+        for attempt in range(attempts):
+            found = self.damage()
+            if not found:
+                return []
+            if attempt < attempts - 1:
+                time.sleep(pause)
+        return found
 
     def damaged(self, generation: str | None = None, cause: BaseException | None = None) -> NoReturn:
         """Raise IndexDamaged for this generation (the current one by default), naming the damage;
@@ -716,7 +747,9 @@ class SearchIndex:
                     return  # another process repaired it meanwhile
                 log.warning("l'index est endommagé (%s) : reconstruction", "; ".join(self.damage()))
                 with self.open_session() as session:
-                    count = self.rebuild(session)
+                    # one process: the server keeps a core for its readers, and a server stopped
+                    # mid-repair leaves no writer process waiting forever for its parent
+                    count = self.rebuild(session, procs=1)
             self.repair_failed = None
             log.warning("index reconstruit : %s épisode(s)", count)
         except Exception as exc:

@@ -243,7 +243,7 @@ def _search(index, session: Session, request: SearchRequest) -> SearchResults:
             # a searcher left on a generation a rebuild removed, a segment merged away: reopen once
             log.exception("search failed (attempt %s) for %r", attempt, request.q)
             index.forget_searcher()
-            if attempt == 2 and index.damage():
+            if attempt == 2 and index.confirmed_damage():
                 index.damaged(cause=error)
             results.groups, results.total, results.episodes, results.notices = [], 0, 0, []
     else:

@@ -187,6 +187,11 @@ class IngestBatch:
             # from here to the commit, no other writer: the free slug, the show and the people
             # read below are still free and still there when written
             begin_writing(session)
+            # the same file sent twice at once: the other writer may have stored it since the lookup
+            existing = session.exec(select(Episode).where(Episode.source == source)).first()
+            if existing and existing.content_hash == digest:
+                session.commit()  # ends the write transaction: nothing to write
+                return IngestOutcome(source, "unchanged", existing.slug, episode_id=existing.id)
             facts, show_inferred = with_show_heard(session, facts, transcript)
             episode = save_episode(
                 session, source, digest, transcript, facts, existing, found_in, show_inferred=show_inferred
