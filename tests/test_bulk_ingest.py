@@ -123,6 +123,7 @@ def test_an_interrupted_ingest_is_finished_by_the_next_one(tmp_path):
         batch = IngestBatch(session, index)
         for path in SEED_FILES[:4]:
             assert batch.add(path.name, path.read_bytes()).status == "added"
+        batch.running.close()  # the process dies: the lock it held as a running batch goes with it
         assert index.check(session) != []
         # the next ingest, even of an unchanged file, finishes that work
         assert ingest_bytes(session, SEED_FILES[0].name, SEED_FILES[0].read_bytes(), index=index).status == "unchanged"

@@ -329,3 +329,35 @@ def test_one_file_uploaded_three_times_at_once_is_stored_once(admin_token, tmp_p
             statuses = sorted(a.status_code for a in answers if a is not None)
             assert statuses == [200, 200, 201], [a.text[:200] for a in answers if a is not None]
             assert {a.json()["slug"] for a in answers if a is not None} == {answers[0].json()["slug"]}
+
+
+def test_a_batch_leaves_the_pending_episodes_of_a_running_batch_to_it(seeded, session, index):
+    """An upload during a `plateau ingest` of many files must not take up that ingest's episodes
+    (committed, not yet indexed): it would settle the whole archive and index them all, holding the
+    write lock for long. Alone, a batch takes up what a dead batch left pending."""
+    from sqlmodel import select
+
+    from app.models import Episode
+    from app.services.ingest import IngestBatch, RunningBatches
+
+    pending = session.exec(select(Episode).where(Episode.slug == seeded["001"])).one()
+    pending.index_state = "pending"
+    failed = session.exec(select(Episode).where(Episode.slug == seeded["002"])).one()
+    failed.index_state = "failed"
+    session.commit()
+
+    running = RunningBatches(index.index_dir)  # another ingest, still running
+    try:
+        upload = IngestBatch(session, index)
+        assert not upload.running.alone
+        assert pending.id not in upload.unfinished, "the running ingest's episode is left to it"
+        assert failed.id in upload.unfinished, "a failed index write is tried again by anyone"
+        assert upload.known_before is not None, "no archive-wide settlement"
+        upload.running.close()
+    finally:
+        running.close()
+    alone = IngestBatch(session, index)
+    try:
+        assert alone.running.alone and pending.id in alone.unfinished  # what a dead batch left
+    finally:
+        alone.running.close()

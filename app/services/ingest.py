@@ -1,6 +1,7 @@
 """Turn transcript files into episodes: one transaction per file, idempotent by content hash."""
 
 import errno
+import fcntl
 import hashlib
 import json
 import logging
@@ -120,8 +121,37 @@ def ingest_bytes(
     outcome = batch.add(
         name, data, sidecar=sidecar, show=show, media_url=media_url, overrides=overrides, today=today, size=size
     )
-    batch.finish()
+    try:
+        batch.finish()
+    finally:
+        batch.running.close()
     return outcome
+
+
+class RunningBatches:
+    """Every ingest batch holds a shared lock on one file of the index folder while it runs; one
+    that can take it alone first knows that no other batch is running (in any process), so that
+    episodes left pending were left by a batch that died."""
+
+    def __init__(self, folder: Path | None):
+        self.alone = True
+        self._file = None
+        if folder is None:
+            return
+        try:
+            self._file = open(folder / ".ingest.lock", "a+")  # noqa: SIM115  (held for the batch's life, closed by close())
+        except OSError:
+            return  # a read-only folder: no batch writes there anyway
+        try:
+            fcntl.flock(self._file, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            self.alone = False
+        fcntl.flock(self._file, fcntl.LOCK_SH)
+
+    def close(self) -> None:
+        if self._file is not None:
+            self._file.close()  # releases the lock
+            self._file = None
 
 
 class IngestBatch:
@@ -136,15 +166,18 @@ class IngestBatch:
         self.session = session
         self.index = index
         self.written: list[IngestOutcome] = []
+        self.running = RunningBatches(index.index_dir if index is not None else None)
         # Work an earlier batch left undone: episodes whose indexing failed are tried again, and
         # episodes committed by a batch that never finished (pending) mean its people were never
-        # settled, so the first settlement looks at the whole archive.
+        # settled, so the first settlement looks at the whole archive. Pending episodes while other
+        # batches run are theirs, in progress: taking them up would redo their work (an upload
+        # during a `plateau ingest` of 200 files would settle the whole archive and index them all).
         self.unfinished: dict[int, str] = {
             episode_id: state
             for episode_id, state in session.exec(
                 select(Episode.id, Episode.index_state).where(Episode.index_state != "indexed")
             ).all()
-            if episode_id is not None  # a stored episode's id never is
+            if episode_id is not None and (self.running.alone or state == "failed")
         }
         self.known_before: set | None = (
             None if "pending" in self.unfinished.values() else guest_service.known_spellings(session)
@@ -467,5 +500,8 @@ def ingest_paths(
             progress(outcome)
         if len(batch.written) >= limits.BATCH_FILES:
             batch.finish()
-    batch.finish()
+    try:
+        batch.finish()
+    finally:
+        batch.running.close()
     return outcomes
