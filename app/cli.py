@@ -1,4 +1,4 @@
-"""The `plateau` command: ingest, serve, reindex, check, export, backup."""
+"""The `plateau` command: ingest, serve, reindex, check, export, backup, user (editor accounts)."""
 
 import logging
 import os
@@ -213,6 +213,70 @@ def backup(file: Path):
         target.close()
         source.close()
     out.print(f"Base sauvegardée dans {file}.")
+
+
+user_cli = typer.Typer(help="Comptes des éditeurs (connexion par /login).", no_args_is_help=True)
+cli.add_typer(user_cli, name="user")
+
+
+@user_cli.command("add")
+def user_add(
+    name: str,
+    password_stdin: bool = typer.Option(
+        False, "--password-stdin", help="Lire le mot de passe sur l'entrée standard au lieu d'en tirer un."
+    ),
+):
+    """Crée un compte d'éditeur ; affiche une seule fois son mot de passe, tiré au hasard."""
+    from app.services import editors as editor_service
+
+    settings = ready()
+    if password_stdin and sys.stdin.isatty():
+        password = typer.prompt("Mot de passe", hide_input=True, confirmation_prompt="Encore une fois")
+    elif password_stdin:
+        password = sys.stdin.readline().removesuffix("\n").removesuffix("\r")
+    else:
+        password = editor_service.new_password()
+    with Session(get_engine(settings)) as session:
+        try:
+            editor = editor_service.add_editor(session, name, password)
+        except editor_service.EditorError as error:
+            err.print(str(error), markup=False, highlight=False)
+            raise typer.Exit(1) from None
+    out.print(f"Éditeur « {editor.name} » créé.", markup=False, highlight=False)
+    if not password_stdin:
+        out.print(f"Mot de passe (affiché une seule fois, notez-le) : {password}", markup=False, highlight=False)
+
+
+@user_cli.command("list")
+def user_list():
+    """Liste les éditeurs et leurs sessions ouvertes."""
+    from app.services import editors as editor_service
+
+    settings = ready()
+    with Session(get_engine(settings)) as session:
+        editors = editor_service.list_editors(session)
+    if not editors:
+        out.print("Aucun éditeur : `plateau user add NOM` en crée un.")
+    for editor, sessions in editors:
+        out.print(
+            f"{editor.name} — créé le {editor.created_at:%Y-%m-%d}, {sessions} session(s) ouverte(s)",
+            markup=False,
+            highlight=False,
+        )
+
+
+@user_cli.command("remove")
+def user_remove(name: str):
+    """Supprime un compte d'éditeur et ferme ses sessions."""
+    from app.services import editors as editor_service
+
+    settings = ready()
+    with Session(get_engine(settings)) as session:
+        removed = editor_service.remove_editor(session, name)
+    if not removed:
+        err.print(f"Aucun éditeur « {name} ».", markup=False, highlight=False)
+        raise typer.Exit(1)
+    out.print(f"Éditeur « {name} » supprimé, ses sessions sont fermées.", markup=False, highlight=False)
 
 
 class BriefLog(logging.Formatter):

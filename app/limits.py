@@ -97,3 +97,20 @@ MAIN_PROCESS_MB = 400
 # The floor of a writer's posting buffer: a tight budget still sorts runs of a useful size rather than
 # a great many small ones to merge.
 MIN_BUFFER_MB = 32
+
+# --- editors: sign-in, sessions, the login rate limit --------------------------------------------
+# A session lasts a working day: an editor signs in again the next morning, and a cookie left on a
+# shared computer stops working by itself. Signing out ends it at once, on the server.
+EDITOR_SESSION_SECONDS = 12 * 3600
+LOGIN_FORM_SECONDS = 12 * 3600  # the login form's CSRF cookie: a page left open longer asks to be reloaded
+# Failed sign-ins counted over this window: five per name stop guessing one editor's password; an
+# address gets ten, for an office behind one address where a colleague mistypes too. Past either,
+# 429 with Retry-After until the oldest failure leaves the window.
+LOGIN_WINDOW_SECONDS = 15 * 60
+LOGIN_FAILURES_PER_NAME = 5
+LOGIN_FAILURES_PER_ADDRESS = 10
+# A password typed or piped to `plateau user add`: short ones are guessed, and argon2 hashes whatever
+# it is given (a megabyte pasted by mistake costs nothing more than its reading).
+MIN_PASSWORD_CHARS = 12
+MAX_PASSWORD_CHARS = 1024
+MAX_EDITOR_NAME_CHARS = 64

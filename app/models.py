@@ -1,4 +1,4 @@
-"""The archive's tables: shows, episodes, people, their appearances and caption lines."""
+"""The archive's tables: shows, episodes, people, their appearances and caption lines; editors and their sessions."""
 
 from datetime import UTC, date, datetime
 
@@ -83,3 +83,36 @@ class CaptionLine(SQLModel, table=True):
     speaker: str | None = None
     # the person that name was matched to; diarization labels ("SPEAKER_00") are linked to no one
     person_id: int | None = Field(default=None, foreign_key="person.id", index=True, ondelete="SET NULL")
+
+
+class Editor(SQLModel, table=True):
+    """An account that may edit through the pages (`plateau user add`); the API keeps its bearer token."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(unique=True, index=True)
+    password_hash: str  # argon2id, with its parameters and salt (app/services/editors.py)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class EditorSession(SQLModel, table=True):
+    """A signed-in browser. The cookie carries a random token; only its SHA-256 is kept, so a copy
+    of the database signs no one in."""
+
+    __tablename__ = "editor_session"
+    id: int | None = Field(default=None, primary_key=True)
+    token_hash: str = Field(unique=True, index=True)
+    editor_id: int = Field(foreign_key="editor.id", index=True, ondelete="CASCADE")
+    csrf_token: str  # sent back by every form (or HTMX's X-CSRF-Token header) of this session
+    created_at: datetime = Field(default_factory=utcnow)
+    expires_at: datetime = Field(index=True)
+
+
+class LoginAttempt(SQLModel, table=True):
+    """A sign-in attempt that has not (yet) succeeded: the rate limit counts them by name and by
+    address, in the database, so that every worker process sees the same counts."""
+
+    __tablename__ = "login_attempt"
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(index=True)  # as typed, case-folded: unknown names count too
+    address: str = Field(index=True)
+    attempted_at: datetime = Field(default_factory=utcnow, index=True)

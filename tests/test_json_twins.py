@@ -12,8 +12,8 @@ from app.web.errors import PageRoute
 from app.web.templating import format_number
 
 LINK = re.compile(r'^<([^>]+)>;\s*rel="alternate";\s*type="application/json"$')
-# Page routes that are not data: the API's own docs and the Atom feeds (their own alternates).
-NOT_DATA = {"/docs", "/feed.atom", "/search.atom"}
+# Page routes that are not data: the API's own docs, the Atom feeds (their own alternates), signing in.
+NOT_DATA = {"/docs", "/feed.atom", "/search.atom", "/login", "/logout"}
 
 
 def twin_of(client, url: str, **headers) -> tuple[str, object, object]:

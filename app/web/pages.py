@@ -2,8 +2,17 @@
 
 from fastapi import APIRouter
 
-from app.web import docs, episodes, feeds, guests, home, search, shows
+from app.web import docs, episodes, feeds, guests, home, login, search, shows
 
 router = APIRouter()
-for part in (home.router, search.router, episodes.router, guests.router, shows.router, feeds.router, docs.router):
+for part in (
+    home.router,
+    search.router,
+    episodes.router,
+    guests.router,
+    shows.router,
+    feeds.router,
+    docs.router,
+    login.router,
+):
     router.include_router(part)

@@ -1,4 +1,5 @@
-"""The Jinja2 environment of the pages: French dates and timestamps, and one render for page or fragment."""
+"""The Jinja2 environment of the pages: French dates and timestamps, and one render for page or fragment
+(with the signed-in editor, if any)."""
 
 from datetime import date
 from typing import Any
@@ -9,6 +10,7 @@ from jinja2_fragments.fastapi import Jinja2Blocks
 from app.french_dates import french_date
 from app.resources import TEMPLATES
 from app.timecodes import format_timestamp
+from app.web.sessions import signed_in
 from app.web.static import HTMX, static_url
 from app.web.twins import json_twin, link_header
 
@@ -85,12 +87,23 @@ def render(
     `json_twin` for the <link> of base.html."""
     fragment = bool(block) and is_fragment_request(request)
     twin = json_twin(request) if status_code < 400 else None
-    context = {"nav": None, **context, "fragment": fragment, "json_twin": twin}
+    # editing controls show only to a signed-in editor (None for visitors); their forms carry csrf_token
+    editor = signed_in(request)
+    context = {
+        "nav": None,
+        **context,
+        "fragment": fragment,
+        "json_twin": twin,
+        "current_editor": editor.editor if editor else None,
+        "csrf_token": editor.csrf_token if editor else None,
+    }
     if fragment:
         response = templates.TemplateResponse(request, name, context, status_code=status_code, block_name=block)
     else:
         response = templates.TemplateResponse(request, name, context, status_code=status_code)
     response.headers["Vary"] = "HX-Request"
+    if editor:
+        response.headers["Cache-Control"] = "private, no-store"  # an editor's page is theirs alone
     if twin:
         response.headers["Link"] = link_header(twin)
     return response
