@@ -19,6 +19,7 @@ from app.models import Episode
 from app.search import IndexBusy, get_search_index
 from app.services import downloads as download_service
 from app.services.ingest import ingest_paths
+from app.services.revisions import EDITS
 
 cli = typer.Typer(
     help="Plateau : archive consultable des débats tech.",
@@ -68,8 +69,16 @@ def ingest(
     show: str | None = typer.Option(None, help="Nom de l'émission, à la place de celui de la description."),
     media_url: str | None = typer.Option(None, "--media-url", help="Lien vers la vidéo."),
     if_empty: bool = typer.Option(False, "--if-empty", help="Ne rien faire si l'archive a déjà des épisodes."),
+    edits: str = typer.Option(
+        "keep",
+        "--edits",
+        help="Épisode déjà corrigé par des éditeurs : keep reporte leurs modifications sur le fichier, "
+        "replace les remplace par le texte du fichier.",
+    ),
 ):
     """Ajoute ou met à jour des épisodes depuis des transcriptions."""
+    if edits not in EDITS:
+        raise typer.BadParameter(f"« {edits} » : keep ou replace", param_hint="--edits")
     yield_to_the_server()
     settings = ready()
     index = get_search_index(settings)
@@ -85,6 +94,7 @@ def ingest(
                 index=index,
                 show=show,
                 media_url=media_url,
+                edits=edits,
                 on_total=lambda n: bar.update(task, total=n),
                 progress=lambda o: bar.update(task, advance=1, description=f"{Path(o.source).name[:40]}"),
             )
@@ -106,8 +116,13 @@ def ingest(
             )
         else:
             out.print(
-                f"{STATUS_LABELS[outcome.status]} : {outcome.source} → {outcome.slug}", markup=False, highlight=False
+                f"{STATUS_LABELS[outcome.status]} : {outcome.source} → {outcome.slug}"
+                + (f" ({outcome.edits.message})" if outcome.edits else ""),
+                markup=False,
+                highlight=False,
             )
+            for note in outcome.edits.not_reapplied if outcome.edits else ():
+                err.print(f"  non reportée : {note}", markup=False, highlight=False)
     out.print(
         f"{counts['added']} ajouté(s), {counts['updated']} mis à jour, {counts['unchanged']} inchangé(s), "
         f"{counts['failed']} en échec, {counts['skipped']} ignoré(s)"

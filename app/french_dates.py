@@ -1,7 +1,8 @@
-"""French dates: the names of days and months, "jeudi 23 octobre 2025" written and read."""
+"""French dates: the names of days and months, "jeudi 23 octobre 2025" written and read; moments in Paris time."""
 
 import re
-from datetime import date
+from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 WEEKDAYS = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")
 MONTHS = (
@@ -31,6 +32,18 @@ def french_date(day: date) -> str:
     """A date as French readers write it: "jeudi 23 octobre 2025", "samedi 1er mars 2025"."""
     number = "1er" if day.day == 1 else str(day.day)
     return f"{WEEKDAYS[day.weekday()]} {number} {MONTHS[day.month - 1]} {day.year}"
+
+
+def french_moment(moment: datetime) -> str:
+    """When something happened, as French readers write it, in Paris time: "lundi 30 novembre 2026
+    à 19 h 05" (in UTC, said so, where the system has no time zone data)."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    try:
+        local, zone = moment.astimezone(ZoneInfo("Europe/Paris")), ""
+    except ZoneInfoNotFoundError:
+        local, zone = moment.astimezone(UTC), " UTC"
+    return f"{french_date(local.date())} à {local.hour} h {local.minute:02d}{zone}"
 
 
 def date_of(match: re.Match, *, today: date) -> date | None:

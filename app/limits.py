@@ -15,6 +15,7 @@ HITS_PER_EPISODE = 3  # passages shown under an episode in the results; its othe
 EPISODE_MATCHES = 5
 EPISODE_HITS = 50  # hits of a search inside one episode, listed beside its transcript, which marks every match anyway
 GUESTS_PER_PAGE = 100  # /api/guests; the /guests page and the filter menus list every guest
+GUEST_TURNS = 5  # a guest's longest turns on their page: a glance at what they said, each linked to its line
 LATEST_EPISODES = 6  # the home page's newest episodes: a glance; the full list is one click away
 FEED_EPISODES = 30  # the newest-episodes feed: a weekly poll misses none even with four daily shows
 FEED_SEARCH_EPISODES = 20  # a saved search's feed: its newest episodes, each with its hits
@@ -68,6 +69,12 @@ MAX_TITLE_CHARS = 300  # a title is one line; longer is a paste gone wrong
 MAX_SHOW_CHARS = 200  # a show's name, as long as a filter value can be
 MAX_MEDIA_URL_CHARS = 2000  # the longest URL that browsers and proxies all carry
 MAX_DESCRIPTION_CHARS = 20_000  # a page's description is a few paragraphs; this is ten pages of them
+MAX_CAPTION_CHARS = 2_000  # an editor's correction of one caption line: a few sentences at most
+MAX_REASON_CHARS = 1_000  # why an editor changed the record, as the history shows it
+MAX_PERSON_NAME_CHARS = 200  # a new speaker or a guest named by an editor
+MAX_ROLE_CHARS = 300  # a guest's role and affiliation, as an editor states them
+MAX_EPISODE_GUESTS = 50  # a panel; more is a list pasted by mistake
+REVISIONS_PER_PAGE = 100  # an episode's history, newest first
 
 # --- the index: ingest batches, writer processes, memory -----------------------------------------
 # The memory of a rebuild and how long a write waits for another one are settings

@@ -115,7 +115,7 @@ async def lifespan(app: FastAPI):
 
 
 def create_app() -> FastAPI:
-    from app.api import downloads, episodes, guests
+    from app.api import downloads, episodes, guests, revisions
     from app.api import search as search_api
     from app.api.responses import SafeJSONResponse
 
@@ -161,7 +161,7 @@ def create_app() -> FastAPI:
         return JSONResponse({"status": "ok" if healthy else "dégradé", **checks})
 
     app.mount(MOUNT, VersionedStaticFiles(versions), name="static")
-    for router in (search_api.router, episodes.router, guests.router, downloads.router):
+    for router in (search_api.router, episodes.router, revisions.router, guests.router, downloads.router):
         app.include_router(router)
     from app.web import pages
     from app.web.errors import install_error_pages

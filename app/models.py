@@ -1,4 +1,4 @@
-"""The archive's tables: shows, episodes, people, their appearances and caption lines; editors and their sessions."""
+"""The archive's tables: shows, episodes, people, appearances, caption lines; editors, sessions, revisions."""
 
 from datetime import UTC, date, datetime
 
@@ -41,6 +41,9 @@ class Episode(SQLModel, table=True):
     ingested_at: datetime = Field(default_factory=utcnow)
     # read by every search (metadata.py checks whether the metadata changed): indexed, 10 ms → 1 ms at 5,000
     updated_at: datetime = Field(default_factory=utcnow, index=True)
+    # editors' changes to the caption lines (text, turns, labels) and their undos: part of the index's
+    # stamp, so that `plateau check` and the startup catch an edit the index has not taken yet
+    transcript_edits: int = 0
 
 
 class Person(SQLModel, table=True):
@@ -66,7 +69,7 @@ class Appearance(SQLModel, table=True):
     kind: str  # "guest" or "host"
     role: str | None = None  # role and affiliation as this episode states them
     named_as: str  # the spelling this episode uses
-    found_in: str  # "description", "sidecar" or "introduction"
+    found_in: str  # "description", "sidecar", "introduction", "speaker" (their lines) or "editor"
     position: int = 0
 
 
@@ -83,6 +86,9 @@ class CaptionLine(SQLModel, table=True):
     speaker: str | None = None
     # the person that name was matched to; diarization labels ("SPEAKER_00") are linked to no one
     person_id: int | None = Field(default=None, foreign_key="person.id", index=True, ondelete="SET NULL")
+    # the machine's text when an editor corrected the line (app/services/revisions.py), else null:
+    # the index holds both, so that a search for the old spelling still finds the line
+    original_text: str | None = Field(default=None, sa_column=Column(SAText, nullable=True))
 
 
 class Editor(SQLModel, table=True):
@@ -116,3 +122,24 @@ class LoginAttempt(SQLModel, table=True):
     name: str = Field(index=True)  # as typed, case-folded: unknown names count too
     address: str = Field(index=True)
     attempted_at: datetime = Field(default_factory=utcnow, index=True)
+
+
+class Revision(SQLModel, table=True):
+    """One change an editor made to an episode, kept forever: who, when, what, before, after, why.
+
+    kind: "line" (a caption line's text), "turn" (from a line on, someone speaks), "label" (a
+    diarization label is a person for the whole episode), "metadata" (title, show, date...), or
+    "ingest" (the file was ingested again over the edits). before and after are JSON
+    (app/services/revisions.py says what each kind keeps). Undoing one is a new revision of the same
+    kind, its before and after swapped, that names the revision it undoes."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    episode_id: int = Field(foreign_key="episode.id", index=True, ondelete="CASCADE")
+    created_at: datetime = Field(default_factory=utcnow)
+    author: str  # an editor's name, or "jeton d'administration" for the API's bearer token
+    kind: str
+    before: str = Field(sa_column=Column(SAText, nullable=False))
+    after: str = Field(sa_column=Column(SAText, nullable=False))
+    reason: str = Field(default="", sa_column=Column(SAText, nullable=False))
+    undoes: int | None = Field(default=None, foreign_key="revision.id", ondelete="SET NULL")
+    undone_by: int | None = Field(default=None, foreign_key="revision.id", ondelete="SET NULL")

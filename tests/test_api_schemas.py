@@ -111,6 +111,7 @@ def test_every_read_answer_matches_its_schema(client, seeded):
             "/api/episodes?year=1999",
         ],
         "/api/episodes/{slug}": [f"/api/episodes/{slug}" for slug in seeded.values()],
+        "/api/episodes/{slug}/history": [f"/api/episodes/{episode}/history"],
         "/api/guests": ["/api/guests", "/api/guests?per_page=5&page=2"],
         "/api/guests/{slug}": [f"/api/guests/{slug}" for slug in guests],
         "/api/shows": ["/api/shows"],

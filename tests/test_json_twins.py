@@ -12,8 +12,16 @@ from app.web.errors import PageRoute
 from app.web.templating import format_number
 
 LINK = re.compile(r'^<([^>]+)>;\s*rel="alternate";\s*type="application/json"$')
-# Page routes that are not data: the API's own docs, the Atom feeds (their own alternates), signing in.
-NOT_DATA = {"/docs", "/feed.atom", "/search.atom", "/login", "/logout"}
+# Page routes that are not data: the API's own docs, the Atom feeds (their own alternates), signing in,
+# the editors' forms and what they post to.
+NOT_DATA = {"/docs", "/feed.atom", "/search.atom", "/login", "/logout"} | {
+    "/episodes/{slug}/edit",
+    "/episodes/{slug}/lines/{position}/edit",
+    "/episodes/{slug}/lines/{position}",
+    "/episodes/{slug}/turns",
+    "/episodes/{slug}/labels",
+    "/episodes/{slug}/history/{revision_id}/undo",
+}
 
 
 def twin_of(client, url: str, **headers) -> tuple[str, object, object]:
@@ -103,6 +111,9 @@ def check_pages(client, pages: list[tuple[str, str]]) -> set[str]:
             assert data["slug"] == url.split("/")[2].split("?")[0] and heading(main) == data["title"]
         elif kind == "/guests/{slug}":
             assert data["slug"] == url.split("/")[2] and heading(main) == data["name"]
+        elif kind == "/episodes/{slug}/history":
+            assert data["episode"] == url.split("/")[2] and heading(main) == "Historique des modifications"
+            assert len(main.findall(".//li[@class='revision']")) == data["total"]
         else:
             raise AssertionError(f"no check for the page kind {kind}")
         # the page's filters and page number went along
@@ -124,6 +135,7 @@ def test_every_page_kind_advertises_a_json_twin_that_answers_the_same(client, se
         ("/episodes", "/episodes?guest=julien-pillot&year=2025"),
         ("/episodes/{slug}", f"/episodes/{episode}"),
         ("/episodes/{slug}", f"/episodes/{episode}?t=12:34&q=cloud"),
+        ("/episodes/{slug}/history", f"/episodes/{episode}/history"),
         ("/guests", "/guests"),
         ("/guests/{slug}", "/guests/imene-kabouya"),
         ("/shows", "/shows"),

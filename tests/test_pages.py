@@ -122,6 +122,7 @@ PAGES = [
     "/episodes",
     f"/episodes/{EPISODE}",
     f"/episodes/{EPISODE}?t=754",
+    f"/episodes/{EPISODE}/history",
     "/guests",
     "/guests/julien-pillot",
     "/shows",

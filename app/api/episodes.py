@@ -1,6 +1,7 @@
 """JSON routes for episodes and shows: lists, details, and the writes (ingest, edit, delete)."""
 
 from datetime import date
+from typing import Literal
 
 from fastapi import APIRouter, BackgroundTasks, File, Form, HTTPException, Query, Response, UploadFile
 from pydantic import BaseModel, Field, field_validator
@@ -17,7 +18,9 @@ from app.ingest.transcript import TranscriptError
 from app.models import Episode
 from app.names import fold
 from app.services import episodes as episode_service
+from app.services import revisions as revision_service
 from app.services.ingest import DISK_FULL, READ_ONLY, check_media_url, ingest_bytes
+from app.services.revisions import ADMIN_TOKEN, EditRefused
 
 router = APIRouter(prefix="/api", tags=["épisodes"], default_response_class=SafeJSONResponse)
 
@@ -79,6 +82,11 @@ def post_episode(
     guests: str | None = Form(None),
     media_url: str | None = Form(None),
     description: str | None = Form(None),
+    edits: Literal["keep", "replace"] = Form(
+        "keep",
+        description="épisode déjà modifié par des éditeurs : keep reporte leurs modifications sur les nouvelles "
+        "lignes, replace les remplace par le fichier",
+    ),
 ) -> IngestedEpisode:
     """Ingest one transcript (page text, VTT, SRT or JSON); sidecar fields as form fields win.
 
@@ -101,7 +109,14 @@ def post_episode(
     except TranscriptError as error:
         raise HTTPException(422, str(error)) from None
     outcome = ingest_bytes(
-        session, file.filename or "envoi.txt", data, overrides=overrides, index=index, size=file.size
+        session,
+        file.filename or "envoi.txt",
+        data,
+        overrides=overrides,
+        index=index,
+        size=file.size,
+        edits=edits,
+        author=ADMIN_TOKEN,
     )
     if outcome.status == "failed":
         reason = outcome.reason or ""
@@ -119,9 +134,27 @@ def post_episode(
         {
             "status": outcome.status,
             "searchable": episode.index_state == "indexed",
+            "edits": outcome.edits.as_json() if outcome.edits else None,
             **episode_service.episode_json(session, episode),
         }
     )
+
+
+class GuestChange(BaseModel):
+    name: str = Field(min_length=1, max_length=limits.MAX_PERSON_NAME_CHARS)
+    role: str | None = Field(None, max_length=limits.MAX_ROLE_CHARS, description="rôle et affiliation dans l'épisode")
+
+    @field_validator("name", "role")
+    @classmethod
+    def writable(cls, value: str | None, info) -> str | None:
+        try:
+            if value is not None:
+                refuse_unwritable(value, where=info.field_name)
+        except TranscriptError as error:
+            raise ValueError(str(error)) from None
+        if info.field_name == "name" and not fold(value or ""):
+            raise ValueError("un nom doit contenir des lettres")
+        return value
 
 
 class EpisodeChanges(BaseModel):
@@ -130,6 +163,13 @@ class EpisodeChanges(BaseModel):
     aired_on: date | None = None
     media_url: str | None = Field(None, max_length=limits.MAX_MEDIA_URL_CHARS)
     description: str | None = Field(None, max_length=limits.MAX_DESCRIPTION_CHARS)
+    guests: list[GuestChange] | None = Field(
+        None,
+        max_length=limits.MAX_EPISODE_GUESTS,
+        description="les invités de l'épisode, dans l'ordre, à la place des actuels (une personne connue est "
+        "reconnue par son nom, sinon créée)",
+    )
+    reason: str = Field("", max_length=limits.MAX_REASON_CHARS, description="pourquoi (l'historique le montre)")
 
     @field_validator("title")
     @classmethod
@@ -159,11 +199,18 @@ def patch_episode(slug: str, admin: AdminDep, changes: EpisodeChanges, session: 
     # names is created once however many editors name it at the same moment
     begin_writing(session)
     episode = episode_or_404(session, slug)
+    values = changes.model_dump(exclude_unset=True)
+    reason = values.pop("reason", "")
     try:
-        episode_service.edit_episode(session, episode, changes.model_dump(exclude_unset=True))
+        # every change is a revision (GET /api/episodes/{slug}/history), which can be undone
+        revision_service.edit_metadata(session, episode, values, author=ADMIN_TOKEN, reason=reason)
+        session.commit()
     except TranscriptError as error:
         session.rollback()
         raise HTTPException(422, str(error)) from None
+    except EditRefused as refused:
+        session.rollback()
+        raise HTTPException(refused.status, refused.detail) from None
     return EpisodeDetail.model_validate(episode_service.episode_json(session, episode))
 
 

@@ -11,6 +11,7 @@ from app.db import begin_writing
 from app.deps import AdminDep, SearchDep, SessionDep
 from app.models import Person
 from app.services import guests as guest_service
+from app.services import speaking as speaking_service
 
 router = APIRouter(prefix="/api", tags=["invités"], default_response_class=SafeJSONResponse)
 
@@ -23,6 +24,8 @@ def guest_or_404(session: Session, slug: str) -> Person:
 
 
 def guest_detail(session: Session, person: Person) -> GuestDetail:
+    assert person.id is not None  # a stored person's id
+    seconds = speaking_service.person_speaking(session, person.id).seconds_by_episode
     return GuestDetail.model_validate(
         {
             "slug": person.slug,
@@ -34,12 +37,14 @@ def guest_detail(session: Session, person: Person) -> GuestDetail:
                     "kind": a.kind,
                     "role": a.role,
                     "named_as": a.named_as,
+                    "speaking_seconds": seconds.get(e.id) if e.id is not None else None,
                 }
                 for a, e in guest_service.appearances_of(session, person)
             ],
             "co_guests": [
                 {"slug": p.slug, "name": p.name, "episodes": n} for p, n in guest_service.co_guests(session, person)
             ],
+            "speaking_seconds": sum(seconds.values()),
         }
     )
 

@@ -6,7 +6,7 @@ declared in the order the API has always written them; adding one is allowed, re
 one is not.
 """
 
-from datetime import date
+from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
@@ -78,11 +78,28 @@ class EpisodeDetail(EpisodeSummary):
     segments: list[Segment] = Field(description="les lignes de la transcription, dans l'ordre")
 
 
+class EditsCarried(Schema):
+    """What a new ingest of an episode that editors changed did with their edits."""
+
+    status: Literal["kept", "replaced"] = Field(
+        description="kept : reportées sur les nouvelles lignes (edits=keep, par défaut) ; replaced : remplacées "
+        "par le texte du fichier (edits=replace)"
+    )
+    message: str = Field(description="« modifications conservées » ou « modifications remplacées… »")
+    not_reapplied: list[str] = Field(
+        description="les modifications qui n'ont pas pu être reportées, et pourquoi (la ligne ne dit plus "
+        "le texte d'origine sur lequel elle avait été faite)"
+    )
+
+
 class IngestStatus(Schema):
     status: Literal["added", "updated", "unchanged"]
     # false: stored, but the index could not take it yet (busy, damaged): not found by searches
     # until a retry succeeds (the next write, the next start, or `plateau reindex`)
     searchable: bool
+    edits: EditsCarried | None = Field(
+        None, description="null quand aucun éditeur n'a modifié l'épisode ; sinon ce que l'envoi en a fait"
+    )
 
 
 class IngestedEpisode(EpisodeDetail, IngestStatus):  # IngestStatus first: "status" leads the object
@@ -118,6 +135,10 @@ class Appearance(Schema):
     kind: Literal["guest", "host"]
     role: str | None = Field(description="rôle et affiliation tels que cet épisode les donne")
     named_as: str = Field(description="la graphie du nom dans cet épisode")
+    speaking_seconds: float | None = Field(
+        default=None,
+        description="temps de parole dans cet épisode, en secondes ; null : aucune ligne de cette personne",
+    )
 
 
 class CoGuest(Schema):
@@ -132,6 +153,9 @@ class GuestDetail(Schema):
     aliases: list[str] = Field(description="toutes les graphies rencontrées")
     appearances: list[Appearance]
     co_guests: list[CoGuest]
+    speaking_seconds: float = Field(
+        description="temps de parole dans toute l'archive, en secondes (lignes attribuées à cette personne)"
+    )
 
 
 class ShowSummary(Schema):
@@ -213,6 +237,39 @@ class SearchResponse(Schema):
     )
 
 
+class RevisionChange(Schema):
+    field: str = Field(description="texte, locuteur, titre, émission, date de diffusion…")
+    before: str | None
+    after: str | None
+
+
+class Revision(Schema):
+    """One change to an episode: who, when, what, before and after, why."""
+
+    id: int
+    episode: str = Field(description="slug de l'épisode")
+    kind: Literal["line", "turn", "label", "metadata", "ingest"] = Field(
+        description="line : texte d'une ligne ; turn : tour de parole ; label : étiquette de diarisation "
+        "reliée à une personne ; metadata : titre, émission, date… ; ingest : nouvelle ingestion du fichier"
+    )
+    what: str = Field(description="ce qui a changé, en français")
+    author: str = Field(description="nom de l'éditeur, ou « jeton d'administration » pour l'API")
+    created_at: datetime
+    reason: str = Field(description="pourquoi, tel que l'éditeur l'a écrit (peut être vide)")
+    position: int | None = Field(description="ligne corrigée, ou première ligne du tour de parole")
+    until: int | None = Field(description="tour de parole : la ligne où il s'arrête (exclue)")
+    label: str | None = Field(description="étiquette de diarisation reliée à une personne (SPEAKER_01)")
+    changes: list[RevisionChange]
+    undoes: int | None = Field(description="la révision que celle-ci annule")
+    undone_by: int | None = Field(description="la révision qui a annulé celle-ci")
+
+
+class History(Schema):
+    episode: str
+    total: int
+    items: list[Revision] = Field(description="les plus récentes d'abord")
+
+
 def problems(*statuses: int) -> dict[int | str, dict[str, Any]]:
     """The error answers of a route for /docs: {"detail": ...} with each status's meaning."""
     return {
@@ -226,6 +283,7 @@ ERRORS = {
     401: "Jeton d'administration absent ou invalide",
     403: "Écritures désactivées : aucun PLATEAU_ADMIN_TOKEN configuré",
     404: "Introuvable",
+    409: "Conflit : la chose à annuler a changé depuis (le message dit quelle révision annuler d'abord)",
     422: "Fichier ou champ refusé, ou paramètres invalides",
     503: "Archive en lecture seule, ou index de recherche en reconstruction : réessayer plus tard",
     507: "Disque plein : rien n'a été écrit ; réessayer quand de la place est libérée",

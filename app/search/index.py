@@ -18,6 +18,7 @@ from typing import NoReturn
 from rapidfuzz import process
 from rapidfuzz.distance import Levenshtein
 from sqlalchemy import func, update
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 from whoosh import index as windex
 from whoosh.filedb.compound import CompoundStorage
@@ -124,26 +125,38 @@ def format_bytes(size: int) -> str:
 
 def episode_stamps(session: Session, episode_ids: Iterable[int] | None = None) -> dict[int, str]:
     """What the index must hold for each episode: the documents' layout, its content hash and
-    number of caption lines."""
+    number of caption lines, and how many times editors changed its lines (never edited: no
+    count, so that the stamps of episodes no one edits stay what they were)."""
     stmt = (
-        select(Episode.id, Episode.content_hash, func.count(col(CaptionLine.id)))
+        select(Episode.id, Episode.content_hash, func.count(col(CaptionLine.id)), Episode.transcript_edits)
         .join(CaptionLine, col(CaptionLine.episode_id) == Episode.id, isouter=True)
         .group_by(col(Episode.id))
     )
     if episode_ids is not None:
         stmt = stmt.where(col(Episode.id).in_(list(episode_ids)))
     # a stored episode's id never is None
-    return {eid: f"{LAYOUT}:{h}:{n}" for eid, h, n in session.exec(stmt) if eid is not None}
+    return {
+        eid: f"{LAYOUT}:{h}:{n}" + (f":{edits}" if edits else "")
+        for eid, h, n, edits in session.exec(stmt)
+        if eid is not None
+    }
 
 
-def episode_lines(session: Session, episode_id: int) -> list[tuple[int, float, str, int | None]]:
-    """(position, start, text, person id of the speaker) of each line: what cut_passages cuts."""
+def episode_lines(session: Session, episode_id: int) -> list[tuple[int, float, str, int | None, str | None]]:
+    """(position, start, text, person id of the speaker, machine text of a corrected line) of each
+    line: what cut_passages cuts."""
     stmt = (
-        select(CaptionLine.position, CaptionLine.start, CaptionLine.text, CaptionLine.person_id)
-        .where(CaptionLine.episode_id == episode_id)
+        sa_select(
+            col(CaptionLine.position),
+            col(CaptionLine.start),
+            col(CaptionLine.text),
+            col(CaptionLine.person_id),
+            col(CaptionLine.original_text),
+        )
+        .where(col(CaptionLine.episode_id) == episode_id)
         .order_by(col(CaptionLine.position))
     )
-    return list(session.exec(stmt))
+    return [tuple(row) for row in session.execute(stmt)]
 
 
 class Vocabulary:

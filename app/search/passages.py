@@ -84,7 +84,9 @@ def _positions_value(position: int) -> bytes:
 # What the documents are made of: raised whenever the fields or the analysis change, so that an
 # index written the old way is rebuilt (SearchIndex.index_pending) instead of being mixed with new
 # documents. 4: the LINES of each passage, as a column. 5: passages cut at speaker changes, with
-# their SPEAKER. The analysis has its own version (singular before the stem).
+# their SPEAKER. The analysis has its own version (singular before the stem). An editor's correction
+# did not raise it: the documents of lines never corrected are what they were (no rebuild at the
+# upgrade), and an edited episode's stamp changes with its edits (index.episode_stamps).
 LAYOUT = f"5.{ANALYSIS_VERSION}"
 
 # The index's fields, named once: every query, reader and writer uses these names.
@@ -144,42 +146,66 @@ class Passage:
 
 
 def cut_passages(lines: Sequence[tuple[Any, ...]]) -> list[Passage]:
-    """lines: (position, start, text) or (position, start, text, person id of the speaker) in order.
+    """lines: (position, start, text), optionally followed by the person id of the speaker and the
+    machine's text of a line an editor corrected (None when never corrected), in order.
     Returns the passages, each owning CORE_LINES lines, or fewer where the speaker changes: one
-    person's words are one person's passages."""
+    person's words are one person's passages.
+
+    A corrected line is found by its words as corrected and by the machine's words it replaced (the
+    old spelling of a name still finds it); quoted phrases match either version of the passage."""
     line_words = [words(text) for _, _, text, *_ in lines]
     # "e-mail" is also searched as "email": glued forms join a line's words, never its bi-words
     line_glued = [compounds(text) for _, _, text, *_ in lines]
-    line_terms = [body_terms(ws + gs) for ws, gs in zip(line_words, line_glued, strict=True)]
+    machine = [line[4] if len(line) > 4 else None for line in lines]
+    machine_words = [words(text) if text is not None else None for text in machine]
+    replaced = [
+        [w for w in old + compounds(text) if w not in set(ws + gs)] if old is not None and text is not None else []
+        for old, text, ws, gs in zip(machine_words, machine, line_words, line_glued, strict=True)
+    ]
+    line_terms = [body_terms(ws + gs + old) for ws, gs, old in zip(line_words, line_glued, replaced, strict=True)]
     passages = []
     spans = list(_spans(lines))
     for number, (lo, hi, speaker) in enumerate(spans):
         # a window reaches into the next passage only (matching._near_docs looks one passage on),
         # which a turn may cut shorter than TAIL_LINES
         reach = spans[number + 1][1] if number + 1 < len(spans) else len(lines)
+        shingles, core_lines = _shingles(line_words, lo, hi)
+        if any(old is not None for old in machine_words[lo:core_lines]):
+            # the passage as the machine wrote it, its bi-words after the corrected ones': a phrase
+            # never runs from one version into the other (it would go from a tail back to own lines)
+            shingles += _shingles([old or ws for old, ws in zip(machine_words, line_words, strict=True)], lo, hi)[0]
         core = [w for ws in line_words[lo:hi] for w in ws]
-        tail: list[str] = []
-        for ws in line_words[hi:]:
-            tail.extend(ws)
-            if len(tail) >= TAIL_WORDS:
-                break
-        tail = tail[:TAIL_WORDS]
-        run = core + tail
-        shingles = [shingle(run[j], run[j + 1]) for j in range(min(len(core), len(run) - 1))]
-        shingles += [TAIL_MARK + shingle(run[j], run[j + 1]) for j in range(len(core), len(run) - 1)]
         passages.append(
             Passage(
                 number=number,
                 first=lines[lo][0],
                 starts=[start for _, start, *_ in lines[lo:hi]],
                 body=[t for terms in line_terms[lo:hi] for t in terms],
-                exact=core + [g for gs in line_glued[lo:hi] for g in gs],
+                exact=core + [g for gs in line_glued[lo:hi] for g in gs] + [w for ws in replaced[lo:hi] for w in ws],
                 shingles=shingles,
                 window=[line_terms[i] for i in range(lo, min(hi + TAIL_LINES, reach))],
                 speaker=speaker,
             )
         )
     return passages
+
+
+def _shingles(line_words: list[list[str]], lo: int, hi: int) -> tuple[list[str], int]:
+    """The bi-words of the passage that owns lines lo to hi (excluded), then TAIL_MARK-ed ones of
+    its tail: the first TAIL_WORDS words of the next lines. And the end of the lines they read."""
+    core = [w for ws in line_words[lo:hi] for w in ws]
+    tail: list[str] = []
+    end = hi
+    for ws in line_words[hi:]:
+        tail.extend(ws)
+        end += 1
+        if len(tail) >= TAIL_WORDS:
+            break
+    tail = tail[:TAIL_WORDS]
+    run = core + tail
+    shingles = [shingle(run[j], run[j + 1]) for j in range(min(len(core), len(run) - 1))]
+    shingles += [TAIL_MARK + shingle(run[j], run[j + 1]) for j in range(len(core), len(run) - 1)]
+    return shingles, end
 
 
 def _spans(lines: Sequence[tuple[Any, ...]]):

@@ -457,21 +457,25 @@ def _groups(session, searcher, shown, refs, counts, compiled, per_episode: bool)
         for f in (stored[d] for d, _ in hits)
     ]
     lines: dict[tuple[int, int], str] = {}
+    machine: dict[tuple[int, int], str] = {}  # the machine's text of the lines an editor corrected
     speakers: dict[tuple[int, int], tuple[str | None, int | None]] = {}
     if ranges:
         cond = or_(
             *(and_(col(CaptionLine.episode_id) == e, col(CaptionLine.position).between(lo, hi)) for e, lo, hi in ranges)
         )
-        for eid, position, text, label, person_id in session.execute(
+        for eid, position, text, label, person_id, original in session.execute(
             sa_select(
                 col(CaptionLine.episode_id),
                 col(CaptionLine.position),
                 col(CaptionLine.text),
                 col(CaptionLine.speaker),
                 col(CaptionLine.person_id),
+                col(CaptionLine.original_text),
             ).where(cond)
         ):
             lines[(eid, position)] = text
+            if original is not None:
+                machine[(eid, position)] = original
             if label is not None:
                 speakers[(eid, position)] = (label, person_id)
     people = speakers_by_id(session, (person_id for _, person_id in speakers.values()))
@@ -491,7 +495,8 @@ def _groups(session, searcher, shown, refs, counts, compiled, per_episode: bool)
                 texts.append(lines[(eid, position)])
             if len(texts) < own:
                 continue  # the database changed under the index: reindexing will catch up
-            found = locate(texts, own, compiled.stems, compiled.exact, compiled.phrases, compiled.windows)
+            old = [machine.get((eid, p)) for p in range(f[FIRST], f[FIRST] + len(texts))] if machine else None
+            found = locate(texts, own, compiled.stems, compiled.exact, compiled.phrases, compiled.windows, old)
             position = f[FIRST] + found.line  # in the passage's own lines: no two hits share it
             label, person_id = speakers.get((eid, position), (None, None))
             speaker = speaker_json(label, people.get(person_id) if person_id else None)

@@ -64,17 +64,21 @@ def locate(
     exact: set[str],
     phrases: list[list[str]],
     windows: list[list[set[str]]] | None = None,
+    machine: list[str | None] | None = None,
 ) -> Located:
     """lines: a passage's own lines followed by a few of the next ones (for phrases and windows
     across the end). windows: groups of plain words that must stand close together, each word as
-    its stems: the match then starts where the smallest window holding a group's words begins."""
+    its stems: the match then starts where the smallest window holding a group's words begins.
+    machine: for each line an editor corrected, the machine's text (None elsewhere): when the
+    corrected lines hold no match, the match is the old spelling's, which starts the hit there."""
     tokens = [(li, w, s, e) for li, text in enumerate(lines) for (w, s, e) in word_spans(text)]
     marked = _marked(tokens, stems, exact, phrases)
-    first = min((i for i in marked if tokens[i][0] < own_lines), default=None)
-    line = tokens[first][0] if first is not None else 0
-    window = _smallest_window(tokens, len(lines), own_lines, windows or [])
-    if window is not None:
-        line = window[1]
+    line = _match_line(tokens, marked, len(lines), own_lines, windows)
+    if line is None and machine and any(machine):
+        old = [m if m is not None else text for m, text in zip(machine, lines, strict=False)]
+        old_tokens = [(li, w, s, e) for li, text in enumerate(old) for (w, s, e) in word_spans(text)]
+        line = _match_line(old_tokens, _marked(old_tokens, stems, exact, phrases), len(old), own_lines, windows)
+    line = line or 0
     # the snippet runs from the match line, far enough to show a phrase that crosses a line break
     last_marked_line = max((tokens[i][0] for i in marked if tokens[i][0] >= line), default=line)
     end = line
@@ -95,6 +99,15 @@ def locate(
         pieces.append(Markup("").join(html))
         plain.append(text)
     return Located(line=line, snippet=Markup(" ").join(pieces), text=" ".join(plain))
+
+
+def _match_line(tokens, marked: set[int], n_lines: int, own_lines: int, windows) -> int | None:
+    """The own line where the match starts: the smallest window's, else the first marked word's."""
+    window = _smallest_window(tokens, n_lines, own_lines, windows or [])
+    if window is not None:
+        return window[1]
+    first = min((i for i in marked if tokens[i][0] < own_lines), default=None)
+    return tokens[first][0] if first is not None else None
 
 
 def _smallest_window(tokens, n_lines: int, own_lines: int, windows: list[list[set[str]]]) -> tuple[int, int] | None:

@@ -241,6 +241,13 @@ def edit_episode(session: Session, episode: Episode, changes: dict) -> None:
     so an edit needs no reindex. The caller holds the write lock (app.db.begin_writing) from before
     it read `episode`, so that a show to create is not created by another writer meanwhile.
     """
+    apply_changes(session, episode, changes)
+    session.commit()
+
+
+def apply_changes(session: Session, episode: Episode, changes: dict) -> None:
+    """edit_episode's work in the caller's transaction (a new ingest that keeps an editor's metadata)."""
+    changes = dict(changes)
     show_name = changes.pop("show", None)
     if show_name is not None:
         episode.show_id = find_or_create_show(session, show_name, None).id if show_name.strip() else None
@@ -251,7 +258,6 @@ def edit_episode(session: Session, episode: Episode, changes: dict) -> None:
     session.add(episode)
     session.flush()
     drop_empty_shows(session)
-    session.commit()
 
 
 def delete_episode(session: Session, episode: Episode, index) -> None:

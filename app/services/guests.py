@@ -15,8 +15,9 @@ from app.names import SAME_PERSON_THRESHOLD, fold, name_key, slugify
 
 # The introduction is where a host presents the panel; three minutes covers every seed.
 INTRODUCTION_SECONDS = 180
-# Spellings found in the descriptions (or a sidecar) are the trusted ones for a person's name.
-TRUSTED_SOURCES = ("description", "sidecar")
+# Spellings found in the descriptions (or a sidecar, or typed by an editor) are the trusted ones for
+# a person's name.
+TRUSTED_SOURCES = ("description", "sidecar", "editor")
 
 
 def find_person(session: Session, name: str, exclude: set[int] | frozenset[int] = frozenset()) -> Person | None:

@@ -30,6 +30,7 @@ from app.models import Appearance, CaptionLine, Episode, utcnow
 from app.names import fold
 from app.services import episodes as episode_service
 from app.services import guests as guest_service
+from app.services import revisions as revision_service
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +46,8 @@ class IngestOutcome:
     reason: str | None = None
     episode_id: int | None = None
     searchable: bool = True  # False when the episode is in the database but its index write failed
+    # what a new ingest of an episode editors changed did with their edits: kept or replaced
+    edits: revision_service.Carried | None = None
 
 
 def too_big(size: int) -> str:
@@ -114,12 +117,24 @@ def ingest_bytes(
     overrides: EpisodeFacts | None = None,
     today: date | None = None,
     size: int | None = None,
+    edits: str = "keep",
+    author: str = revision_service.COMMAND_LINE,
 ) -> IngestOutcome:
     """Ingest one transcript. A refused file changes nothing; a known, unchanged one writes nothing
-    (but an earlier episode the index could not take is tried again)."""
+    (but an earlier episode the index could not take is tried again). edits: what a new ingest of
+    an episode editors changed does with their edits, "keep" or "replace" (services/revisions.py)."""
     batch = IngestBatch(session, index)
     outcome = batch.add(
-        name, data, sidecar=sidecar, show=show, media_url=media_url, overrides=overrides, today=today, size=size
+        name,
+        data,
+        sidecar=sidecar,
+        show=show,
+        media_url=media_url,
+        overrides=overrides,
+        today=today,
+        size=size,
+        edits=edits,
+        author=author,
     )
     try:
         batch.finish()
@@ -194,8 +209,12 @@ class IngestBatch:
         overrides: EpisodeFacts | None = None,
         today: date | None = None,
         size: int | None = None,
+        edits: str = "keep",
+        author: str = revision_service.COMMAND_LINE,
     ) -> IngestOutcome:
-        """size: the file's real size, when data holds only its first bytes (a file past the limit)."""
+        """size: the file's real size, when data holds only its first bytes (a file past the limit).
+        edits: "keep" applies editors' changes again to the new lines, "replace" drops them (then
+        the same file is ingested again even though unchanged)."""
         session = self.session
         source = source_name(name)
         overrides = overrides or EpisodeFacts()
@@ -203,8 +222,8 @@ class IngestBatch:
         overrides.media_url = media_url or overrides.media_url
         digest = content_hash(data, sidecar, overrides)
         existing = session.exec(select(Episode).where(Episode.source == source)).first()
-        if existing and existing.content_hash == digest:
-            return IngestOutcome(source, "unchanged", existing.slug, episode_id=existing.id)
+        if existing and existing.content_hash == digest and (unchanged := _unchanged(session, existing, edits)):
+            return unchanged
         try:
             if len(data) > limits.MAX_FILE_BYTES:
                 raise TranscriptError(too_big(size if size is not None else len(data)))
@@ -222,13 +241,14 @@ class IngestBatch:
             begin_writing(session)
             # the same file sent twice at once: the other writer may have stored it since the lookup
             existing = session.exec(select(Episode).where(Episode.source == source)).first()
-            if existing and existing.content_hash == digest:
+            if existing and existing.content_hash == digest and (unchanged := _unchanged(session, existing, edits)):
                 session.commit()  # ends the write transaction: nothing to write
-                return IngestOutcome(source, "unchanged", existing.slug, episode_id=existing.id)
+                return unchanged
             facts, show_inferred = with_show_heard(session, facts, transcript)
             episode = save_episode(
                 session, source, digest, transcript, facts, existing, found_in, show_inferred=show_inferred
             )
+            carried = revision_service.after_ingest(session, episode, edits, author=author) if existing else None
             session.commit()
         except TranscriptError as error:
             session.rollback()
@@ -237,7 +257,9 @@ class IngestBatch:
             session.rollback()
             log.exception("ingest of %r failed", source)
             return IngestOutcome(source, "failed", reason=internal_reason(error))
-        outcome = IngestOutcome(source, "updated" if existing else "added", episode.slug, episode_id=episode.id)
+        outcome = IngestOutcome(
+            source, "updated" if existing else "added", episode.slug, episode_id=episode.id, edits=carried
+        )
         self.written.append(outcome)
         return outcome
 
@@ -264,6 +286,17 @@ class IngestBatch:
         self.known_before = guest_service.known_spellings(self.session)
         self.written = []
         self.unfinished = {}
+
+
+def _unchanged(session: Session, episode: Episode, edits: str) -> IngestOutcome | None:
+    """The outcome of a file ingested again as it was; None when it must be written all the same:
+    its edits are to be replaced by what the file says."""
+    assert episode.id is not None  # a stored episode
+    edited = revision_service.has_edits(session, episode.id)
+    if edited and edits == "replace":
+        return None
+    carried = revision_service.Carried("kept") if edited else None
+    return IngestOutcome(episode.source, "unchanged", episode.slug, episode_id=episode.id, edits=carried)
 
 
 def settle_archive(session: Session, episode_ids: list[int], known_before: set | None) -> None:
@@ -470,6 +503,7 @@ def ingest_paths(
     media_url: str | None = None,
     progress: Callable[[IngestOutcome], None] | None = None,
     on_total: Callable[[int], None] | None = None,
+    edits: str = "keep",
 ) -> list[IngestOutcome]:
     candidates, outcomes = collect(paths)
     if on_total:
@@ -493,7 +527,7 @@ def ingest_paths(
                 outcome = IngestOutcome(str(candidate.path), "failed", reason=str(error))
             else:
                 outcome = batch.add(
-                    candidate.path.name, data, sidecar=sidecar, show=show, media_url=media_url, size=size
+                    candidate.path.name, data, sidecar=sidecar, show=show, media_url=media_url, size=size, edits=edits
                 )
         outcomes.append(outcome)
         if progress:

@@ -9,14 +9,16 @@ from app.deps import SearchDep, SessionDep, SettingsDep
 from app.search import SearchRequest
 from app.services import episodes as episode_service
 from app.services import guests as guest_service
+from app.services import speaking as speaking_service
 from app.services.speakers import speakers_by_id
 from app.timecodes import TimecodeError, parse_moment
 from app.web import params
 from app.web.errors import PageRoute
 from app.web.highlight import marked_parts, terms_of
 from app.web.pagination import Pagination
+from app.web.speaking import bar_segments
 from app.web.templating import date_fr, is_fragment_request, render, timestamp
-from app.web.transcript import caption_rows, line_number, mark, quote_of, transcript_lines, video_at
+from app.web.transcript import attribution, caption_rows, line_number, mark, quote_of, transcript_lines, video_at
 
 router = APIRouter(route_class=PageRoute)
 DESCRIPTION_CHARS = 200
@@ -79,7 +81,10 @@ def episode(
     summary = episode_service.summarize(session, [found])[0]
     rows = caption_rows(session, found.id)
     roles = {guest.slug: guest.role for guest in summary.guests}
-    lines = transcript_lines(rows, speakers_by_id(session, (row[4] for row in rows)), roles)
+    people = speakers_by_id(session, (row[4] for row in rows))
+    lines = transcript_lines(rows, people, roles)
+    # the bar sits outside the search block: a fragment request never shows it
+    times = [] if is_fragment_request(request) else speaking_service.episode_speaker_times(session, found.id)
     q = (q or "").strip()[: limits.MAX_QUERY_CHARS]
 
     moment, marked, notice = None, [], None
@@ -107,18 +112,27 @@ def episode(
 
     show_name = summary.show.name if summary.show else None
     page_url = f"{settings.base_url.rstrip('/')}/episodes/{found.slug}"
-    quote, share_url, citation, video = None, page_url, None, None
+    quote, share_url, citation, video, said_by = None, page_url, None, None, None
     if marked:
         assert moment is not None  # lines are marked only at a moment
         first = marked[0]
+        first_index = lines.index(first)
         quoted = marked
         if moment.end is None:  # a single line says little: quote on to the end of the sentence or so
-            i = lines.index(first)
+            i = first_index
             quoted = [first]
-            while i + 1 < len(lines) and len(" ".join(x.text for x in quoted)) < 120:
+            # ...within the speaker's turn: a quote is one person's words
+            while i + 1 < len(lines) and len(" ".join(x.text for x in quoted)) < 120 and lines[i + 1].turn is None:
                 i += 1
                 quoted.append(lines[i])
         quote = quote_of(quoted)
+        names = []  # who says the quote, each once in order (a range may cross turns)
+        for _, _, _, label, person_id in rows[first_index : first_index + len(quoted)]:
+            person = people.get(person_id) if person_id is not None else None
+            name = attribution(label, person, roles.get(person.slug) if person else None)
+            if name and name not in names:
+                names.append(name)
+        said_by = " et ".join(names) or None
         t_value = f"{moment.start}" if moment.end is None else f"{moment.start}-{moment.end}"
         if first.second == moment.start and not first.anchor:  # not the first line said in that second: `l` says which
             t_value += f"&l={first.position}"
@@ -126,15 +140,19 @@ def episode(
         stamp = (
             timestamp(first.start) if moment.end is None else f"{timestamp(first.start)}–{timestamp(marked[-1].start)}"
         )
-        citation = "\n".join(
-            x
-            for x in (
-                f"« {quote} »",
-                " — ".join(x for x in (show_name, date_fr(found.aired_on, "") or None, stamp) if x),
-                share_url,
+        if said_by:  # « … » — Julien Pillot (économiste, Inseec), SMART TECH, 23 octobre 2025, 12:34, link
+            source = (said_by, show_name, date_fr(found.aired_on, "") or None, stamp, share_url)
+            citation = f"« {quote} » — " + ", ".join(x for x in source if x)
+        else:
+            citation = "\n".join(
+                x
+                for x in (
+                    f"« {quote} »",
+                    " — ".join(x for x in (show_name, date_fr(found.aired_on, "") or None, stamp) if x),
+                    share_url,
+                )
+                if x
             )
-            if x
-        )
         if found.media_url:
             video = video_at(found.media_url, int(first.start))
     else:
@@ -165,7 +183,9 @@ def episode(
             "q": q,
             "results": results,
             "quote": quote,
+            "said_by": said_by,
             "citation": citation,
+            "speaking": list(zip(times, bar_segments(times), strict=True)),
             "share_url": share_url,
             "page_url": page_url,
             "video_url": video,

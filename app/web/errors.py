@@ -22,6 +22,7 @@ TITLES = {
     403: "Accès refusé",
     404: "Page introuvable",
     405: "Méthode non permise",
+    409: "Modification impossible",
     422: "Paramètres invalides",
     500: "Erreur interne",
     503: "Recherche indisponible",

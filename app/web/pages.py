@@ -2,13 +2,15 @@
 
 from fastapi import APIRouter
 
-from app.web import docs, episodes, feeds, guests, home, login, search, shows
+from app.web import docs, editing, episodes, feeds, guests, history, home, login, search, shows
 
 router = APIRouter()
 for part in (
     home.router,
     search.router,
     episodes.router,
+    history.router,
+    editing.router,
     guests.router,
     shows.router,
     feeds.router,

@@ -3,6 +3,7 @@
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
+from sqlmodel import Session
 
 from app import limits
 from app.deps import SearchDep, SessionDep
@@ -97,7 +98,9 @@ def search(
             if results
             else {},
             "sorts": SORTS,
-            "examples": EXAMPLES,
+            # the examples keep the filters: a search opened from a guest's page stays theirs
+            "examples": [(example, search_url(form, example)) for example in EXAMPLES],
+            "scope": scope_of(session, form) if not form["q"].strip() else [],
             "matched_in": MATCHED_IN,
             # the query the results are for, and the links between it and the query as typed
             "searched": results.suggestion if results and results.corrected else form["q"],
@@ -118,6 +121,16 @@ def search(
         block="results",
         status_code=400 if error else 200,
     )
+
+
+def scope_of(session: Session, form: dict[str, str]) -> list[str]:
+    """What a search without words is limited to, in words: « dans les propos de Julien Pillot »..."""
+    scope = []
+    for name, words in (("speaker", "dans les propos de"), ("guest", "dans les émissions de")):
+        person = guest_service.get_guest(session, form[name]) if form[name] else None
+        if person is not None:
+            scope.append(f"{words} {person.name}")
+    return scope
 
 
 def search_url(form: dict[str, str], q: str, as_typed: bool = False) -> str:

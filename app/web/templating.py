@@ -11,6 +11,7 @@ from app.french_dates import french_date
 from app.resources import TEMPLATES
 from app.timecodes import format_timestamp
 from app.web.sessions import signed_in
+from app.web.speaking import talk_time
 from app.web.static import HTMX, static_url
 from app.web.twins import json_twin, link_header
 
@@ -48,7 +49,14 @@ def format_number(count: int) -> str:
     return f"{count:,}".replace(",", "\u202f")
 
 
-env.filters.update(date_fr=date_fr, timestamp=timestamp, duration_fr=duration_fr, plural=plural, number=format_number)
+env.filters.update(
+    date_fr=date_fr,
+    timestamp=timestamp,
+    duration_fr=duration_fr,
+    plural=plural,
+    number=format_number,
+    talk_time=talk_time,
+)
 
 
 def site_notice() -> str | None:

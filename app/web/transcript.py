@@ -7,6 +7,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col
 
+from app.ingest.speakers import is_anonymous
 from app.models import CaptionLine, Person
 from app.timecodes import Moment, format_timestamp
 
@@ -135,9 +136,13 @@ def mark(lines: list[Line], moment: Moment, duration: float, position: int | Non
 
 def quote_of(marked: list[Line]) -> str:
     """The passage a link quotes, shortened at a word when long."""
-    text = " ".join(line.text.strip() for line in marked)
-    if len(text) > QUOTE_CHARS:
-        cut = text[:QUOTE_CHARS].rsplit(" ", 1)[0]
+    return shorten(" ".join(line.text.strip() for line in marked))
+
+
+def shorten(text: str, limit: int = QUOTE_CHARS) -> str:
+    """The text cut at a word when longer than `limit`, with an ellipsis."""
+    if len(text) > limit:
+        cut = text[:limit].rsplit(" ", 1)[0]
         text = cut.rstrip(" ,;:") + "…"
     return text
 
@@ -157,3 +162,12 @@ def video_at(media_url: str, second: int) -> str:
         query.append((key, str(second)))
         return urlunsplit(parts._replace(query=urlencode(query)))
     return urlunsplit(parts._replace(fragment=f"t={second}"))
+
+
+def attribution(label: str | None, person: Person | None, role: str | None) -> str | None:
+    """Who says a line, as a citation names them: "Julien Pillot (économiste, Inseec)", with the role
+    this episode states; a name linked to no one as the file spells it; a diarization label
+    ("SPEAKER_01") or no speaker: None, since it tells a reader nothing."""
+    if person is not None:
+        return f"{person.name} ({role})" if role else person.name
+    return label if label and not is_anonymous(label) else None

@@ -14,6 +14,7 @@ TWINS: dict[str, tuple[str, tuple[str, ...]]] = {
     "/search": ("/api/search", ("q", "show", "guest", "from", "to", "sort", "page", "as_typed")),
     "/episodes": ("/api/episodes", ("show", "guest", "year", "page")),
     "/episodes/{slug}": ("/api/episodes/{slug}", ()),
+    "/episodes/{slug}/history": ("/api/episodes/{slug}/history", ()),
     "/guests": ("/api/guests", ()),
     "/guests/{slug}": ("/api/guests/{slug}", ()),
     "/shows": ("/api/shows", ()),
