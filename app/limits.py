@@ -94,6 +94,12 @@ BULK_EPISODES = 20  # from this many episodes in one write, the writer processes
 # `plateau ingest` and `reindex` lower their CPU priority by this much (nice): on a machine that also
 # serves the archive, batch work takes what the server leaves, and readers keep their latency
 BATCH_NICENESS = 10
+# Requests a server worker process works on at once (its thread pool; Starlette's default is 40).
+# Their threads share one GIL: past a few, more only slice the same core thinner and thrash it. On
+# 2 cores, 2 workers, 32 connections (bench/load.py, readers only): 40 threads served 72 req/s with
+# a search p99 of 1.6 s, 8 threads 80 req/s and 0.92 s, 4 threads 94 req/s and 0.79 s. Eight, not
+# four: an upload or a write waiting for SQLite's lock holds a thread for seconds.
+THREADS_PER_WORKER = 8
 # What the main process holds besides the writers' posting buffers (the app, SQLAlchemy, Whoosh,
 # the documents on their way to the writers, a writer process's own state), measured at 5,000
 # episodes, where 300 let the peak pass the budget by 2 to 7 %. The rest of the memory

@@ -6,6 +6,7 @@ import logging
 import time
 from contextlib import asynccontextmanager
 
+import anyio.to_thread
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
@@ -14,6 +15,7 @@ from starlette.datastructures import MutableHeaders
 from starlette.middleware.gzip import GZipMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from app import limits
 from app.config import get_settings
 from app.db import get_engine, prepare_data, storage_state
 from app.guards import TrailingSlash, WriteGuard
@@ -84,6 +86,8 @@ class ServerTiming:
 
 @asynccontextmanager
 async def lifespan(app: FastAPI):
+    # Page and API routes are `def`: they run in this worker's threads, which share one GIL.
+    anyio.to_thread.current_default_thread_limiter().total_tokens = limits.THREADS_PER_WORKER
     settings = get_settings()
     prepare_data(settings)
     engine = get_engine(settings)
