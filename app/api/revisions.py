@@ -1,6 +1,7 @@
 """JSON routes for editing the record: a line's text, turns, diarization labels, the history, undo."""
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 from fastapi import APIRouter, HTTPException, Path
 from pydantic import BaseModel, Field
@@ -47,6 +48,16 @@ class LabelMapping(Speaking):
     label: str = Field(max_length=limits.MAX_PERSON_NAME_CHARS, description="étiquette du fichier (SPEAKER_01)")
 
 
+@contextmanager
+def refused_as_http(session: Session) -> Iterator[None]:
+    """An edit the record refuses (EditRefused) rolled back and answered with its status and why."""
+    try:
+        yield
+    except EditRefused as refused:
+        session.rollback()
+        raise HTTPException(refused.status, refused.detail) from None
+
+
 def _episode(session: Session, slug: str) -> Episode:
     episode = episode_service.get_episode(session, slug)
     if episode is None:
@@ -58,11 +69,8 @@ def _edit(session: Session, index, slug: str, change: Callable[[Episode], Revisi
     """Take the write lock, find the episode, change it, commit, index it again at once."""
     begin_writing(session)
     episode = _episode(session, slug)
-    try:
+    with refused_as_http(session):
         revision = change(episode)
-    except EditRefused as refused:
-        session.rollback()
-        raise HTTPException(refused.status, refused.detail) from None
     revision_service.finish(session, episode, index)
     return Revision.model_validate(revision_service.revision_json(revision, episode.slug))
 
@@ -145,12 +153,9 @@ def undo(
     """Undo a revision: a new revision restores what it changed. Refused (409) when a later
     revision changed the same thing: undo that one first."""
     begin_writing(session)
-    try:
+    with refused_as_http(session):
         revision, episode = revision_service.undo(
             session, revision_id, author=ADMIN_TOKEN, reason=body.reason if body else ""
         )
-    except EditRefused as refused:
-        session.rollback()
-        raise HTTPException(refused.status, refused.detail) from None
     revision_service.finish(session, episode, index)
     return Revision.model_validate(revision_service.revision_json(revision, episode.slug))

@@ -15,7 +15,7 @@ from sqlmodel import Session
 
 from app import limits
 from app.api.episodes import EpisodeChanges
-from app.api.revisions import LAST_POSITION
+from app.api.revisions import LAST_POSITION, refused_as_http
 from app.db import begin_writing
 from app.deps import EditorDep, SearchDep, SessionDep
 from app.ingest.speakers import is_anonymous
@@ -84,11 +84,8 @@ def correct_line(
 ):
     begin_writing(session)
     episode = _episode(session, slug)
-    try:
+    with refused_as_http(session):
         revision = revision_service.correct_line(session, episode, position, text, author=editor.name, reason=reason)
-    except EditRefused as refused:
-        session.rollback()
-        raise HTTPException(refused.status, refused.detail) from None
     start = revision_service.start_of(revision) or 0.0
     revision_service.finish(session, episode, index)
     return _back_to_line(slug, position, start)
@@ -107,7 +104,7 @@ def mark_turn(
 ):
     begin_writing(session)
     episode = _episode(session, slug)
-    try:
+    with refused_as_http(session):
         revision_service.mark_turn(
             session,
             episode,
@@ -118,9 +115,6 @@ def mark_turn(
             reason=reason,
         )
         start = revision_service.line_at(session, episode, position).start
-    except EditRefused as refused:
-        session.rollback()
-        raise HTTPException(refused.status, refused.detail) from None
     revision_service.finish(session, episode, index)
     return _back_to_line(slug, position, start)
 
@@ -139,7 +133,7 @@ def map_label(
 ):
     begin_writing(session)
     episode = _episode(session, slug)
-    try:
+    with refused_as_http(session):
         revision_service.map_label(
             session,
             episode,
@@ -150,9 +144,6 @@ def map_label(
             reason=reason,
         )
         start = revision_service.line_at(session, episode, position).start
-    except EditRefused as refused:
-        session.rollback()
-        raise HTTPException(refused.status, refused.detail) from None
     revision_service.finish(session, episode, index)
     return _back_to_line(slug, position, start)
 
@@ -168,13 +159,10 @@ def undo(
 ):
     begin_writing(session)
     episode = _episode(session, slug)
-    try:
+    with refused_as_http(session):
         undone, of = revision_service.undo(session, revision_id, author=editor.name, reason=reason)
         if of.id != episode.id:
             raise EditRefused(404, f"La révision n°{revision_id} n'est pas une révision de cet épisode.")
-    except EditRefused as refused:
-        session.rollback()
-        raise HTTPException(refused.status, refused.detail) from None
     revision_service.finish(session, episode, index)
     return RedirectResponse(f"/episodes/{slug}/history#revision-{undone.id}", status_code=303)
 
