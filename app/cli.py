@@ -161,10 +161,10 @@ def serve(host: str = "127.0.0.1", port: int = 8000, workers: int = typer.Option
 
 
 def proxy_options(settings: Settings) -> dict:
-    """uvicorn's proxy settings: X-Forwarded-* believed from PLATEAU_TRUSTED_PROXIES only (uvicorn
-    alone would believe them from 127.0.0.1, whoever runs there)."""
-    trusted = settings.trusted_proxies.strip()
-    return {"proxy_headers": bool(trusted), "forwarded_allow_ips": trusted or None}
+    """uvicorn's proxy settings: off, since the app reads X-Forwarded-For, -Proto and -Host itself, from
+    PLATEAU_TRUSTED_PROXIES only (app/proxies.py); uvicorn alone would believe them from 127.0.0.1,
+    whoever runs there."""
+    return {"proxy_headers": False, "forwarded_allow_ips": None}
 
 
 @cli.command()
@@ -203,8 +203,18 @@ def export(slug: str, format: str = typer.Option("txt", "--format", "-f", help="
     settings = ready()
     with Session(get_engine(settings)) as session:
         text = download_service.transcript_file(session, slug, format)
+        newest = select(Episode.slug).order_by(col(Episode.id).desc()).limit(5)
+        known = "" if text is not None else ", ".join(session.exec(newest))
     if text is None:
-        err.print(f"Aucun épisode « {slug} ». La liste : `curl {settings.base_url}/api/episodes`.")
+        # the server's address only when it is configured: unset, links come from each request
+        where = f"{settings.base_url.rstrip('/')}/api/episodes" if settings.base_url else "/api/episodes sur le serveur"
+        err.print(
+            f"Aucun épisode « {slug} ». "
+            + (f"Derniers épisodes entrés : {known}. " if known else "L'archive est vide. ")
+            + f"La liste complète : {where}.",
+            markup=False,
+            highlight=False,
+        )
         raise typer.Exit(1)
     sys.stdout.write(text)
 

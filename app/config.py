@@ -13,7 +13,9 @@ class Settings(BaseSettings):
     data_dir: Path = Path("./data")
     database_url: str | None = None
     admin_token: str | None = None
-    base_url: str = "http://127.0.0.1:8000"
+    # the site's address in absolute links ("https://plateau.example"); unset, each link takes the
+    # scheme and host of the request it answers (see app/web/links.py)
+    base_url: str | None = None
     # memory that a rebuild or a bulk ingest may use, all its processes together
     index_memory_mb: int = Field(default=1024, ge=256)
     # seconds a write waits for another process's hold on the index before giving up

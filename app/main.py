@@ -19,6 +19,7 @@ from app import limits
 from app.config import get_settings
 from app.db import get_engine, prepare_data, storage_state
 from app.guards import TrailingSlash, WriteGuard
+from app.proxies import ForwardedHeaders, proxy_middleware
 from app.search import IndexDamaged, get_search_index
 from app.web.static import MOUNT, VersionedStaticFiles, versions
 
@@ -140,6 +141,10 @@ def create_app() -> FastAPI:
     app.add_middleware(SecurityHeaders)
     app.add_middleware(GZipMiddleware, minimum_size=GZIP_MINIMUM_SIZE, compresslevel=GZIP_LEVEL)
     app.add_middleware(ServerTiming)
+    # outermost: the client, scheme and host a trusted proxy forwards, before anything reads them
+    forwarded = proxy_middleware(get_settings())
+    if forwarded is not None:
+        app.add_middleware(ForwardedHeaders, **forwarded)
 
     @app.get("/healthz", tags=["santé"])
     def healthz(deep: bool = False) -> JSONResponse:

@@ -62,6 +62,7 @@ def settings(tmp_path, monkeypatch, request) -> Iterator[Settings]:
     monkeypatch.setenv("PLATEAU_DATA_DIR", str(data_dir))
     monkeypatch.delenv("PLATEAU_DATABASE_URL", raising=False)
     monkeypatch.delenv("PLATEAU_ADMIN_TOKEN", raising=False)
+    monkeypatch.delenv("PLATEAU_BASE_URL", raising=False)  # absolute links come from each request
     get_settings.cache_clear()
     settings = get_settings()
     prepare_data(settings)

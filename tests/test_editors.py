@@ -178,7 +178,7 @@ def test_on_this_machine_over_http_the_cookie_is_still_host_prefixed(client, ali
 
 
 def test_over_plain_http_to_another_host_the_cookie_has_no_prefix_and_no_secure(client, alice):
-    # X-Forwarded-Proto is believed by uvicorn from PLATEAU_TRUSTED_PROXIES only, never by the app
+    # X-Forwarded-Proto is believed from PLATEAU_TRUSTED_PROXIES only (app/proxies.py), unset here
     page = client.get("http://plateau.lan/login", headers={"X-Forwarded-Proto": "https"})
     response = client.post(
         "http://plateau.lan/login",

@@ -54,13 +54,17 @@ def list_guests(
     session: SessionDep,
     page: int = Query(1, ge=1, le=limits.MAX_PAGE),
     per_page: int = Query(limits.GUESTS_PER_PAGE, ge=1, le=limits.MAX_GUESTS_PER_PAGE),
+    hosts: bool = Query(False, description="inclure les animateurs (comptés dans « hosted »), comme la page /guests"),
 ) -> GuestPage:
-    total, items = guest_service.list_guests(session, page=page, per_page=per_page)
+    total, items = guest_service.list_guests(session, page=page, per_page=per_page, hosts=hosts)
     return GuestPage.model_validate(
         {
             "total": total,
             "page": page,
-            "items": [{"slug": g.person.slug, "name": g.person.name, "appearances": g.appearances} for g in items],
+            "items": [
+                {"slug": g.person.slug, "name": g.person.name, "appearances": g.appearances, "hosted": g.hosted}
+                for g in items
+            ],
         }
     )
 

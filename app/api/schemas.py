@@ -116,6 +116,7 @@ class GuestSummary(Schema):
     slug: str
     name: str
     appearances: int = Field(description="nombre d'épisodes où l'invité apparaît")
+    hosted: int = Field(0, description="nombre d'épisodes que la personne anime (0 pour un invité seulement)")
 
 
 class GuestPage(Schema):

@@ -86,6 +86,12 @@ class Hit:
     score: float
     # who says the hit's line: {"slug", "name"}, {"slug": None, "name": label} or None (guests.speaker_json)
     speaker: dict | None = None
+    passage: Markup | None = None  # the whole passage, highlighted: the snippet is cropped around the match
+
+    @property
+    def cropped(self) -> bool:
+        """The snippet leaves some of the passage out: "Afficher le passage" has more to show."""
+        return self.passage is not None and self.passage != self.snippet
 
     @property
     def timestamp(self) -> str:
@@ -500,7 +506,8 @@ def _groups(session, searcher, shown, refs, counts, compiled, per_episode: bool)
             position = f[FIRST] + found.line  # in the passage's own lines: no two hits share it
             label, person_id = speakers.get((eid, position), (None, None))
             speaker = speaker_json(label, people.get(person_id) if person_id else None)
-            group.hits.append(Hit(ref, f[STARTS][found.line], position, found.text, found.snippet, score, speaker))
+            start = f[STARTS][found.line]
+            group.hits.append(Hit(ref, start, position, found.text, found.snippet, score, speaker, found.passage))
         if group.hits or not per_episode:
             groups.append(group)
     return groups

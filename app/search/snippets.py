@@ -9,13 +9,17 @@ from app.search.analysis import STOP_WORDS, singular, stem, word_spans
 from app.search.windows import smallest_window
 
 SNIPPET_CHARS = 220
+# a snippet people can scan: about this many words, a few of them before the first matched word
+SNIPPET_WORDS = 30
+SNIPPET_LEAD = 8
 
 
 @dataclass
 class Located:
     line: int  # index in the given lines of the caption line where the match starts
-    snippet: Markup
+    snippet: Markup  # about SNIPPET_WORDS words around the match, with "…" where cut
     text: str
+    passage: Markup  # the whole passage, highlighted as the snippet is
 
 
 def _marked(
@@ -79,26 +83,66 @@ def locate(
         old_tokens = [(li, w, s, e) for li, text in enumerate(old) for (w, s, e) in word_spans(text)]
         line = _match_line(old_tokens, _marked(old_tokens, stems, exact, phrases), len(old), own_lines, windows)
     line = line or 0
-    # the snippet runs from the match line, far enough to show a phrase that crosses a line break
+    # the passage runs past its own lines when a phrase crosses its end
     last_marked_line = max((tokens[i][0] for i in marked if tokens[i][0] >= line), default=line)
+    last_line = max(min(own_lines, len(lines)) - 1, last_marked_line, line)
+    # the plain text runs from the match line, far enough to show a phrase that crosses a line break
     end = line
     length = len(lines[line]) if lines else 0
     while end + 1 < len(lines) and (end < last_marked_line or length < SNIPPET_CHARS // 2):
         end += 1
         length += len(lines[end]) + 1
-    pieces, plain = [], []
-    for li in range(line, end + 1):
+    passage = Markup(" ").join(_highlight(lines[li], tokens, marked, li) for li in range(last_line + 1))
+    return Located(
+        line=line,
+        snippet=_cropped(lines, tokens, marked, line, last_line),
+        text=" ".join(lines[line : end + 1]),
+        passage=passage,
+    )
+
+
+def _highlight(text: str, tokens, marked: set[int], li: int, start: int = 0, stop: int | None = None) -> Markup:
+    """A caption line (or its [start:stop] slice) escaped, with its matched words in <mark>."""
+    stop = len(text) if stop is None else stop
+    spans = [(s, e) for i, (tl, _, s, e) in enumerate(tokens) if tl == li and i in marked and s >= start and e <= stop]
+    html, cursor = [], start
+    for s, e in _merge(text, spans):
+        html.append(escape(text[cursor:s]))
+        html.append(Markup("<mark>") + escape(text[s:e]) + Markup("</mark>"))
+        cursor = e
+    html.append(escape(text[cursor:stop]))
+    return Markup("").join(html)
+
+
+def _cropped(lines: list[str], tokens, marked: set[int], line: int, last_line: int) -> Markup:
+    """About SNIPPET_WORDS words from the match line on, a few before its first matched word, with
+    an ellipsis where the passage is cut; matched words a little further on are kept in."""
+    shown = [i for i, (tl, _, _, _) in enumerate(tokens) if line <= tl <= last_line]
+    if not shown:
+        return Markup(" ").join(escape(text) for text in lines[line : last_line + 1])
+    first_marked = min((i for i in shown if i in marked), default=shown[0])
+    start = max(shown[0], first_marked - SNIPPET_LEAD)
+    stop = min(shown[-1], start + SNIPPET_WORDS - 1)
+    later = [i for i in shown if i in marked and stop < i < start + SNIPPET_WORDS + SNIPPET_LEAD]
+    stop = max([stop, *later])
+    before = start > 0  # words of the passage before the snippet: its earlier lines, or this line's start
+    after = stop < shown[-1]
+    pieces = []
+    first_line, last = tokens[start][0], tokens[stop][0]
+    for li in range(first_line, last + 1):
         text = lines[li]
-        spans = [(s, e) for i, (tl, _, s, e) in enumerate(tokens) if tl == li and i in marked]
-        html, cursor = [], 0
-        for s, e in _merge(text, spans):
-            html.append(escape(text[cursor:s]))
-            html.append(Markup("<mark>") + escape(text[s:e]) + Markup("</mark>"))
-            cursor = e
-        html.append(escape(text[cursor:]))
-        pieces.append(Markup("").join(html))
-        plain.append(text)
-    return Located(line=line, snippet=Markup(" ").join(pieces), text=" ".join(plain))
+        s = tokens[start][2] if li == first_line and start != shown[0] else 0
+        e = _word_end(text, tokens[stop][3]) if li == last and stop != shown[-1] else len(text)
+        pieces.append(_highlight(text, tokens, marked, li, s, e))
+    snippet = Markup(" ").join(pieces)
+    return (Markup("… ") if before else Markup("")) + snippet + (Markup(" …") if after else Markup(""))
+
+
+def _word_end(text: str, end: int) -> int:
+    """The end of a cut after a word: its closing punctuation kept ("données," "fin."), no space."""
+    while end < len(text) and not text[end].isspace() and not text[end].isalnum():
+        end += 1
+    return end
 
 
 def _match_line(tokens, marked: set[int], n_lines: int, own_lines: int, windows) -> int | None:

@@ -362,25 +362,31 @@ def merge(session: Session, source: Person, target: Person) -> list[int]:
 @dataclass
 class GuestSummary:
     person: Person
-    appearances: int
+    appearances: int  # as a guest
+    hosted: int = 0  # episodes they present: a host is listed among the people, marked as such
 
 
 def list_guests(
-    session: Session, *, page: int = 1, per_page: int | None = limits.GUESTS_PER_PAGE
+    session: Session, *, page: int = 1, per_page: int | None = limits.GUESTS_PER_PAGE, hosts: bool = False
 ) -> tuple[int, list[GuestSummary]]:
     """Guests A to Z (by folded name) with their number of appearances as a guest; every one when
-    `per_page` is None."""
-    counts = dict(
-        session.exec(
-            select(Appearance.person_id, func.count(col(Appearance.id)))
-            .where(Appearance.kind == "guest")
-            .group_by(col(Appearance.person_id))
-        ).all()
-    )
+    `per_page` is None. With `hosts`, the hosts too, with the number of episodes they present."""
+    kinds = ["guest", "host"] if hosts else ["guest"]
+    counts: dict[int, Counter[str]] = {}
+    for person_id, kind, n in session.exec(
+        select(Appearance.person_id, Appearance.kind, func.count(col(Appearance.id)))
+        .where(col(Appearance.kind).in_(kinds))
+        .group_by(col(Appearance.person_id), col(Appearance.kind))
+    ).all():
+        counts.setdefault(person_id, Counter())[kind] = n
     people = [p for p in session.exec(select(Person)).all() if p.id in counts]
     people.sort(key=lambda p: fold(p.name))
     shown = people if per_page is None else people[(page - 1) * per_page : page * per_page]
-    return len(people), [GuestSummary(p, counts[p.id]) for p in shown if p.id is not None]  # stored: all have one
+    return len(people), [
+        GuestSummary(p, counts[p.id]["guest"], counts[p.id]["host"])
+        for p in shown
+        if p.id is not None  # stored: all have one
+    ]
 
 
 def get_guest(session: Session, slug: str) -> Person | None:

@@ -15,6 +15,7 @@ from app.timecodes import TimecodeError, parse_moment
 from app.web import params
 from app.web.errors import PageRoute
 from app.web.highlight import marked_parts, terms_of
+from app.web.links import absolute_url
 from app.web.pagination import Pagination
 from app.web.speaking import bar_segments
 from app.web.templating import date_fr, is_fragment_request, render, timestamp
@@ -111,7 +112,7 @@ def episode(
         results = index.search(session, SearchRequest(q=q, episode=slug, per_page=limits.EPISODE_HITS))
 
     show_name = summary.show.name if summary.show else None
-    page_url = f"{settings.base_url.rstrip('/')}/episodes/{found.slug}"
+    page_url = absolute_url(request, settings, f"/episodes/{found.slug}")
     quote, share_url, citation, video, said_by = None, page_url, None, None, None
     if marked:
         assert moment is not None  # lines are marked only at a moment

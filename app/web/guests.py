@@ -46,7 +46,7 @@ def initial(name: str) -> str:
 
 @router.get("/guests", include_in_schema=False)
 def guests(request: Request, session: SessionDep):
-    total, items = guest_service.list_guests(session, per_page=None)
+    total, items = guest_service.list_guests(session, per_page=None, hosts=True)
     by_letter: dict[str, list] = {}
     for item in items:
         by_letter.setdefault(initial(item.person.name), []).append(item)

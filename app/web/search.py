@@ -124,12 +124,17 @@ def search(
 
 
 def scope_of(session: Session, form: dict[str, str]) -> list[str]:
-    """What a search without words is limited to, in words: « dans les propos de Julien Pillot »..."""
+    """What a search without words is limited to, in words: « dans les propos de Julien Pillot »...
+    A search opened from a guest's or a show's page without words lands on this prompt, not on
+    an empty result: the words are asked for, the examples keep the scope."""
     scope = []
     for name, words in (("speaker", "dans les propos de"), ("guest", "dans les émissions de")):
         person = guest_service.get_guest(session, form[name]) if form[name] else None
         if person is not None:
             scope.append(f"{words} {person.name}")
+    show = episode_service.get_show(session, form["show"]) if form["show"] else None
+    if show is not None:
+        scope.append(f"dans l'émission {show.name}")
     return scope
 
 

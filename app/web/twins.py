@@ -15,7 +15,7 @@ TWINS: dict[str, tuple[str, tuple[str, ...]]] = {
     "/episodes": ("/api/episodes", ("show", "guest", "year", "page")),
     "/episodes/{slug}": ("/api/episodes/{slug}", ()),
     "/episodes/{slug}/history": ("/api/episodes/{slug}/history", ()),
-    "/guests": ("/api/guests", ()),
+    "/guests": ("/api/guests?hosts=true", ()),  # the page lists the hosts too
     "/guests/{slug}": ("/api/guests/{slug}", ()),
     "/shows": ("/api/shows", ()),
     "/shows/{slug}": ("/api/shows/{slug}", ("page",)),
