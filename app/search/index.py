@@ -302,14 +302,18 @@ class SearchIndex:
         return windex.exists_in(str(self.index_dir / generation))
 
     @contextmanager
-    def _setup_lock(self):
+    def _folder_lock(self, name: str):
+        """An exclusive lock on a file of the index folder, across processes."""
         self.index_dir.mkdir(parents=True, exist_ok=True)
-        with open(self.index_dir / ".setup.lock", "a+") as fh:
+        with open(self.index_dir / name, "a+") as fh:
             fcntl.flock(fh, fcntl.LOCK_EX)
             try:
                 yield
             finally:
                 fcntl.flock(fh, fcntl.LOCK_UN)
+
+    def _setup_lock(self):
+        return self._folder_lock(".setup.lock")
 
     def _new_generation(self) -> str:
         name = f"gen-{time.time_ns():020d}-{uuid.uuid4().hex[:6]}"  # sorts by creation time
@@ -740,17 +744,10 @@ class SearchIndex:
             self._repair = threading.Thread(target=self._repair_now, name="index-repair", daemon=True)
             self._repair.start()
 
-    @contextmanager
     def _rebuild_lock(self):
         """Held by the process that rebuilds at startup or repairs: another one waits for it, then
         reads the new generation rather than building one more."""
-        self.index_dir.mkdir(parents=True, exist_ok=True)
-        with open(self.index_dir / ".rebuild.lock", "a+") as fh:
-            fcntl.flock(fh, fcntl.LOCK_EX)
-            try:
-                yield
-            finally:
-                fcntl.flock(fh, fcntl.LOCK_UN)
+        return self._folder_lock(".rebuild.lock")
 
     def _repair_now(self) -> None:
         assert self.open_session is not None  # repair() is called only when it is set

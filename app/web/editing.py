@@ -40,8 +40,21 @@ def _episode(session: Session, slug: str) -> Episode:
     return found
 
 
-def _back_to_line(slug: str, position: int, start: float) -> RedirectResponse:
+def _edit_then_back(session: Session, index, slug: str, position: int, change) -> RedirectResponse:
+    """Take the write lock, find the episode, change it (change(episode)), commit and index it again,
+    then back to the edited line, marked."""
+    begin_writing(session)
+    episode = _episode(session, slug)
+    with refused_as_http(session):
+        change(episode)
+        start = revision_service.line_at(session, episode, position).start
+    revision_service.finish(session, episode, index)
     return RedirectResponse(f"/episodes/{slug}?t={int(start)}&l={position}#l-{position}", status_code=303)
+
+
+def _person(person: str, name: str) -> dict:
+    """The person chosen in the form: a name typed wins over the list."""
+    return {"person_slug": None if name.strip() else person or None, "name": name or None}
 
 
 @router.get("/episodes/{slug}/lines/{position}/edit", include_in_schema=False)
@@ -82,13 +95,15 @@ def correct_line(
     reason: Reason = "",
     position: int = Path(ge=0, le=LAST_POSITION),
 ):
-    begin_writing(session)
-    episode = _episode(session, slug)
-    with refused_as_http(session):
-        revision = revision_service.correct_line(session, episode, position, text, author=editor.name, reason=reason)
-    start = revision_service.start_of(revision) or 0.0
-    revision_service.finish(session, episode, index)
-    return _back_to_line(slug, position, start)
+    return _edit_then_back(
+        session,
+        index,
+        slug,
+        position,
+        lambda episode: revision_service.correct_line(
+            session, episode, position, text, author=editor.name, reason=reason
+        ),
+    )
 
 
 @router.post("/episodes/{slug}/turns", include_in_schema=False)
@@ -102,21 +117,15 @@ def mark_turn(
     name: Name = "",
     reason: Reason = "",
 ):
-    begin_writing(session)
-    episode = _episode(session, slug)
-    with refused_as_http(session):
-        revision_service.mark_turn(
-            session,
-            episode,
-            position,
-            person_slug=None if name.strip() else person or None,  # a name typed wins over the list
-            name=name or None,
-            author=editor.name,
-            reason=reason,
-        )
-        start = revision_service.line_at(session, episode, position).start
-    revision_service.finish(session, episode, index)
-    return _back_to_line(slug, position, start)
+    return _edit_then_back(
+        session,
+        index,
+        slug,
+        position,
+        lambda episode: revision_service.mark_turn(
+            session, episode, position, **_person(person, name), author=editor.name, reason=reason
+        ),
+    )
 
 
 @router.post("/episodes/{slug}/labels", include_in_schema=False)
@@ -131,21 +140,15 @@ def map_label(
     position: Annotated[int, Form(ge=0, le=LAST_POSITION)] = 0,
     reason: Reason = "",
 ):
-    begin_writing(session)
-    episode = _episode(session, slug)
-    with refused_as_http(session):
-        revision_service.map_label(
-            session,
-            episode,
-            label,
-            person_slug=None if name.strip() else person or None,
-            name=name or None,
-            author=editor.name,
-            reason=reason,
-        )
-        start = revision_service.line_at(session, episode, position).start
-    revision_service.finish(session, episode, index)
-    return _back_to_line(slug, position, start)
+    return _edit_then_back(
+        session,
+        index,
+        slug,
+        position,
+        lambda episode: revision_service.map_label(
+            session, episode, label, **_person(person, name), author=editor.name, reason=reason
+        ),
+    )
 
 
 @router.post("/episodes/{slug}/history/{revision_id}/undo", include_in_schema=False)
