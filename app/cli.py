@@ -14,12 +14,13 @@ from sqlmodel import Session, col, func, select
 
 from app import limits
 from app.config import Settings, get_settings
-from app.db import get_engine, prepare_data  # not from app.main: a command needs no web framework
+from app.db import get_engine
 from app.models import Episode
 from app.search import IndexBusy, get_search_index
 from app.services import downloads as download_service
 from app.services.ingest import ingest_paths
 from app.services.revisions import EDITS
+from app.startup import prepare_data  # not from app.main: a command needs no web framework
 
 cli = typer.Typer(
     help="Plateau : archive consultable des débats tech.",

@@ -128,16 +128,6 @@ def migrate(settings: Settings | None = None) -> None:
     command.upgrade(config, "head")
 
 
-def prepare_data(settings: Settings) -> None:
-    """What every entry point needs first: the data folder, the latest schema, an index."""
-    from app.search import get_search_index
-
-    migrate(settings)
-    index = get_search_index(settings)
-    index.ensure()
-    index.remove_stale_generations()  # what killed rebuilds left
-
-
 def get_session() -> Iterator[Session]:
     with Session(get_engine()) as session:
         yield session

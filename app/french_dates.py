@@ -19,6 +19,21 @@ MONTHS = (
     "novembre",
     "décembre",
 )
+# the abbreviations French typography uses (Imprimerie nationale): chart labels and their names
+MONTHS_SHORT = (
+    "janv.",
+    "févr.",
+    "mars",
+    "avr.",
+    "mai",
+    "juin",
+    "juil.",
+    "août",
+    "sept.",
+    "oct.",
+    "nov.",
+    "déc.",
+)
 _MONTH_PATTERN = r"janvier|f[ée]vrier|mars|avril|mai|juin|juillet|ao[uû]t|septembre|octobre|novembre|d[ée]cembre"
 # "jeudi 23 octobre 2025", "1er mars", "23 Octobre": the weekday and the year are optional.
 DATE = re.compile(
@@ -32,6 +47,11 @@ def french_date(day: date) -> str:
     """A date as French readers write it: "jeudi 23 octobre 2025", "samedi 1er mars 2025"."""
     number = "1er" if day.day == 1 else str(day.day)
     return f"{WEEKDAYS[day.weekday()]} {number} {MONTHS[day.month - 1]} {day.year}"
+
+
+def french_month(year: int, month: int) -> str:
+    """A month as a chart labels it: "janv. 2024", "mars 2024"."""
+    return f"{MONTHS_SHORT[month - 1]} {year}"
 
 
 def french_moment(moment: datetime) -> str:

@@ -94,6 +94,8 @@ BULK_EPISODES = 20  # from this many episodes in one write, the writer processes
 # `plateau ingest` and `reindex` lower their CPU priority by this much (nice): on a machine that also
 # serves the archive, batch work takes what the server leaves, and readers keep their latency
 BATCH_NICENESS = 10
+# The server's indexing process (uploads, edits): below the searches of its worker.
+INDEX_NICENESS = 10
 # Requests a server worker process works on at once (its thread pool; Starlette's default is 40).
 # Their threads share one GIL: past a few, more only slice the same core thinner and thrash it. On
 # 2 cores, 2 workers, 32 connections (bench/load.py, readers only): 40 threads served 72 req/s with

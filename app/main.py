@@ -17,16 +17,23 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app import limits
 from app.config import get_settings
-from app.db import get_engine, prepare_data, storage_state
+from app.db import get_engine, storage_state
 from app.guards import TrailingSlash, WriteGuard
 from app.proxies import ForwardedHeaders, proxy_middleware
 from app.search import IndexDamaged, get_search_index
+from app.startup import prepare_data
+from app.web.media import EMBED_ORIGINS
 from app.web.static import MOUNT, VersionedStaticFiles, versions
 
 log = logging.getLogger(__name__)
 
 SECURITY_HEADERS = {
-    "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'; "
+    # An episode's player (app/web/media.py) is the only thing from elsewhere: the YouTube and
+    # Dailymotion embeds in frames (their origins, nothing more), and a media file played by the page's
+    # own <audio>/<video>, which lives wherever the episode's media_url says (any podcast host), so
+    # media-src takes any web address; media elements run no script, and script-src stays 'self'.
+    "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; "
+    f"frame-src {' '.join(EMBED_ORIGINS)}; media-src 'self' https: http:; frame-ancestors 'none'; "
     "base-uri 'self'; form-action 'self'",
     "X-Content-Type-Options": "nosniff",
     "X-Frame-Options": "DENY",
@@ -96,6 +103,7 @@ async def lifespan(app: FastAPI):
     # A damaged index (a truncated segment, a deleted folder) is rebuilt in a thread while pages are
     # served; searches answer 503 with a notice meanwhile.
     index.open_session = lambda: Session(engine)
+    index.write_apart(settings)  # uploads and edits are indexed by a quieter process
     with Session(engine) as session:
         # Episodes whose indexing failed (or was cut short) are retried at every start; a full disk
         # or a read-only folder must not keep the archive from being read: /healthz says what waits.

@@ -46,13 +46,14 @@ from pathlib import Path
 from sqlmodel import Session, col, select
 
 from app.config import Settings
-from app.db import get_engine, prepare_data
+from app.db import get_engine
 from app.models import CaptionLine, Episode
 from app.search import SearchRequest, get_search_index
 from app.search.analysis import ELISIONS, STOP_WORDS, WORD, fold, stem
 from app.search.passages import CORE_LINES
 from app.search.service import Hit, run_search
 from app.services.ingest import ingest_paths
+from app.startup import prepare_data
 from app.timecodes import format_timestamp
 
 ROOT = Path(__file__).resolve().parent.parent

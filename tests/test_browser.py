@@ -155,11 +155,12 @@ def test_a_hit_in_the_second_line_of_a_second_lands_on_that_line(tab):
     page.wait_for_load_state("networkidle")
     marked = page.locator(".transcript .line.is-marked")
     assert marked.count() == 1
-    assert marked.locator(".text").get_attribute("id") == f"l-{line}"
+    assert marked.locator("[id^='l-']").get_attribute("id") == f"l-{line}"
     assert "toucher du doigt" in marked.inner_text()
     assert page.locator("#t-772").get_attribute("class") == "line"  # "D'accord ?", the second's first line
     assert in_viewport(page, ".transcript .line.is-marked")
-    page.locator(".line.is-marked .copy-link").click()
+    marked.click()  # the line's actions: « Partager » copies its link where the browser cannot share
+    page.locator(".line-actions").get_by_role("button", name="Partager").click()
     page.wait_for_selector("#toast.is-visible")
     assert page.evaluate("navigator.clipboard.readText()").endswith(f"?t=772&l={line}")
     page = tab.open(f"/episodes/{EPISODE}#l-{line}")  # a bare line anchor: brought into view and shown by :target
@@ -171,10 +172,11 @@ def test_a_hit_in_the_second_line_of_a_second_lands_on_that_line(tab):
 
 
 def test_t_links_open_cold_on_a_line_and_on_a_range(tab):
-    page = tab.open(f"/episodes/{EPISODE}?t=12:34")
-    assert page.locator(".line.is-marked").get_attribute("id") == "t-754"
-    assert in_viewport(page, ".line.is-marked")
-    page.locator(".line.is-marked .copy-link").click()
+    for view in ("", "&vue=lignes"):
+        page = tab.open(f"/episodes/{EPISODE}?t=12:34{view}")
+        assert page.locator(".line.is-marked").get_attribute("id") == "t-754"
+        assert in_viewport(page, ".line.is-marked")
+    page.locator(".line.is-marked .copy-link").click()  # the lines view's own button on each line
     page.wait_for_selector("#toast.is-visible")
     assert page.evaluate("navigator.clipboard.readText()").endswith(f"/episodes/{EPISODE}?t=754")
     page = tab.open(f"/episodes/{EPISODE}?t=754-790")

@@ -39,10 +39,14 @@ def test_a_page_is_gzipped_when_asked_and_still_parses(client, seeded):
     url = f"/episodes/{seeded['000']}?t=754&q=cloud"
     html = gunzipped(client, url).decode("utf-8")
     document = html5lib.HTMLParser(strict=True, namespaceHTMLElements=False).parse(html)
-    transcript = document.find(".//ol[@class='transcript']")
-    assert len(transcript.findall("li")) > 100
-    assert transcript.find("li[@class='line is-marked']") is not None  # the line at 754 s
+    transcript = document.find(".//div[@class='transcript transcript-reading']")  # the reading view
+    assert len(transcript.findall(".//span[@data-start]")) > 100
+    assert transcript.find(".//span[@class='line is-marked']") is not None  # the line at 754 s
     assert transcript.find(".//mark") is not None  # a searched word
+    lines = html5lib.HTMLParser(strict=True, namespaceHTMLElements=False).parse(
+        gunzipped(client, url + "&vue=lignes").decode("utf-8")
+    )
+    assert lines.find(".//ol[@class='transcript transcript-lines']").find("li[@class='line is-marked']") is not None
     sent, _ = get_raw(client, url, **{"Accept-Encoding": "gzip"})
     assert {v.strip() for v in sent["vary"].split(",")} >= {"HX-Request", "Accept-Encoding"}
 

@@ -134,7 +134,7 @@ def test_the_episode_page_marks_the_other_number_too(client, hyperscalers):
         page = client.get("/episodes/pluriel", params={"q": q})
         assert page.status_code == 200
         tree = html5lib.parse(page.text, namespaceHTMLElements=False)
-        marked = ["".join(m.itertext()) for m in tree.iterfind(".//ol[@class='transcript']//mark")]
+        marked = ["".join(m.itertext()) for m in tree.iterfind(".//div[@class='transcript transcript-reading']//mark")]
         expected = ["les", "hyperscalers", "américains"] if " " in q else ["hyperscalers"]
         assert marked == expected, q
 

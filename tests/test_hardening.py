@@ -198,7 +198,7 @@ def test_forwarded_headers_are_believed_only_from_configured_proxies():
 
 
 def test_startup_removes_what_a_killed_reindex_left(settings):
-    from app.db import prepare_data
+    from app.startup import prepare_data
 
     left = settings.index_dir / "gen-99999999999999999999-dead00"
     left.mkdir()

@@ -34,29 +34,38 @@ def page(client, url: str):
 
 
 def transcript_lines(document) -> list:
-    return document.findall(".//ol[@class='transcript']/li")
+    """The caption lines of either view: the reading view's spans, the lines view's <li>."""
+    transcript = next(e for e in document.iter() if "transcript" in (e.get("class") or "").split())
+    return [e for e in transcript.iter() if "line" in (e.get("class") or "").split()]
+
+
+def own_anchor(line):
+    """The element holding a line's own anchor, "l-POSITION", and its text."""
+    return next(e for e in line.iter() if (e.get("id") or "").startswith("l-"))
 
 
 def marked_texts(document) -> list[str]:
-    return [
-        "".join(li.find("span[@class='text']").itertext())
-        for li in transcript_lines(document)
-        if li.get("aria-current")
-    ]
+    return ["".join(own_anchor(line).itertext()) for line in transcript_lines(document) if line.get("aria-current")]
 
 
 def meta(document, prop: str) -> str:
     return next(m.get("content") for m in document.iter("meta") if m.get("property") == prop)
 
 
-def test_every_line_has_its_own_anchor_and_each_second_keeps_its_own(client, episode):
-    lines = transcript_lines(page(client, f"/episodes/{SLUG}"))
-    assert [li.find("span[@class='text']").get("id") for li in lines] == [f"l-{n}" for n in range(len(LINES))]
-    assert [li.get("id") for li in lines] == ["t-0", "t-4", "t-9", None, None, "t-14"]
+@pytest.mark.parametrize("view", ["", "?vue=lignes"])
+def test_every_line_has_its_own_anchor_and_each_second_keeps_its_own(client, episode, view):
+    lines = transcript_lines(page(client, f"/episodes/{SLUG}{view}"))
+    assert [own_anchor(line).get("id") for line in lines] == [f"l-{n}" for n in range(len(LINES))]
+    assert [line.get("id") for line in lines] == ["t-0", "t-4", "t-9", None, None, "t-14"]
+    assert [line.get("data-start") for line in lines] == [str(start) for start, _ in LINES]
+
+
+def test_in_the_lines_view_each_line_links_to_itself_and_copies_its_link(client, episode):
+    lines = transcript_lines(page(client, f"/episodes/{SLUG}?vue=lignes"))
     # a line's own timestamp links to that line, with `l` only where its second is not enough
     links = [li.find("a[@class='ts']").get("href") for li in lines]
-    assert links[2] == f"/episodes/{SLUG}?t=9#t-9"
-    assert links[3] == f"/episodes/{SLUG}?t=9&l=3#l-3"
+    assert links[2] == f"/episodes/{SLUG}?t=9&vue=lignes#t-9"
+    assert links[3] == f"/episodes/{SLUG}?t=9&l=3&vue=lignes#l-3"
     copy = lines[3].find("button[@class='copy-link']")
     assert (copy.get("data-t"), copy.get("data-l")) == ("9", "3")
     assert lines[2].find("button[@class='copy-link']").get("data-l") is None

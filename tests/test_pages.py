@@ -91,9 +91,11 @@ def site(tmp_path_factory):
 
 
 def marked_ids(html: str) -> list[str]:
-    """The anchors (or "" for a line without one) of the lines the server marked."""
+    """The anchors (or "" for a line without one) of the lines the server marked, in either view: the
+    reading view's <span class="line"> or the lines view's <li class="line">."""
     return [
-        m.group(1) or "" for m in re.finditer(r'<li(?: id="(t-\d+)")? class="line is-marked" aria-current="true"', html)
+        m.group(1) or ""
+        for m in re.finditer(r'<(?:li|span)(?: id="(t-\d+)")? class="line is-marked" aria-current="true"', html)
     ]
 
 
@@ -294,12 +296,24 @@ def test_episode_page_metadata_guests_description_exports_and_transcript(site):
     for extension in ("vtt", "srt", "txt", "json"):
         assert f'href="/episodes/{EPISODE}/transcript.{extension}"' in html
     segments = site.get(f"/api/episodes/{EPISODE}").json()["segments"]
+    # the reading view: every line an inline span with its anchors, in paragraphs that each open with
+    # a link to their first second
+    lines = re.findall(r'<span(?: id="t-(\d+)")? class="line" data-start="[^"]+"><span id="l-(\d+)">', html)
+    assert [int(position) for _, position in lines] == list(range(len(segments)))
+    anchors = [a for a, _ in lines if a]
+    assert len(anchors) == len(set(anchors)) == len({int(s["start"]) for s in segments})
+    assert 1 < html.count('<p class="para"') < len(segments) / 3
+    assert '<a class="ts" tabindex="-1" href="/episodes/2025-10-23-smart-tech?t=0#t-0">00:00</a>' in html
+    assert not marked_ids(html) and 'property="og:title"' in html
+    # the lines view: one row a line, each with its timestamp link and its copy-link button
+    html = assert_page(site.get(f"/episodes/{EPISODE}", params={"vue": "lignes"}))
     lines = re.findall(r'<li(?: id="t-(\d+)")? class="line', html)
     assert len(lines) == len(segments)
     anchors = [a for a in lines if a]
     assert len(anchors) == len(set(anchors)) == len({int(s["start"]) for s in segments})
     assert (
-        '<li id="t-754" class="line"><a class="ts" href="/episodes/2025-10-23-smart-tech?t=754#t-754">12:34</a>' in html
+        '<li id="t-754" class="line" data-start="754.0"><a class="ts" '
+        'href="/episodes/2025-10-23-smart-tech?t=754&amp;vue=lignes#t-754">12:34</a>' in html
     )
     assert html.count('class="copy-link"') == len(segments)
     assert not marked_ids(html) and 'property="og:title"' in html
@@ -327,6 +341,7 @@ def test_t_range_marks_every_line_of_the_quote(site):
     assert description.startswith("« et cette nullité est reconnue. Donc, je fais des raccourcis")
     assert meta(html, "og:url").endswith("?t=754-790")
     assert marked_ids(site.get(f"/episodes/{EPISODE}", params={"t": "13:10-12:34"}).text) == ids
+    assert marked_ids(site.get(f"/episodes/{EPISODE}", params={"t": "754-790", "vue": "lignes"}).text) == ids
 
 
 def test_citation_and_video_link_at_the_second(site):
@@ -346,8 +361,11 @@ def test_citation_and_video_link_at_the_second(site):
 
 def test_search_hit_link_marks_the_searched_words_in_the_marked_line(site):
     html = site.get(f"/episodes/{EPISODE}", params={"t": "788", "q": "souveraineté numérique"}).text
-    line = re.search(r'<li id="t-788" class="line is-marked" aria-current="true">(.*?)</li>', html).group(1)
-    assert "<mark>souveraineté</mark>" in line and "<mark>numérique</mark>" in line
+    line = re.search(r'<span id="t-788" class="line is-marked" aria-current="true"[^>]*>(.*?)</span></span>', html)
+    assert "<mark>souveraineté</mark>" in line.group(1) and "<mark>numérique</mark>" in line.group(1)
+    html = site.get(f"/episodes/{EPISODE}", params={"t": "788", "q": "souveraineté numérique", "vue": "lignes"}).text
+    line = re.search(r'<li id="t-788" class="line is-marked" aria-current="true"[^>]*>(.*?)</li>', html)
+    assert "<mark>souveraineté</mark>" in line.group(1) and "<mark>numérique</mark>" in line.group(1)
     assert "passage" in html and "<mark>" in re.search(r'class="episode-hits">(.*?)</div>', html, re.S).group(1)
 
 

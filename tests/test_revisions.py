@@ -116,7 +116,7 @@ def test_a_corrected_word_is_found_at_once_and_the_old_spelling_still_finds_the_
     page = client.get(link)
     assert page.status_code == 200
     document = html5lib.parse(page.text, namespaceHTMLElements=False)
-    marked = [li for li in document.iter("li") if "is-marked" in (li.get("class") or "")]
+    marked = [line for line in document.iter() if "is-marked" in (line.get("class") or "")]
     assert len(marked) == 1 and "Keepit" in "".join(marked[0].itertext())
 
 
@@ -419,7 +419,8 @@ def test_a_signed_in_editor_edits_through_the_pages_and_a_visitor_cannot(admin_t
 
     slug = upload(client)["slug"]
     # a visitor sees no editing control, and every editing route refuses them
-    assert "/lines/1/edit" not in client.get(f"/episodes/{slug}").text
+    assert "/lines/1/edit" not in client.get(f"/episodes/{slug}", params={"vue": "lignes"}).text
+    assert "data-editing" not in client.get(f"/episodes/{slug}").text
     assert client.get(f"{HTTPS}/episodes/{slug}/lines/1/edit").status_code == 401
     for path, data in [
         (f"/episodes/{slug}/lines/1", {"text": KEEPIT}),
@@ -432,8 +433,11 @@ def test_a_signed_in_editor_edits_through_the_pages_and_a_visitor_cannot(admin_t
     with Session(get_engine(settings)) as session:
         editor_service.add_editor(session, "claire", PASSWORD)
     assert sign_in(client, "claire", PASSWORD).status_code == 303
-    page = client.get(f"{HTTPS}/episodes/{slug}")
+    # the lines view links each line to its form; the reading view offers it from a line's actions
+    page = client.get(f"{HTTPS}/episodes/{slug}", params={"vue": "lignes"})
     assert f'href="/episodes/{slug}/lines/1/edit"' in page.text
+    reading = client.get(f"{HTTPS}/episodes/{slug}").text
+    assert " data-editing>" in reading and "Pour corriger une ligne" in reading
     form = client.get(f"{HTTPS}/episodes/{slug}/lines/1/edit")
     assert form.status_code == 200
     document = html5lib.parse(form.text, namespaceHTMLElements=False)
@@ -644,23 +648,28 @@ def test_an_editor_marks_two_turns_corrects_a_word_and_undoes_it_in_chromium(adm
             page.wait_for_url(f"{server.url}/")
 
             # two turns: from 00:15, Audrey Maurel (one of the episode's people); from 00:35, a new name
-            page.goto(f"{server.url}/episodes/{slug}")
+            # from the lines view, each line's own "Modifier" link
+            page.goto(f"{server.url}/episodes/{slug}?vue=lignes")
             page.get_by_role("link", name="Modifier la ligne 00:15").click()
             page.locator("#turn-person").select_option("audrey-maurel")
             page.get_by_role("button", name="Marquer le tour").click()
             page.wait_for_url(f"{server.url}/episodes/{slug}?t=15&l=3#l-3")
-            sync_api.expect(page.locator("li.is-marked .speaker")).to_contain_text("Audrey Maurel")
-            page.get_by_role("link", name="Modifier la ligne 00:35").click()
+            # back in the reading view, the turn opens the marked line's paragraph
+            sync_api.expect(page.locator(".moment .speaker")).to_contain_text("Audrey Maurel")
+            # from the reading view, a line's actions
+            page.locator(".transcript .line[data-start='35.0']").click()
+            page.locator(".line-actions").get_by_role("link", name="Modifier la ligne").click()
             page.locator("#turn-name").fill("Julien Pillot")
             page.get_by_role("button", name="Marquer le tour").click()
-            sync_api.expect(page.locator("li.is-marked .speaker")).to_contain_text("Julien Pillot")
+            sync_api.expect(page.locator(".moment .speaker")).to_contain_text("Julien Pillot")
 
             # a corrected word
-            page.get_by_role("link", name="Modifier la ligne 00:05").click()
+            page.locator(".transcript .line[data-start='5.0']").click()
+            page.locator(".line-actions").get_by_role("link", name="Modifier la ligne").click()
             page.locator("#edit-text").fill(KEEPIT)
             page.locator("#edit-text-reason").fill("le nom de l'entreprise")
             page.get_by_role("button", name="Enregistrer la correction").click()
-            sync_api.expect(page.locator("li.is-marked .text")).to_have_text(KEEPIT)
+            sync_api.expect(page.locator(".line.is-marked #l-1")).to_have_text(KEEPIT)
 
             # found by search at once; the speaker filter finds the line of the turn
             page.goto(f"{server.url}/search?q=Keepit")
@@ -676,7 +685,7 @@ def test_an_editor_marks_two_turns_corrects_a_word_and_undoes_it_in_chromium(adm
             page.goto(f"{server.url}/search?q=Keepit&as_typed=1")
             sync_api.expect(page.locator("h2", has_text="Aucun passage")).to_be_visible()
             page.goto(f"{server.url}/episodes/{slug}?t=5&l=1")
-            sync_api.expect(page.locator("li.is-marked .text")).to_have_text(LINES[1][0])
+            sync_api.expect(page.locator(".line.is-marked #l-1")).to_have_text(LINES[1][0])
             problems += page.evaluate("window.__problems || []")
         finally:
             context.close()

@@ -144,17 +144,21 @@ def test_the_guest_pages_search_leads_to_their_passages_newest_first(client, ses
     ingest(session, index)
     document = parse(client.get("/guests/julien-pillot").text)
     (form,) = classed(document, "form", "guest-search")
-    assert form.find(".//input[@name='q']").get("required") is not None  # never an empty search
+    assert form.find(".//input[@name='q']").get("required") is None  # without words: their passages or episodes
     hidden = {i.get("name"): i.get("value") for i in form.iter("input") if i.get("type") == "hidden"}
     assert hidden == {"sort": "date"}
     for button in form.iter("button"):
         params = {"q": "quantique", **hidden, button.get("name"): button.get("value")}
         hits = hits_of(client, **params)
         assert hits, button.text
-    # opened without words, the scope is said and words are asked for
-    page = client.get("/search", params={"speaker": "julien-pillot"}).text
-    assert "Recherche limitée dans les propos de Julien Pillot" in page
-    assert "Tapez un mot" in page and 'href="/guests/julien-pillot"' in page
+    # opened without words: every passage he says, newest episode first, each a link to its second
+    listed = client.get("/api/search", params={"speaker": "julien-pillot"}).json()
+    assert listed["total"] > 0 and {h["speaker"]["slug"] for h in listed["hits"]} == {"julien-pillot"}
+    dates = [h["episode"]["aired_on"] or "" for h in listed["hits"]]
+    assert dates == sorted(dates, reverse=True)
+    page = parse(client.get("/search", params={"speaker": "julien-pillot"}).text)
+    links = {a.get("href").split("#")[0] for a in page.iter("a") if "?t=" in (a.get("href") or "")}
+    assert links >= {h["url"] for h in listed["hits"]}
 
 
 def test_every_list_of_an_empty_archive_says_what_to_do(client):

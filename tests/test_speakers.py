@@ -324,16 +324,31 @@ def test_search_page_said_by_filter(client, session, index):
 
 def test_transcript_shows_turns_with_the_persons_page_and_role(client, session, index):
     slug = ingest(session, index, "voix.vtt", VOICES, PANEL)
-    page = client.get(f"/episodes/{slug}")
+    page = client.get(f"/episodes/{slug}", params={"vue": "lignes"})
     assert page.status_code == 200
     document = html5lib.parse(page.text, namespaceHTMLElements=False)
-    transcript = next(ol for ol in document.iter("ol") if ol.get("class") == "transcript")
+    transcript = next(ol for ol in document.iter("ol") if "transcript" in (ol.get("class") or ""))
     turns = []
     for number, li in enumerate(transcript.findall("li")):
         for p in li.findall("p"):
             link = p.find("a")
             role = p.find("span")
             turns.append((number, link.text, link.get("href"), role.text if role is not None else None))
+    # the reading view: each turn opens a paragraph, its speaker named above it
+    document = html5lib.parse(client.get(f"/episodes/{slug}").text, namespaceHTMLElements=False)
+    transcript = next(div for div in document.iter("div") if "transcript-reading" in (div.get("class") or ""))
+    reading, speaker = [], None
+    for p in transcript.findall("p"):
+        if p.get("class") == "speaker":
+            speaker = p
+        elif speaker is not None:
+            first = next(e for e in p.iter("span") if (e.get("id") or "").startswith("l-"))
+            link, role = speaker.find("a"), speaker.find("span")
+            reading.append(
+                (int(first.get("id")[2:]), link.text, link.get("href"), role.text if role is not None else None)
+            )
+            speaker = None
+    assert reading == turns
     assert turns == [
         (0, "Delphine Sabattier", "/guests/delphine-sabattier", None),
         (1, "Julien Pillot", "/guests/julien-pillot", "économiste, Inseec"),

@@ -3,7 +3,6 @@ a guest's longest turns and a search in what they said, « … » — Julien Pil
 
 import tempfile
 from pathlib import Path
-from urllib.parse import parse_qs, urlsplit
 
 import html5lib
 import pytest
@@ -253,10 +252,15 @@ def test_guest_page_shows_speaking_time_longest_turns_and_a_search_in_what_they_
     # each link opens the episode on the turn, marked, with its citation
     opened = client.get(passages[0][1].split("#")[0])
     assert citation_of(opened.text).startswith("« La souveraineté numérique est une bataille de long terme.")
-    # the search form asks for words, then looks in what he said, or in his episodes
+    # the search form looks in what he said, or in his episodes; sent without words, it lists them
     form = next(f for f in document.iter("form") if "guest-search" in (f.get("class") or ""))
     box = form.find("input")
-    assert box.get("name") == "q" and box.get("required") is not None
+    assert box.get("name") == "q" and box.get("required") is None
+    browse = {text_of(a): a.get("href") for p in document.iter("p") if p.get("class") == "guest-browse" for a in p}
+    assert browse == {
+        "Tous ses propos, du plus récent": "/search?speaker=julien-pillot",
+        "Toutes ses émissions, de la plus récente": "/search?guest=julien-pillot",
+    }
     buttons = {b.get("name"): (b.get("value"), text_of(b)) for b in form.iter("button")}
     assert buttons == {
         "speaker": ("julien-pillot", "Dans ses propos"),
@@ -270,15 +274,27 @@ def test_guest_page_shows_speaking_time_longest_turns_and_a_search_in_what_they_
     assert said["total"] == 2 and {h["speaker"]["slug"] for h in said["hits"]} == {"julien-pillot"}
 
 
-def test_a_search_opened_on_a_guest_without_words_says_what_it_is_limited_to(client, seeded):
+def test_a_search_opened_on_a_guest_without_words_lists_their_episodes_newest_first(client, seeded):
     page = client.get("/search", params={"guest": "julien-pillot"})
     assert page.status_code == 200
     document = parse(page.text)
-    scope = next(p for p in document.iter("p") if p.get("class") == "search-scope")
-    assert text_of(scope).startswith("Recherche limitée dans les émissions de Julien Pillot.")
-    examples = next(p for p in document.iter("p") if p.get("class") == "examples")
-    for link in examples.iter("a"):
-        assert parse_qs(urlsplit(link.get("href")).query)["guest"] == ["julien-pillot"]
+    title = next(h for h in document.iter("h2") if h.get("id") == "browse-title")
+    assert text_of(title) == "Les émissions de Julien Pillot, les plus récentes d'abord"
+    listed = [
+        a.get("href")
+        for li in document.iter("li")
+        if "episode-match" in (li.get("class") or "")
+        for a in li.iter("a")
+        if (a.get("href") or "").startswith("/episodes/")
+    ]
+    appearances = client.get("/api/guests/julien-pillot").json()["appearances"]
+    newest_first = sorted(appearances, key=lambda a: a["episode"]["aired_on"] or "", reverse=True)
+    assert [h.split("?")[0] for h in dict.fromkeys(listed)] == [
+        f"/episodes/{a['episode']['slug']}" for a in newest_first
+    ]
+    # an unknown person: the scope is said, and words are asked for
+    page = client.get("/search", params={"guest": "personne-inconnue"})
+    assert page.status_code == 200
     # the guest page of a seed guest (no lines of theirs are known) offers the search in their episodes
     guest = parse(client.get("/guests/julien-pillot").text)
     form = next(f for f in guest.iter("form") if "guest-search" in (f.get("class") or ""))

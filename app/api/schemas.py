@@ -215,6 +215,11 @@ class EpisodeMatch(EpisodeSummary):
     )
 
 
+class MonthCount(Schema):
+    month: str = Field(description="AAAA-MM : le mois de diffusion des épisodes")
+    passages: int = Field(description="passages trouvés dans les épisodes diffusés ce mois-là")
+
+
 class SearchResponse(Schema):
     total: int = Field(description="passages trouvés")
     page: int
@@ -236,6 +241,11 @@ class SearchResponse(Schema):
         description="la recherche telle que tapée n'a rien trouvé : les résultats sont ceux de cette correction "
         "(égale à « suggestion ») ; as_typed=true la désactive ; null sinon"
     )
+    months: list[MonthCount] = Field(
+        description="tous les passages trouvés (pas seulement ceux de la page), comptés par mois de diffusion "
+        "de leur épisode, dans l'ordre des mois ; les mois sans passage n'y sont pas"
+    )
+    undated_passages: int = Field(description="passages trouvés dans des épisodes sans date de diffusion")
 
 
 class RevisionChange(Schema):

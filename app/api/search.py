@@ -18,7 +18,11 @@ router = APIRouter(prefix="/api", tags=["recherche"], default_response_class=Saf
 def search(
     session: SessionDep,
     index: SearchDep,
-    q: str = Query("", description='Mots (ET implicite), OR, NOT, -mot, "citation exacte", préfixe*, mot~'),
+    q: str = Query(
+        "",
+        description='Mots (ET implicite), OR, NOT, -mot, "citation exacte", préfixe*, mot~. Vide : avec speaker, '
+        "tous ses passages ; avec guest, ses épisodes (episode_matches) ; du plus récent au plus ancien",
+    ),
     show: str | None = Query(None, description="slug de l'émission"),
     guest: str | None = Query(None, description="slug de l'invité"),
     speaker: str | None = Query(

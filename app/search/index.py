@@ -4,6 +4,7 @@ import errno
 import fcntl
 import logging
 import math
+import multiprocessing
 import os
 import shutil
 import threading
@@ -11,6 +12,8 @@ import time
 import uuid
 from bisect import bisect_right
 from collections.abc import Callable, Iterable
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import NoReturn
@@ -286,6 +289,7 @@ class SearchIndex:
         self._damaged: tuple[str | None, str] | None = None  # (generation, what) last found damaged
         self.repair_failed: str | None = None
         self.last_write_error: str | None = None  # why the last failed index write failed, in French
+        self.apart = None  # the server's Settings once its writes go to the indexing process (write_apart)
 
     # --- storage --------------------------------------------------------------------------
 
@@ -460,6 +464,8 @@ class SearchIndex:
         ids = sorted(set(episode_ids))
         if not ids:
             return
+        if self.apart is not None and len(ids) < limits.BULK_EPISODES and self._index_apart(session, ids):
+            return
         stamps = episode_stamps(session, ids)
         failed: set[int] = set()
         try:
@@ -486,6 +492,25 @@ class SearchIndex:
             session.rollback()
             log.exception("recording the index state of episodes %s failed", ids)
             self.last_write_error = write_failure(exc)
+
+    def write_apart(self, settings) -> None:
+        """From now on (in the server), index the few episodes of an upload or an edit in a child
+        process at a lower priority: analysing and committing them is most of an upload's CPU, and
+        searches in this worker's threads, at normal priority and free of that GIL, go first."""
+        self.apart = settings
+
+    def _index_apart(self, session: Session, ids: list[int]) -> bool:
+        """index_episodes() of these episodes in the quieter child process; False when it could not
+        run there (the caller then indexes them itself)."""
+        session.commit()  # a read begun before the child's commit would not see the states it records
+        try:
+            self.last_write_error = _apart_pool().submit(_index_in_child, self.apart, ids).result()
+        except BrokenProcessPool:
+            log.warning("the indexing process died; indexing in the worker", exc_info=True)
+            _forget_apart_pool()
+            return False
+        session.expire_all()  # episodes loaded in this session see the states the child recorded
+        return True
 
     def _mark(self, session: Session, states: dict[int, str]) -> None:
         for state in ("indexed", "failed"):
@@ -807,6 +832,39 @@ def _sample(slugs: list[str], n: int = 5) -> str:
 
 _indexes: dict[Path, SearchIndex] = {}
 _indexes_lock = threading.Lock()
+
+
+_apart_lock = threading.Lock()
+_apart: list[ProcessPoolExecutor] = []
+
+
+def _apart_pool() -> ProcessPoolExecutor:
+    """The process that indexes the server's small writes, one per worker, started at the first
+    one (spawned: a fork would copy this worker's threads and locks) and niced."""
+    with _apart_lock:
+        if not _apart:
+            context = multiprocessing.get_context("spawn")
+            _apart.append(
+                ProcessPoolExecutor(1, mp_context=context, initializer=os.nice, initargs=(limits.INDEX_NICENESS,))
+            )
+        return _apart[0]
+
+
+def _forget_apart_pool() -> None:
+    with _apart_lock:
+        if _apart:
+            _apart.pop().shutdown(wait=False, cancel_futures=True)
+
+
+def _index_in_child(settings, episode_ids: list[int]) -> str | None:
+    """In the indexing process: index_episodes() on its own index object and session; why it
+    failed, when it did."""
+    from app.db import get_engine
+
+    index = get_search_index(settings)
+    with Session(get_engine(settings)) as session:
+        index.index_episodes(session, episode_ids)
+    return index.last_write_error
 
 
 def get_search_index(settings) -> SearchIndex:

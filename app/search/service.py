@@ -12,6 +12,7 @@ from rapidfuzz.distance import Levenshtein
 from sqlalchemy import ColumnElement, Select, and_, or_
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
+from whoosh import query as wq
 from whoosh.collectors import FilterCollector, TimeLimit, TimeLimitCollector
 from whoosh.reading import TermNotFound
 
@@ -21,8 +22,8 @@ from app.search.analysis import STOP_WORDS, WORD, fold, word_spans
 from app.search.errors import IndexDamaged
 from app.search.matching import Matches, find_matches
 from app.search.metadata import metadata_index, name_variants
-from app.search.passages import EPISODE, EXACT, FIRST, STARTS, TAIL_WORDS
-from app.search.query import QueryError, clean, compile_query, parse
+from app.search.passages import EPISODE, EXACT, FIRST, SPEAKER, STARTS, TAIL_WORDS
+from app.search.query import Compiled, QueryError, clean, compile_query, parse
 from app.search.ranking import scoring_query, top_passages, with_proximity
 from app.search.snippets import locate
 from app.services.speakers import speaker_json, speakers_by_id
@@ -138,6 +139,38 @@ class EpisodeMatch:
 
 
 @dataclass
+class MonthCount:
+    month: str  # "2024-03"
+    passages: int
+
+    def to_json(self) -> dict:
+        return {"month": self.month, "passages": self.passages}
+
+
+@dataclass
+class ShowTimeline:
+    """One show's share of the matching passages, month by month (the search page's small rows)."""
+
+    slug: str | None  # None: the episodes of no known show
+    name: str | None
+    passages: int
+    months: dict[str, int]  # "2024-03" → matching passages in that show's episodes aired that month
+
+
+@dataclass
+class EpisodeFacts:
+    """What the filters, the sort by date and the timeline read of each matched episode."""
+
+    aired_on: date | None
+    show_id: int | None
+
+
+# A search without words lists what its filters hold: "speaker", that person's passages, or
+# "guest", their episodes; newest first, both.
+BROWSE_SPEAKER, BROWSE_GUEST = "speaker", "guest"
+
+
+@dataclass
 class SearchResults:
     request: SearchRequest  # the request these results answer: the corrected one when `corrected`
     total: int = 0  # matching passages (hits)
@@ -150,6 +183,14 @@ class SearchResults:
     notices: list[str] = field(default_factory=list)  # it ran, with a caveat (partial, capped)
     episode_matches: list[EpisodeMatch] = field(default_factory=list)  # the best few, on the first page
     episode_matches_total: int = 0  # every episode whose metadata match, on every page
+    # every matching passage counted by its episode's month of air (not only the shown ones), in
+    # order of month; the passages of undated episodes apart; and the same per show, most first
+    months: list[MonthCount] = field(default_factory=list)
+    undated: int = 0
+    shows: list[ShowTimeline] = field(default_factory=list)
+    # no words, a person to browse: BROWSE_SPEAKER (their passages, newest episode first) or
+    # BROWSE_GUEST (their episodes, newest first, as episode_matches on every page)
+    browsing: str | None = None
 
     @property
     def page(self) -> int:
@@ -162,8 +203,14 @@ class SearchResults:
     @property
     def pages(self) -> int:
         per_page = max(1, self.request.per_page)
-        counted = self.total if self.request.episode else self.episodes
-        return max(1, -(-counted // per_page))
+        return max(1, -(-self.paged // per_page))
+
+    @property
+    def paged(self) -> int:
+        """What the pages are pages of: episodes, or hits inside one episode, or a guest's episodes."""
+        if self.browsing == BROWSE_GUEST:
+            return self.episode_matches_total
+        return self.total if self.request.episode else self.episodes
 
     def to_json(self) -> dict:
         hits = []
@@ -186,6 +233,8 @@ class SearchResults:
             "episode_matches": [match.to_json() for match in self.episode_matches],
             "episode_matches_total": self.episode_matches_total,
             "corrected_query": self.suggestion if self.corrected else None,
+            "months": [month.to_json() for month in self.months],
+            "undated_passages": self.undated,
         }
 
 
@@ -204,7 +253,12 @@ def validate(request: SearchRequest) -> str | None:
 def run_search(index, session: Session, request: SearchRequest) -> SearchResults:
     """The passages and the episodes a request finds. When it finds neither, the results of its
     closest correction, marked `corrected`; asked for as typed, its own empty results, with the
-    correction offered as `suggestion`. A correction that finds nothing is not offered."""
+    correction offered as `suggestion`. A correction that finds nothing is not offered.
+
+    Without words, a `speaker` lists that person's passages and a `guest` their episodes, newest
+    first (the page a guest's « Dans ses propos » opens); nothing else runs without words."""
+    if not (request.q or "").strip():
+        return _browse(index, session, request)
     results = _search(index, session, request)
     if results.error or results.total or results.episode_matches_total or request.episode:
         return results  # inside one episode, the query stays as typed
@@ -259,6 +313,72 @@ def _search(index, session: Session, request: SearchRequest) -> SearchResults:
     return results
 
 
+def _browse(index, session: Session, request: SearchRequest) -> SearchResults:
+    """A request without words: a speaker's passages or a guest's episodes, newest first; for
+    anything else, nothing (the page asks for words)."""
+    results = SearchResults(request)
+    results.error = validate(request)
+    if results.error or request.episode:
+        return results
+    if request.speaker:
+        results.browsing = BROWSE_SPEAKER
+        _browse_speaker(index, session, request, results)
+    elif request.guest:
+        results.browsing = BROWSE_GUEST
+        _browse_guest(session, request, results)
+    return results
+
+
+def _browse_speaker(index, session: Session, request: SearchRequest, results: SearchResults) -> None:
+    """Every passage the person says (the index's SPEAKER field), grouped by episode, newest episode
+    first, each episode's first few in the order they are said; counted by month as a search is."""
+    speaker_id = session.exec(select(Person.id).where(Person.slug == request.speaker)).first()
+    if speaker_id is None:
+        return
+    if hasattr(index, "browse_speaker"):  # PostgreSQL: its passages table (app/search/postgres.py)
+        return index.browse_speaker(session, request, results, speaker_id)
+    current = index.searcher()
+    said = wq.Term(SPEAKER, str(speaker_id))
+    matches = find_matches(said, current.segments(), time.monotonic() + limits.TIME_BUDGET)
+    if matches.partial:
+        _partial(results)
+    per_episode = matches.per_episode
+    refs = _allowed_episodes(session, per_episode, request) if per_episode else {}
+    results.episodes = len(refs)
+    results.total = sum(per_episode[e] for e in refs)
+    if not results.total:
+        return
+    _count_months(session, results, refs, per_episode)
+    first = (request.page - 1) * request.per_page
+    page_ids = _newest_first(refs)[first : first + request.per_page]
+    shown: dict[int, list[tuple[int, float]]] = {eid: [] for eid in page_ids}
+    for docnum in sorted(matches.among(page_ids).docnums(page_ids)):  # an episode's docnums follow its order
+        hits = shown[current.episode_of(docnum)]
+        if len(hits) < limits.HITS_PER_EPISODE:
+            hits.append((docnum, 0.0))
+    nothing_to_mark = Compiled(said)
+    results.groups = _groups(
+        session, current.searcher, shown, _episode_refs(session, page_ids), per_episode, nothing_to_mark, True
+    )
+
+
+def _browse_guest(session: Session, request: SearchRequest, results: SearchResults) -> None:
+    """The person's episodes (as a guest or a host) that pass the filters, newest first, a page of
+    them as episode results."""
+    stmt = _filtered(sa_select(col(Episode.id), col(Episode.aired_on), col(Episode.show_id)), None, request)
+    refs = {eid: EpisodeFacts(aired_on, show_id) for eid, aired_on, show_id in session.execute(stmt)}
+    results.episode_matches_total = len(refs)
+    first = (request.page - 1) * request.per_page
+    page_ids = _newest_first(refs)[first : first + request.per_page]
+    if not page_ids:
+        return
+    rows = {e.id: e for e in session.exec(select(Episode).where(col(Episode.id).in_(page_ids))).all()}
+    from app.services.episodes import summarize  # a cycle at import, as in _match_episodes
+
+    summaries = summarize(session, [rows[eid] for eid in page_ids if eid in rows])
+    results.episode_matches = [EpisodeMatch(summary, "guests") for summary in summaries]
+
+
 def _match_episodes(session: Session, metadata, request: SearchRequest, tree, results: SearchResults) -> None:
     """The episodes whose title, guests, show or description match the query and pass the filters:
     counted on every page, the best few shown on the first. None when searching inside one episode
@@ -284,6 +404,8 @@ def _match_episodes(session: Session, metadata, request: SearchRequest, tree, re
 
 def _run(index, session: Session, request: SearchRequest, tree, results: SearchResults, names=frozenset()) -> None:
     """names: the folded words of known people and shows (MetadataIndex.names)."""
+    if hasattr(index, "find_passages"):  # PostgreSQL: its passages table (app/search/postgres.py)
+        return index.find_passages(session, request, tree, results, names)
     deadline = time.monotonic() + limits.TIME_BUDGET
     current = index.searcher()
     searcher = current.searcher
@@ -318,6 +440,8 @@ def _run(index, session: Session, request: SearchRequest, tree, results: SearchR
     results.total = sum(per_episode[e] for e in refs)
     if not results.total:
         return  # nothing found: run_search tries the closest correction
+    if not request.episode:
+        _count_months(session, results, refs, per_episode)
 
     def scored(sub: Matches, limit: int | None) -> list[tuple[int, float]]:
         """The best of these matches by Whoosh's own collector, scored as top_passages scores them."""
@@ -352,8 +476,7 @@ def _run(index, session: Session, request: SearchRequest, tree, results: SearchR
         ordered = sorted(ranked, key=lambda item: item[0])  # docnums follow the episode's order
         shown = {eid: ordered[first : first + per_page]}
     elif request.sort == "date":
-        order = sorted(refs.items(), key=lambda item: (item[1] or date.min, item[0]), reverse=True)
-        page_ids = [eid for eid, _ in order[first : first + per_page]]
+        page_ids = _newest_first(refs)[first : first + per_page]
         ranked = ranked_among(matches.among(page_ids), None)
         shown = _top_per_episode(ranked, current.episode_of)
         shown = {e: shown.get(e, []) for e in page_ids}
@@ -395,25 +518,63 @@ def _top_per_episode(ranked: list[tuple[int, float]], episode_of) -> dict[int, l
     return groups
 
 
-def _allowed_episodes(session: Session, per_episode, request: SearchRequest) -> dict[int, date | None]:
-    """The matched episodes that exist and pass the filters, with their air date, in one query."""
-    by_date = request.sort == "date" and not request.episode
-    # a stored episode's id is never None: the checks below only say so to the type checker
-    if by_date:
-        rows = session.exec(_filtered(select(col(Episode.id), col(Episode.aired_on)), per_episode, request)).all()
-        return {eid: aired_on for eid, aired_on in rows if eid is not None and eid in per_episode}
-    ids = session.exec(_filtered(select(col(Episode.id)), per_episode, request)).all()
-    return {eid: None for eid in ids if eid is not None and eid in per_episode}
+def _allowed_episodes(session: Session, per_episode, request: SearchRequest) -> dict[int, EpisodeFacts]:
+    """The matched episodes that exist and pass the filters, with their air date and show, in one query."""
+    stmt = _filtered(sa_select(col(Episode.id), col(Episode.aired_on), col(Episode.show_id)), per_episode, request)
+    # a stored episode's id is never None: the check below only says so to the type checker
+    return {
+        eid: EpisodeFacts(aired_on, show_id)
+        for eid, aired_on, show_id in session.execute(stmt)
+        if eid is not None and eid in per_episode
+    }
+
+
+def _newest_first(refs: dict[int, EpisodeFacts]) -> list[int]:
+    """Episode ids by air date, newest first, the undated last; among equals the last ingested first."""
+    dated = sorted(refs.items(), key=lambda item: (item[1].aired_on or date.min, item[0]), reverse=True)
+    return [eid for eid, _ in dated]
+
+
+def _count_months(session: Session, results: SearchResults, refs: dict[int, EpisodeFacts], per_episode) -> None:
+    """Every matching passage counted by the month its episode aired, for the whole archive and per
+    show: a group-by of the matched episodes already read, not another search."""
+    months: Counter[str] = Counter()
+    by_show: dict[int | None, Counter[str]] = {}
+    undated = 0
+    for eid, facts in refs.items():
+        count = per_episode[eid]
+        if facts.aired_on is None:
+            undated += count
+            continue
+        month = f"{facts.aired_on.year:04d}-{facts.aired_on.month:02d}"
+        months[month] += count
+        by_show.setdefault(facts.show_id, Counter())[month] += count
+    results.months = [MonthCount(month, n) for month, n in sorted(months.items())]
+    results.undated = undated
+    names = {
+        sid: (slug, name)
+        for sid, slug, name in session.execute(
+            sa_select(col(Show.id), col(Show.slug), col(Show.name)).where(
+                col(Show.id).in_([sid for sid in by_show if sid is not None])
+            )
+        )
+    }
+    shows = [
+        ShowTimeline(*names.get(sid, (None, None)), passages=sum(counts.values()), months=dict(counts))
+        for sid, counts in by_show.items()
+    ]
+    results.shows = sorted(shows, key=lambda show: (-show.passages, show.name or "~"))
 
 
 _Query = TypeVar("_Query", bound="Select[*tuple[Any, ...]]")
 
 
 def _filtered(stmt: _Query, per_episode, request: SearchRequest) -> _Query:
-    """A query of episodes narrowed to the matched ones that pass the request's filters."""
+    """A query of episodes narrowed to the matched ones (every one when per_episode is None) that
+    pass the request's filters."""
     if request.show:
         stmt = stmt.join(Show, col(Show.id) == Episode.show_id).where(col(Show.slug) == request.show)
-    if len(per_episode) <= 500:
+    if per_episode is not None and len(per_episode) <= 500:
         stmt = stmt.where(col(Episode.id).in_(list(per_episode)))
     # else: reading every episode's id costs less than sending hundreds of them as parameters
     if request.guest:

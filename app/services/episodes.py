@@ -4,6 +4,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from sqlalchemy import extract, func
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, delete, select
 
 from app import limits
@@ -232,6 +233,20 @@ def archive_counts(session: Session) -> dict[str, int]:
         "shows": session.exec(select(func.count(col(Show.id)))).one(),
         "caption_lines": session.exec(select(func.coalesce(func.sum(Episode.caption_count), 0))).one(),
     }
+
+
+def air_date_span(session: Session) -> tuple[date, date] | None:
+    """The first and the last air date in the archive; None when no episode has one."""
+    first, last = session.exec(select(func.min(Episode.aired_on), func.max(Episode.aired_on))).one()
+    return (first, last) if first and last else None
+
+
+def episodes_by_air_date(session: Session) -> dict[date | None, int]:
+    """How many episodes aired each day (None: undated), in one grouped query: the home page's timeline."""
+    rows = session.execute(
+        sa_select(col(Episode.aired_on), func.count(col(Episode.id))).group_by(col(Episode.aired_on))
+    )
+    return {row[0]: row[1] for row in rows}
 
 
 def edit_episode(session: Session, episode: Episode, changes: dict) -> None:

@@ -1,6 +1,7 @@
 """Episodes: the filtered list, and one episode's page opened at a second, a range, or a search."""
 
 from typing import Annotated
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, HTTPException, Query, Request
 
@@ -16,13 +17,40 @@ from app.web import params
 from app.web.errors import PageRoute
 from app.web.highlight import marked_parts, terms_of
 from app.web.links import absolute_url
+from app.web.media import player_for
 from app.web.pagination import Pagination
 from app.web.speaking import bar_segments
 from app.web.templating import date_fr, is_fragment_request, render, timestamp
-from app.web.transcript import attribution, caption_rows, line_number, mark, quote_of, transcript_lines, video_at
+from app.web.transcript import (
+    attribution,
+    caption_rows,
+    line_number,
+    mark,
+    paragraphs,
+    quote_of,
+    transcript_lines,
+    video_at,
+)
 
 router = APIRouter(route_class=PageRoute)
 DESCRIPTION_CHARS = 200
+LINES_VIEW = "lignes"  # ?vue=lignes: one caption line a row, as the file has them; else the reading view
+# a request for this target gets the passage and its citation alone: what a line's "Copier la
+# citation" and "Citer un passage" fetch, so the page's JavaScript never rebuilds a citation itself
+PASSAGE_TARGET = "passage"
+
+
+def view_links(request: Request, slug: str) -> dict[str, str]:
+    """The same page in each view, at the same moment, line and search."""
+    kept = [(k, v) for k, v in request.query_params.multi_items() if k in ("t", "l", "q") and v.strip()]
+    # with no moment to bring into view, the link opens on the transcript it switches
+    fragment = "" if any(k == "t" for k, _ in kept) else "#transcript-title"
+    reading = urlencode(kept)
+    lines = urlencode([*kept, ("vue", LINES_VIEW)])
+    return {
+        "lecture": f"/episodes/{slug}" + (f"?{reading}" if reading else "") + fragment,
+        LINES_VIEW: f"/episodes/{slug}?{lines}{fragment}",
+    }
 
 
 @router.get("/episodes", include_in_schema=False)
@@ -70,6 +98,7 @@ def episode(
     t: str | None = None,
     q: str | None = None,
     position: Annotated[str | None, Query(alias="l")] = None,  # the line of `t` a search hit is in: ?t=754&l=231
+    vue: str | None = None,
     *,
     session: SessionDep,
     settings: SettingsDep,
@@ -128,7 +157,7 @@ def episode(
                 quoted.append(lines[i])
         quote = quote_of(quoted)
         names = []  # who says the quote, each once in order (a range may cross turns)
-        for _, _, _, label, person_id in rows[first_index : first_index + len(quoted)]:
+        for _, _, _, label, person_id, _ in rows[first_index : first_index + len(quoted)]:
             person = people.get(person_id) if person_id is not None else None
             name = attribution(label, person, roles.get(person.slug) if person else None)
             if name and name not in names:
@@ -167,13 +196,19 @@ def episode(
             if x
         )
 
+    view = LINES_VIEW if (vue or "").strip() == LINES_VIEW else "lecture"
+    fragment_block = "passage" if request.headers.get("HX-Target") == PASSAGE_TARGET else "episode_hits"
     description = " ".join((found.description or "").split())
     og_description = quote or (description[:DESCRIPTION_CHARS] + ("…" if len(description) > DESCRIPTION_CHARS else ""))
-    return render(
+    response = render(
         request,
         "episode.html",
         {
             "nav": "episodes",
+            "view": view,
+            "view_links": view_links(request, found.slug),
+            "paragraphs": paragraphs(lines) if view != LINES_VIEW and fragment_block != "passage" else [],
+            "share_text": f"« {quote} »" + (f" — {said_by}" if said_by else "") if quote else None,
             "episode": found,
             "summary": summary,
             "show": summary.show,
@@ -190,8 +225,12 @@ def episode(
             "share_url": share_url,
             "page_url": page_url,
             "video_url": video,
+            # the player, cued at the marked line: a ?t= link starts it there
+            "player": player_for(found.media_url, marked[0].start if marked else 0),
             "og": {"title": found.title, "description": og_description, "url": share_url},
             "marked_anchor": marked[0].target if marked else None,
         },
-        block="episode_hits",
+        block=fragment_block,
     )
+    response.headers["Vary"] = "HX-Request, HX-Target"  # HX-Target picks the fragment
+    return response

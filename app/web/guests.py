@@ -1,5 +1,6 @@
 """Guests: the A–Z list with appearance counts, and a guest's page (roles over time, co-guests, what they said)."""
 
+from collections import Counter
 from dataclasses import dataclass
 
 from fastapi import APIRouter, HTTPException, Request
@@ -12,6 +13,7 @@ from app.names import fold
 from app.services import episodes as episode_service
 from app.services import guests as guest_service
 from app.services import speaking as speaking_service
+from app.web import charts
 from app.web.errors import PageRoute
 from app.web.templating import render
 from app.web.transcript import shorten
@@ -77,6 +79,10 @@ def guest(slug: str, request: Request, session: SessionDep):
             "person": person,
             "aliases": [a for a in guest_service.aliases(session, person) if a != person.name],
             "appearances": [(a, summaries[e.id]) for a, e in appearances],
+            # their appearances over time: per month over three years or less, else per year
+            "timeline": charts.dates_timeline(
+                Counter(e.aired_on for _, e in appearances), ("apparition", "apparitions")
+            ),
             "co_guests": guest_service.co_guests(session, person),
             # by episode id; an episode where they never speak is not in it
             "speaking_seconds": speaking.seconds_by_episode,

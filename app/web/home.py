@@ -5,6 +5,7 @@ from fastapi import APIRouter, Request
 from app import limits
 from app.deps import SessionDep
 from app.services import episodes as episode_service
+from app.web import charts
 from app.web.errors import PageRoute
 from app.web.templating import render
 
@@ -25,5 +26,6 @@ def home(request: Request, session: SessionDep):
             "latest": episode_service.summarize(session, latest),
             "shows": episode_service.list_shows(session),
             "examples": EXAMPLE_QUERIES,
+            "timeline": charts.months_timeline(episode_service.episodes_by_air_date(session), ("épisode", "épisodes")),
         },
     )

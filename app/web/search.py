@@ -1,5 +1,6 @@
 """The search page: live results as people type, filters and sort as form controls, one shareable URL."""
 
+from datetime import date
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
@@ -7,10 +8,10 @@ from sqlmodel import Session
 
 from app import limits
 from app.deps import SearchDep, SessionDep
-from app.search import SearchRequest
+from app.search import SearchRequest, SearchResults
 from app.services import episodes as episode_service
 from app.services import guests as guest_service
-from app.web import params
+from app.web import charts, params
 from app.web.errors import PageRoute
 from app.web.pagination import Pagination
 from app.web.templating import is_fragment_request, render
@@ -67,7 +68,8 @@ def search(
     except params.BadParameter as bad:
         error = bad.detail
     else:
-        if form["q"].strip():
+        if form["q"].strip() or form["speaker"] or form["guest"]:
+            # without words, the service lists a speaker's passages or a guest's episodes
             results = index.search(
                 session,
                 SearchRequest(
@@ -84,13 +86,16 @@ def search(
                 ),
             )
             error = results.error
+    browsed = None
+    if results and results.browsing:
+        browsed = guest_service.get_guest(session, form[results.browsing])
     return render(
         request,
         "search.html",
         {
             "nav": "search",
             "form": form,
-            "pager": Pagination(request.url, number, limits.SEARCH_PER_PAGE, results.episodes if results else 0),
+            "pager": Pagination(request.url, number, limits.SEARCH_PER_PAGE, results.paged if results else 0),
             "results": results,
             "error": error,
             "page": number,
@@ -107,6 +112,8 @@ def search(
             "as_typed_url": search_url(form, form["q"], as_typed=True),
             "suggestion_url": search_url(form, results.suggestion) if results and results.suggestion else None,
             "has_filters": any(form[k] for k in ("show", "guest", "speaker", "from", "to")),
+            "browsed": browsed,  # the person whose passages or episodes a search without words lists
+            **(timelines(session, results, form) if results and results.months else {}),
             # the filter lists sit outside the results block: a fragment request never shows them
             **(
                 {}
@@ -123,10 +130,38 @@ def search(
     )
 
 
+def timelines(session: Session, results: SearchResults, form: dict[str, str]) -> dict:
+    """The matching passages month by month across the archive (within the dates asked for), each
+    month a link to the same search within it; and the shows' rows on the same months."""
+    span = episode_service.air_date_span(session)
+    if span:
+        low = results.request.date_from or span[0]
+        high = results.request.date_to or span[1]
+        span = (max(low, span[0]), min(high, span[1])) if low <= high else None
+    searched = results.request.q
+
+    def month(first: date, last: date) -> str:
+        return search_url({**form, "from": first.isoformat(), "to": last.isoformat()}, searched)
+
+    def show(slug: str) -> str:
+        return search_url({**form, "show": slug}, searched)
+
+    unit = ("passage", "passages")
+    chart = charts.month_timeline(
+        {m.month: m.passages for m in results.months}, unit, span=span, link=month, undated=results.undated
+    )
+    if chart is None:
+        return {}
+    shows = [(s.name or "Émission inconnue", s.slug, s.months) for s in results.shows]
+    many = len(shows) > 1 and not form["show"]
+    return {"timeline": chart, "show_rows": charts.show_rows(shows, chart, link=show) if many else None}
+
+
 def scope_of(session: Session, form: dict[str, str]) -> list[str]:
-    """What a search without words is limited to, in words: « dans les propos de Julien Pillot »...
-    A search opened from a guest's or a show's page without words lands on this prompt, not on
-    an empty result: the words are asked for, the examples keep the scope."""
+    """What a search without words is limited to, in words: « dans l'émission SMART TECH »... A
+    search opened from a show's page without words lands on this prompt, not on an empty result:
+    the words are asked for, the examples keep the scope. (Without words, a speaker or a guest
+    lists their passages or their episodes: run_search.)"""
     scope = []
     for name, words in (("speaker", "dans les propos de"), ("guest", "dans les émissions de")):
         person = guest_service.get_guest(session, form[name]) if form[name] else None

@@ -34,6 +34,7 @@ class Line:
     marked: bool = False
     parts: list[tuple[str, bool]] | None = None  # (text, is a searched word); None: nothing searched in it
     turn: Turn | None = None  # who speaks from this line on, when the speaker changes here
+    end: float | None = None  # when the line stops being said, where the file says so
 
     @property
     def target(self) -> str:
@@ -41,15 +42,15 @@ class Line:
         return self.anchor or f"l-{self.position}"
 
 
-CaptionRow = tuple[int, float, str, str | None, int | None]
+CaptionRow = tuple[int, float, str, str | None, int | None, float]
 
 
 def caption_rows(session: Session, episode_id: int) -> list[CaptionRow]:
-    """(position, start, text, speaker label, person id) of each caption line of an episode, in order.
+    """(position, start, text, speaker label, person id, end) of each caption line of an episode, in order.
 
     Plain rows rather than CaptionLine objects: building 4,000 ORM objects (a three-hour episode)
     took longer than rendering them."""
-    # five columns: more than sqlmodel's select() is typed for, hence SQLAlchemy's and execute()
+    # six columns: more than sqlmodel's select() is typed for, hence SQLAlchemy's and execute()
     stmt = (
         sa_select(
             col(CaptionLine.position),
@@ -57,6 +58,7 @@ def caption_rows(session: Session, episode_id: int) -> list[CaptionRow]:
             col(CaptionLine.text),
             col(CaptionLine.speaker),
             col(CaptionLine.person_id),
+            col(CaptionLine.end),
         )
         .where(col(CaptionLine.episode_id) == episode_id)
         .order_by(col(CaptionLine.position))
@@ -72,17 +74,87 @@ def transcript_lines(
     lines, seen = [], set()
     people, roles = people or {}, roles or {}
     speaking: tuple[str | None, int | None] = (None, None)
-    for position, start, text, label, person_id in rows:
+    for position, start, text, label, person_id, end in rows:
         second = int(start)
         anchor = None if second in seen else f"t-{second}"
         seen.add(second)
-        line = Line(position, start, second, anchor, text, format_timestamp(max(0.0, start)))
+        line = Line(position, start, second, anchor, text, format_timestamp(max(0.0, start)), end=end)
         if label is not None and (label, person_id) != speaking:
             person = people.get(person_id) if person_id is not None else None
             line.turn = Turn(person.name, person.slug, roles.get(person.slug)) if person else Turn(label, None, None)
         speaking = (label, person_id)
         lines.append(line)
     return lines
+
+
+# How caption lines flow into the reading view's paragraphs. Lines are cut where the captioner's
+# screen was full, not where a thought ends: a paragraph closes at a sentence end once it says
+# enough, at a pause, at a change of speaker, and in any case before it becomes a wall of text.
+PARAGRAPH_CHARS = 320  # a sentence end closes a paragraph from this length on
+PARAGRAPH_MAX_CHARS = 700  # no paragraph grows past this, sentence end or not
+PAUSE_SECONDS = 2.0  # this much silence after a line is a pause...
+PAUSE_MIN_CHARS = 80  # ...that closes a paragraph already this long
+SENTENCE_END = re.compile(r"[.!?…]+[»\"'’)\]\s]*$")
+
+
+@dataclass(slots=True)
+class Paragraph:
+    """Caption lines read as one paragraph: one speaker, one stretch of speech."""
+
+    lines: list[Line]
+
+    @property
+    def first(self) -> Line:
+        return self.lines[0]
+
+    @property
+    def turn(self) -> Turn | None:
+        """The speaker who starts talking here (a change of speaker always opens a paragraph)."""
+        return self.lines[0].turn
+
+    @property
+    def marked(self) -> bool:
+        return any(line.marked for line in self.lines)
+
+
+def ends_sentence(text: str) -> bool:
+    return SENTENCE_END.search(text) is not None
+
+
+def paused_after(line: Line, following: Line) -> bool:
+    """Silence between two lines. A file that gives no real end (a saved page ends a line where the
+    next one starts) shows no pause."""
+    if line.end is None or line.end <= line.start:
+        return False
+    return following.start - line.end >= PAUSE_SECONDS
+
+
+def paragraphs(lines: list[Line]) -> list[Paragraph]:
+    """The caption lines, in order, gathered into paragraphs.
+
+    A paragraph opens at each change of speaker; it closes after a sentence end once it holds
+    PARAGRAPH_CHARS, after a pause once it holds PAUSE_MIN_CHARS, and before a line that would take
+    it past PARAGRAPH_MAX_CHARS. Every line is in exactly one paragraph."""
+    found: list[Paragraph] = []
+    current: list[Line] = []
+    size = 0
+    for i, line in enumerate(lines):
+        length = len(line.text.strip()) + 1
+        if current and (line.turn is not None or size + length > PARAGRAPH_MAX_CHARS):
+            found.append(Paragraph(current))
+            current, size = [], 0
+        current.append(line)
+        size += length
+        following = lines[i + 1] if i + 1 < len(lines) else None
+        if following is not None and (
+            (size >= PARAGRAPH_CHARS and ends_sentence(line.text))
+            or (size >= PAUSE_MIN_CHARS and paused_after(line, following))
+        ):
+            found.append(Paragraph(current))
+            current, size = [], 0
+    if current:
+        found.append(Paragraph(current))
+    return found
 
 
 def line_number(text: str | None) -> int | None:
