@@ -6,13 +6,13 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test lint install install-test install-lint browser bench clean
+.PHONY: run test lint install install-test install-lint browser postgres bench clean
 
 run: install
 	$(BIN)/plateau ingest --if-empty seeds
 	$(BIN)/plateau serve --host $(HOST) --port $(PORT)
 
-test: install-test browser
+test: install-test browser postgres
 	$(BIN)/pytest -q
 
 install: $(VENV)/.installed
@@ -48,6 +48,17 @@ browser:
 	@command -v chromium >/dev/null 2>&1 || { \
 		echo "Installing Debian's chromium for the browser tests..."; \
 		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium >/dev/null; }
+
+# PostgreSQL tests run a real server: Debian's postgresql (initdb, pg_ctl), contrib (unaccent, pg_trgm,
+# fuzzystrmatch) and the rum index for that server's version; tests/postgres.py starts its own cluster.
+postgres:
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { \
+		echo "Installing Debian's postgresql for the PostgreSQL tests..."; \
+		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq postgresql postgresql-contrib >/dev/null; }
+	@version=$$(ls /usr/lib/postgresql | sort -n | tail -1); \
+	ls /usr/share/postgresql/$$version/extension/rum.control >/dev/null 2>&1 || { \
+		echo "Installing postgresql-$$version-rum..."; \
+		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq postgresql-$$version-rum >/dev/null; }
 
 # Figures, never assertions: ingest beside reindex with peak memory and one-file adds, pages over
 # HTTP on the ingested 2,000-episode archive, then search against FTS5. Several minutes on 2 cores;

@@ -1,4 +1,4 @@
-"""The `plateau` command: ingest, serve, reindex, check, export, backup, user (editor accounts)."""
+"""The `plateau` command: ingest, serve, reindex, check, export, backup, user (editor accounts), migrate-to."""
 
 import logging
 import os
@@ -20,7 +20,7 @@ from app.search import IndexBusy, get_search_index
 from app.services import downloads as download_service
 from app.services.ingest import ingest_paths
 from app.services.revisions import EDITS
-from app.startup import prepare_data  # not from app.main: a command needs no web framework
+from app.startup import prepare_data
 
 cli = typer.Typer(
     help="Plateau : archive consultable des débats tech.",
@@ -185,8 +185,11 @@ def reindex():
 def check():
     """Vérifie que l'index et la base sont d'accord (code de sortie non nul sinon)."""
     settings = ready()
+    index = get_search_index(settings)
     with Session(get_engine(settings)) as session:
-        problems = get_search_index(settings).check(session)
+        problems = index.check(session)
+        if hasattr(index, "describe"):  # PostgreSQL: the RUM index, or the GIN one that stands in for it
+            out.print(index.describe(session), markup=False, highlight=False)
     if problems:
         for problem in problems:
             err.print(f"- {problem}", markup=False, highlight=False)
@@ -223,6 +226,16 @@ def export(slug: str, format: str = typer.Option("txt", "--format", "-f", help="
 @cli.command()
 def backup(file: Path):
     """Copie cohérente de la base, même pendant que le serveur tourne (API de sauvegarde SQLite)."""
+    settings = get_settings()
+    if settings.on_postgresql:
+        err.print(
+            "L'archive est dans PostgreSQL : `plateau backup` ne copie qu'une base SQLite. Sauvegardez-la avec "
+            "les outils de PostgreSQL : pg_dump -Fc -f plateau.dump NOM_DE_LA_BASE (et pg_restore pour la "
+            "remettre), ou la sauvegarde continue de votre hébergeur.",
+            markup=False,
+            highlight=False,
+        )
+        raise typer.Exit(2)
     settings = ready()
     if not settings.db_url.startswith("sqlite:///"):
         err.print("La sauvegarde ne sait copier qu'une base SQLite.")
@@ -239,6 +252,50 @@ def backup(file: Path):
         target.close()
         source.close()
     out.print(f"Base sauvegardée dans {file}.")
+
+
+@cli.command("migrate-to")
+def migrate_to(
+    url: str = typer.Argument(..., help="La base PostgreSQL vide : postgresql+psycopg://utilisateur@hôte/base."),
+):
+    """Copie l'archive SQLite dans une base PostgreSQL vide (la source n'est pas modifiée)."""
+    from app.services.migrate_to import MoveRefused
+    from app.services.migrate_to import migrate_to as move
+
+    settings = get_settings()  # not ready(): the source is read, never migrated nor indexed
+    with progress_bar() as bar:
+        tasks: dict[str, object] = {}
+
+        def copied(table: str, done: int, total: int) -> None:
+            if table not in tasks:
+                tasks[table] = bar.add_task(f"Copie de {table}", total=total)
+            bar.update(tasks[table], completed=done)  # type: ignore[arg-type]
+
+        def indexed(done: int, total: int) -> None:
+            if "search" not in tasks:
+                tasks["search"] = bar.add_task("Recherche", total=total)
+            bar.update(tasks["search"], completed=done)  # type: ignore[arg-type]
+
+        try:
+            moved = move(settings, url, progress=copied, search_progress=indexed)
+        except MoveRefused as refused:
+            err.print(str(refused), markup=False, highlight=False)
+            raise typer.Exit(1) from None
+    for table in moved.tables:
+        mark = "" if table.source == table.target else f" — ÉCART : {table.source} dans la source"
+        out.print(f"  {table.name} : {table.target} {table.label}{mark}", markup=False, highlight=False)
+    if not moved.agree:
+        err.print("Les comptes diffèrent (ci-dessus) : la copie est incomplète ; ne basculez pas sur cette base.")
+        raise typer.Exit(1)
+    episodes = next((t.target for t in moved.tables if t.name == "episode"), 0)
+    target = url.split("@")[-1]  # no password in the summary
+    out.print(
+        f"Archive copiée dans PostgreSQL ({target}) : {len(moved.tables)} tables, comptes vérifiés table par "
+        f"table ; recherche construite pour {moved.searchable} épisode(s) sur {episodes}. La base SQLite n'a pas "
+        f"été modifiée. Pour basculer : PLATEAU_DATABASE_URL={url.split('://')[0]}://…@{target}",
+        markup=False,
+        highlight=False,
+    )
 
 
 user_cli = typer.Typer(help="Comptes des éditeurs (connexion par /login).", no_args_is_help=True)

@@ -11,7 +11,11 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="PLATEAU_", extra="ignore")
 
     data_dir: Path = Path("./data")
+    # unset: SQLite in the data folder; "postgresql+psycopg://user@host/db": records and search in PostgreSQL
     database_url: str | None = None
+    # PostgreSQL mode only: a streaming replica of database_url that serves the reads (GET and HEAD
+    # requests: pages, searches, API reads); writes, and the requests that make them, use the primary
+    read_database_url: str | None = None
     admin_token: str | None = None
     # the site's address in absolute links ("https://plateau.example"); unset, each link takes the
     # scheme and host of the request it answers (see app/web/links.py)
@@ -27,6 +31,11 @@ class Settings(BaseSettings):
     @property
     def db_url(self) -> str:
         return self.database_url or f"sqlite:///{self.data_dir / 'plateau.db'}"
+
+    @property
+    def on_postgresql(self) -> bool:
+        """Records and search in PostgreSQL (no index folder), not SQLite and Whoosh."""
+        return self.db_url.startswith("postgresql")
 
     @property
     def index_dir(self) -> Path:

@@ -5,6 +5,7 @@ Routes take these as annotated parameters (`session: SessionDep`), so a test or 
 one of them with `app.dependency_overrides` and every route follows.
 """
 
+from collections.abc import Iterator
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request
@@ -12,10 +13,17 @@ from sqlmodel import Session
 
 from app.api.auth import require_admin
 from app.config import Settings, get_settings
-from app.db import get_session
+from app.db import open_session
 from app.models import Editor
 from app.search import SearchIndex, get_search_index
 from app.web.sessions import CSRF_FIELD, CSRF_REFUSED, csrf_ok, signed_in
+
+
+def get_session(request: Request) -> Iterator[Session]:
+    """The request's session: on the read replica for a GET or HEAD when PLATEAU_READ_DATABASE_URL
+    is set, on the primary otherwise (app/db.py: open_session)."""
+    yield from open_session(request.method)
+
 
 SessionDep = Annotated[Session, Depends(get_session)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]

@@ -44,6 +44,9 @@ MAX_EXPANSION = 64  # index words a prefix or a fuzzy word may stand for: the mo
 PREFIX_SCAN = 5000  # index words read for one prefix; enough to say how many it matched, past the 64 kept
 FUZZY_CANDIDATES = 200  # index words within the edit distance that are kept before the 64 are chosen
 TIME_BUDGET = 3.0  # seconds a query may run before it stops with what it found (p95 is ~35 ms at 2,000 episodes)
+# PostgreSQL search: passages read for one query at most (the candidates of plain words together
+# included); totals past it are shown as "plus de N". A word in most passages ("pas") stays fast this way.
+PG_MATCH_CAP = 20_000
 RANK_GRACE = 0.05  # seconds the ranking may still take past the budget, to show some of what was found
 
 # --- links: the `t` of a shared link -----------------------------------------------------------

@@ -43,3 +43,38 @@ def test_a_database_at_the_latest_migration_skips_alembic(tmp_path):
     migrate(fresh)
     latest = sorted(p.name for p in (MIGRATIONS / "versions").glob("0*.py"))[-1]
     assert at_head(fresh) and latest.startswith(head_revision())
+
+
+def test_on_postgresql_the_migrations_build_the_models_and_the_search_and_undo_them(postgres, tmp_path):
+    """The same migrations on a real PostgreSQL server: the models' tables exactly, plus the search's
+    own (0008, PostgreSQL only: passages, vocabulary, indexed stamps), and back to nothing."""
+    from alembic.config import Config
+    from sqlalchemy import inspect
+
+    from app.config import Settings
+
+    url = postgres.create_database()
+    migrate(Settings(data_dir=tmp_path / "data", database_url=url))
+    search_tables = {"search_episode", "search_passage", "search_word"}
+
+    def models_only(obj, name, type_, reflected, compare_to) -> bool:
+        return not (type_ == "table" and name in search_tables)
+
+    engine = create_engine(url)
+    try:
+        with engine.connect() as connection:
+            context = MigrationContext.configure(connection, opts={"include_object": models_only})
+            assert compare_metadata(context, SQLModel.metadata) == []
+            assert search_tables <= set(inspect(connection).get_table_names())
+        config = Config()
+        config.set_main_option("script_location", str(MIGRATIONS))
+        config.set_main_option("sqlalchemy.url", url)
+        config.attributes["configure_logger"] = False
+        command.downgrade(config, "base")
+        with engine.connect() as connection:
+            assert set(inspect(connection).get_table_names()) <= {"alembic_version"}
+        command.upgrade(config, "head")
+        with engine.connect() as connection:
+            assert search_tables <= set(inspect(connection).get_table_names())
+    finally:
+        engine.dispose()

@@ -373,8 +373,27 @@ def test_the_time_budget_stops_a_slow_query_with_a_message(session, index, seede
         assert (results.error or "") == service.TOO_SLOW or service.PARTIAL in results.notices
 
 
-def test_the_time_budget_cut_inside_the_segments_keeps_what_was_read(session, index, monkeypatch):
+@pytest.fixture
+def whoosh_archive(tmp_path):
+    """A session and a Whoosh index whatever the backend: for what only Whoosh's segments do."""
+    from sqlmodel import Session
+
+    from app.config import Settings
+    from app.db import get_engine
+    from app.search import get_search_index
+    from app.startup import prepare_data
+
+    settings = Settings(data_dir=tmp_path / "whoosh")
+    prepare_data(settings)
+    with Session(get_engine(settings)) as session:
+        yield session, get_search_index(settings)
+    get_engine(settings).dispose()
+
+
+def test_the_time_budget_cut_inside_the_segments_keeps_what_was_read(whoosh_archive, monkeypatch):
     from app.search import matching, ranking, service
+
+    session, index = whoosh_archive
 
     for n in range(3):  # one segment per episode
         add_episode(session, index, f"seg-{n}", [f"le cloud numéro {n}", *filler(3, f"seg-{n}")])

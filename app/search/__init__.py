@@ -1,7 +1,8 @@
-"""Everything Whoosh: French analysis, passages, index writes and rebuilds, query → hits."""
+"""Search: French analysis, passages, query → hits; Whoosh beside SQLite, or PostgreSQL (postgres.py)."""
 
+from app.search.engines import get_search_index
 from app.search.errors import IndexBusy, IndexDamaged
-from app.search.index import SearchIndex, get_search_index
+from app.search.index import SearchIndex
 from app.search.query import QueryError
 from app.search.service import EpisodeGroup, EpisodeRef, Hit, SearchRequest, SearchResults
 

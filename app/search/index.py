@@ -861,14 +861,14 @@ def _index_in_child(settings, episode_ids: list[int]) -> str | None:
     failed, when it did."""
     from app.db import get_engine
 
-    index = get_search_index(settings)
+    index = whoosh_index(settings)
     with Session(get_engine(settings)) as session:
         index.index_episodes(session, episode_ids)
     return index.last_write_error
 
 
-def get_search_index(settings) -> SearchIndex:
-    """One SearchIndex per index folder per process."""
+def whoosh_index(settings) -> SearchIndex:
+    """One SearchIndex per index folder per process (SQLite mode; app/search/engines.py chooses)."""
     key = Path(settings.index_dir).resolve()
     with _indexes_lock:
         if key not in _indexes:

@@ -379,7 +379,8 @@ def list_guests(
         .group_by(col(Appearance.person_id), col(Appearance.kind))
     ).all():
         counts.setdefault(person_id, Counter())[kind] = n
-    people = [p for p in session.exec(select(Person)).all() if p.id in counts]
+    # by id first, so that people of one folded name keep one order on every database
+    people = [p for p in session.exec(select(Person).order_by(col(Person.id))).all() if p.id in counts]
     people.sort(key=lambda p: fold(p.name))
     shown = people if per_page is None else people[(page - 1) * per_page : page * per_page]
     return len(people), [

@@ -74,11 +74,16 @@ def internal_reason(error: Exception) -> str:
     """What a refused file's summary says of an unexpected error: never the SQL or the traceback,
     which the server's log keeps."""
     text = str(error).lower()
-    if (isinstance(error, OSError) and error.errno == errno.ENOSPC) or "disk is full" in text or "disque plein" in text:
+    if (
+        (isinstance(error, OSError) and error.errno == errno.ENOSPC)
+        or "disk is full" in text
+        or "disque plein" in text
+        or "no space left" in text
+    ):
         return f"{DISK_FULL} : rien n'a été écrit ; libérez de la place puis relancez"
     if (isinstance(error, OSError) and error.errno == errno.EROFS) or "readonly database" in text:
         return f"{READ_ONLY} : rien n'a été écrit ; le dossier de données est monté sans écriture"
-    if "database is locked" in text:
+    if "database is locked" in text or "lock timeout" in text:  # SQLite's busy timeout, PostgreSQL's
         return "la base est occupée par une autre écriture : relancez dans un instant"
     return "erreur interne : rien n'a été écrit (le détail est dans le journal du serveur)"
 
