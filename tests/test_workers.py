@@ -73,3 +73,56 @@ def test_check_fails_on_a_deleted_index_and_reindex_mends_it(tmp_path):
     assert broken.returncode == 1 and "plateau reindex" in broken.stderr
     assert run(data_dir, "reindex").returncode == 0
     assert run(data_dir, "check").returncode == 0
+
+
+def children_of(pid: int) -> list[tuple[int, int, str]]:
+    """(pid, niceness, command line) of the live processes whose parent is `pid`, from /proc."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as fh:
+                fields = fh.read().rsplit(")", 1)[1].split()
+            with open(f"/proc/{entry}/cmdline", "rb") as fh:
+                command = fh.read().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue  # gone meanwhile
+        if int(fields[1]) == pid and fields[0] != "Z":
+            found.append((int(entry), int(fields[16]), command))
+    return found
+
+
+def alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            return fh.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def test_an_upload_is_indexed_by_a_quieter_process_that_ends_with_its_worker(tmp_path, admin_token):
+    """The server indexes an upload in a child process at a lower priority (searches first); killed
+    outright, the server leaves no such process behind."""
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    env = {**os.environ, "PLATEAU_DATA_DIR": str(tmp_path / "data"), "PLATEAU_ADMIN_TOKEN": admin_token}
+    server = subprocess.Popen(
+        [*PLATEAU, "serve", "--port", str(port)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    try:
+        wait_until_healthy(url, time.monotonic() + 40)
+        seed = SEEDS / "000_6bda1f189f294344.txt"
+        with httpx.Client(base_url=url, timeout=60, headers={"Authorization": f"Bearer {admin_token}"}) as http:
+            sent = http.post("/api/episodes", files={"file": (seed.name, seed.read_bytes())})
+            assert sent.status_code == 201 and sent.json()["searchable"] is True, sent.text
+            assert http.get("/api/search", params={"q": "souveraineté"}).json()["total"] > 0
+        (indexer,) = [(pid, nice) for pid, nice, command in children_of(server.pid) if "spawn_main" in command]
+        assert indexer[1] == 10  # limits.INDEX_NICENESS
+    finally:
+        server.kill()
+        server.wait(10)
+    deadline = time.monotonic() + 10
+    while alive(indexer[0]) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not alive(indexer[0]), "the indexing process outlived its server"

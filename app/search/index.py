@@ -844,10 +844,22 @@ def _apart_pool() -> ProcessPoolExecutor:
     with _apart_lock:
         if not _apart:
             context = multiprocessing.get_context("spawn")
-            _apart.append(
-                ProcessPoolExecutor(1, mp_context=context, initializer=os.nice, initargs=(limits.INDEX_NICENESS,))
-            )
+            _apart.append(ProcessPoolExecutor(1, mp_context=context, initializer=_start_apart, initargs=(os.getpid(),)))
         return _apart[0]
+
+
+def _start_apart(worker: int) -> None:
+    """In the indexing process, first: a lower priority, and an end with the worker's. Its queue
+    holds both ends of its pipe, so a worker killed outright (SIGKILL, the OOM killer) would
+    otherwise leave it waiting forever."""
+    os.nice(limits.INDEX_NICENESS)
+
+    def watch() -> None:
+        while os.getppid() == worker:
+            time.sleep(1.0)
+        os._exit(0)  # nothing of its own to save: a write in progress is cancelled with its lock
+
+    threading.Thread(target=watch, name="watch-worker", daemon=True).start()
 
 
 def _forget_apart_pool() -> None:
