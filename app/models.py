@@ -19,6 +19,8 @@ class Show(SQLModel, table=True):
 
 
 class Episode(SQLModel, table=True):
+    # what every search reads of each matched episode (its date and show), from the index alone
+    __table_args__ = (Index("ix_episode_aired_on_show_id", "aired_on", "show_id"),)
     id: int | None = Field(default=None, primary_key=True)
     slug: str = Field(unique=True, index=True)
     source: str = Field(unique=True, index=True)  # file name it was ingested from: its identity

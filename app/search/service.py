@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from markupsafe import Markup
 from rapidfuzz.distance import Levenshtein
-from sqlalchemy import ColumnElement, Select, and_, or_
+from sqlalchemy import ColumnElement, Select, String, and_, cast, or_
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 from whoosh import query as wq
@@ -157,11 +157,16 @@ class ShowTimeline:
     months: dict[str, int]  # "2024-03" → matching passages in that show's episodes aired that month
 
 
+# An episode's air date as the ISO text both databases give for it (SQLite stores it so; PostgreSQL's
+# date → text is ISO): sorted as text, its month is its first seven characters.
+AIRED_TEXT = cast(col(Episode.aired_on), String)
+
+
 @dataclass
 class EpisodeFacts:
     """What the filters, the sort by date and the timeline read of each matched episode."""
 
-    aired_on: date | None
+    aired_on: str | None  # "2024-03-14": the stored ISO text, not a date object (2,000 of them take 5 ms to make)
     show_id: int | None
 
 
@@ -365,7 +370,7 @@ def _browse_speaker(index, session: Session, request: SearchRequest, results: Se
 def _browse_guest(session: Session, request: SearchRequest, results: SearchResults) -> None:
     """The person's episodes (as a guest or a host) that pass the filters, newest first, a page of
     them as episode results."""
-    stmt = _filtered(sa_select(col(Episode.id), col(Episode.aired_on), col(Episode.show_id)), None, request)
+    stmt = _filtered(sa_select(col(Episode.id), AIRED_TEXT, col(Episode.show_id)), None, request)
     refs = {eid: EpisodeFacts(aired_on, show_id) for eid, aired_on, show_id in session.execute(stmt)}
     results.episode_matches_total = len(refs)
     first = (request.page - 1) * request.per_page
@@ -520,7 +525,7 @@ def _top_per_episode(ranked: list[tuple[int, float]], episode_of) -> dict[int, l
 
 def _allowed_episodes(session: Session, per_episode, request: SearchRequest) -> dict[int, EpisodeFacts]:
     """The matched episodes that exist and pass the filters, with their air date and show, in one query."""
-    stmt = _filtered(sa_select(col(Episode.id), col(Episode.aired_on), col(Episode.show_id)), per_episode, request)
+    stmt = _filtered(sa_select(col(Episode.id), AIRED_TEXT, col(Episode.show_id)), per_episode, request)
     # a stored episode's id is never None: the check below only says so to the type checker
     return {
         eid: EpisodeFacts(aired_on, show_id)
@@ -531,24 +536,26 @@ def _allowed_episodes(session: Session, per_episode, request: SearchRequest) -> 
 
 def _newest_first(refs: dict[int, EpisodeFacts]) -> list[int]:
     """Episode ids by air date, newest first, the undated last; among equals the last ingested first."""
-    dated = sorted(refs.items(), key=lambda item: (item[1].aired_on or date.min, item[0]), reverse=True)
+    dated = sorted(refs.items(), key=lambda item: (item[1].aired_on or "", item[0]), reverse=True)
     return [eid for eid, _ in dated]
 
 
 def _count_months(session: Session, results: SearchResults, refs: dict[int, EpisodeFacts], per_episode) -> None:
     """Every matching passage counted by the month its episode aired, for the whole archive and per
     show: a group-by of the matched episodes already read, not another search."""
+    per_show_month: dict[tuple[int | None, str | None], int] = {}  # one pass, plain dict: 2,000 episodes a search
+    for eid, facts in refs.items():
+        key = (facts.show_id, facts.aired_on and facts.aired_on[:7])
+        per_show_month[key] = per_show_month.get(key, 0) + per_episode[eid]
     months: Counter[str] = Counter()
     by_show: dict[int | None, Counter[str]] = {}
     undated = 0
-    for eid, facts in refs.items():
-        count = per_episode[eid]
-        if facts.aired_on is None:
+    for (show_id, month), count in per_show_month.items():
+        if month is None:
             undated += count
             continue
-        month = f"{facts.aired_on.year:04d}-{facts.aired_on.month:02d}"
         months[month] += count
-        by_show.setdefault(facts.show_id, Counter())[month] += count
+        by_show.setdefault(show_id, Counter())[month] += count
     results.months = [MonthCount(month, n) for month, n in sorted(months.items())]
     results.undated = undated
     names = {
