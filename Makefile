@@ -61,15 +61,27 @@ postgres:
 		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq postgresql-$$version-rum >/dev/null; }
 
 # Figures, never assertions: ingest beside reindex with peak memory and one-file adds, pages over
-# HTTP on the ingested 2,000-episode archive, then search against FTS5. Several minutes on 2 cores;
-# `make bench BENCH_SIZES="200 2000 5000"` adds the 5,000-episode run.
+# HTTP on the ingested 2,000-episode archive, then search: Whoosh, FTS5 and PostgreSQL (a server of
+# its own, started and stopped by bench/run.py) on the same archive and queries. Several minutes on
+# 2 cores; `make bench BENCH_SIZES="200 2000 5000"` adds the 5,000-episode run, BENCH_BACKENDS=whoosh
+# leaves PostgreSQL out (postgresql: PostgreSQL and FTS5 only).
 BENCH_SIZES ?= 200 2000
-bench: install-test
+BENCH_BACKENDS ?= all
+bench: install-test postgres
 	rm -rf bench/out && mkdir -p bench/out
 	$(BIN)/python -m bench.ingest --sizes $(BENCH_SIZES) --keep bench/out > bench/out/ingest.md
 	$(BIN)/python -m bench.pages --data bench/out/data-2000 > bench/out/pages.md
-	$(BIN)/python -m bench.run --sizes $(BENCH_SIZES) > bench/out/search.md
+	$(BIN)/python -m bench.run --sizes $(BENCH_SIZES) --backend $(BENCH_BACKENDS) > bench/out/search.md
 	cat bench/out/ingest.md bench/out/pages.md bench/out/search.md
+
+# HTTP search (bench/servers.py), issue 13: one `plateau serve` on SQLite, then two on one PostgreSQL
+# (the archive copied by migrate_to), 16 clients of `/search?q=` each time through wrk; req/s,
+# p50/p95/p99, errors and the p95 ratio. On a copy of `make bench`'s 2,000-episode archive (built
+# when missing); SERVERS_ARGS="--episodes 200 --seconds 10" is a quick run on a fresh archive.
+SERVERS_ARGS ?= --data bench/out/data-2000
+.PHONY: bench-servers
+bench-servers: install-test wrk postgres
+	$(BIN)/python -m bench.servers $(SERVERS_ARGS)
 
 # Load (bench/load.py): Debian's wrk (installed when missing), 32 connections in all against
 # `plateau serve --workers 2` for 60 s, while two uploads and two `plateau ingest` loops add episodes;

@@ -1,10 +1,25 @@
 """Benchmark the search against SQLite FTS5 on a synthetic archive; prints a table, asserts nothing on time.
 
-    .venv/bin/python -m bench.run --sizes 200 2000 [--queries 40] [--lines 1000]
+    .venv/bin/python -m bench.run --sizes 200 2000 [--queries 40] [--lines 1000] [--backend all]
 
 For each size: generate the archive (bench.generate, seed page format), load its caption lines
 into a fresh database (each episode gets one of four shows and an air date, see episode_meta),
-then build both indexes over the same passages and time the same queries on both, in one process.
+then build the indexes over the same passages and time the same queries on each, in one process.
+
+--backend: whoosh (Whoosh and FTS5), postgresql (PostgreSQL and FTS5) or all, the default (Whoosh,
+FTS5 and PostgreSQL; Whoosh and FTS5 only, said so, when PostgreSQL's binaries are not installed).
+PostgreSQL: one server for the run (tests/postgres.py: initdb in the work folder, Debian's binaries,
+their default settings but fsync off), a fresh database per size. The SQLite archive is copied into
+it by migrate_to (`plateau migrate-to`: migrations, records, the search built, counts checked; timed
+as a whole), then the search is rebuilt alone and timed (PostgresSearch.rebuild, as `plateau
+reindex`), then VACUUM ANALYZE (what autovacuum does within a minute). Adding one episode: its records
+inserted, then PostgresSearch.index_episodes timed, the same three episodes as Whoosh. Then, warm,
+per class: "PostgreSQL service", the engine's `search(session, request)`, the path of the app's
+requests (as Whoosh's "service"), and "PostgreSQL moteur", its part comparable to FTS5's query
+(compile over the database's vocabulary, count the matches within the filters, MATCH_CAP at most,
+rank the top 30; pg_engine_query), each query in its own transaction. A second table puts the
+engines side by side (p50 / p95) with issue 13's targets for PostgreSQL: service p95 ≤ 100 ms for
+every class, adding one episode ≤ 0.5 s, ✓ or ✗. The zero-hit queries find nothing on any engine.
 
 Build times, and what each one covers:
 - Whoosh: the whole `SearchIndex.rebuild` in a child process (for its peak memory): caption
@@ -50,6 +65,7 @@ import gc
 import multiprocessing
 import random
 import resource
+import shutil
 import sqlite3
 import tempfile
 import time
@@ -58,20 +74,23 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 
-from sqlalchemy import insert
+from sqlalchemy import insert, text
 from sqlmodel import Session
 
 from app import limits
 from app.config import Settings
-from app.db import get_engine, migrate
+from app.db import engine_for, get_engine, migrate
 from app.models import CaptionLine, Episode, Show
 from app.search import SearchIndex, SearchRequest
 from app.search import postings as matching  # its caches: go_cold() empties them
 from app.search.analysis import STOP_WORDS, WORD, fold, stem
 from app.search.matching import find_matches
 from app.search.passages import CORE_LINES, cut_passages
+from app.search.postgres import MATCH_CAP, PostgresSearch, Vocabulary
+from app.search.postgres_terms import plan
 from app.search.query import compile_query, parse
 from app.search.ranking import top_passages
+from app.services.migrate_to import migrate_to
 from bench.generate import PLANTED, generate, read_captions
 
 CLASSES = [
@@ -459,10 +478,106 @@ def number(x: float, digits: int) -> str:
     return f"{x:.{digits}f}".replace(".", ",")
 
 
+# --- PostgreSQL -----------------------------------------------------------------------------------
+
+PG_P95_TARGET_MS = 100.0  # issue 13: p95 of every query class, at 2,000 episodes
+PG_ADD_TARGET_S = 0.5  # issue 13: adding one episode to the search
+
+
+def postgres_installed() -> bool:
+    """Whether Debian's PostgreSQL server binaries are here (`make postgres` installs them)."""
+    from tests.postgres import binaries
+
+    try:
+        binaries()
+    except RuntimeError:
+        return False
+    return True
+
+
+def pg_engine_query(pg: PostgresSearch, session: Session, q: Query) -> int:
+    """The PostgreSQL engine alone, the same job as engine_query and fts_query, as find_passages
+    does it: compile the query over the database's vocabulary, count the matches within the filters
+    (MATCH_CAP at most), rank the top 30. Returns the count."""
+    compiled = compile_query(parse(q.q), Vocabulary(pg._runner(session)))
+    found = plan(compiled.query)
+    where, params = pg._where(session, q.request(), found, None, None)
+    if found.atoms:  # plain words together: candidates read, their windows checked in Python
+        rows = pg._candidates(session, found, where, params)
+        matched = [(r[0], r[1], float(r[2])) for r in rows[:MATCH_CAP] if found.matches(list(r[4:]), r[3])]
+        sorted(matched, key=lambda m: (-m[2], m[0]))[:TOP]
+        return len(matched)
+    counts, _ = pg._counts(session, where, params)
+    total = sum(counts.values())
+    if total:
+        pg._ranked(session, where, params, None, TOP)
+    return total
+
+
+def time_pg_engine(pg: PostgresSearch, session: Session, queries: list[Query]) -> tuple[list[float], list[int]]:
+    out, totals = [], []
+    for q in queries:
+        start = time.perf_counter()
+        totals.append(pg_engine_query(pg, session, q))
+        out.append((time.perf_counter() - start) * 1000)
+        session.rollback()  # each request has its own transaction in the app
+    return out, totals
+
+
+def time_pg_service(pg: PostgresSearch, session: Session, queries: list[Query]) -> list[float]:
+    out = []
+    for q in queries:
+        start = time.perf_counter()
+        results = pg.search(session, q.request())
+        out.append((time.perf_counter() - start) * 1000)
+        session.rollback()
+        assert results.error is None, (q, results.error)
+    return out
+
+
+@dataclass
+class PostgresBuild:
+    settings: Settings  # the same data folder's settings, PLATEAU_DATABASE_URL on the new database
+    copy_s: float  # migrate_to: migrations, records copied, its search built, counts checked
+    build_s: float  # PostgresSearch.rebuild of every episode afterwards, as `plateau reindex`
+    passages: int
+    kind: str  # rum or gin
+    size_mb: float
+
+
+def build_postgres(server, size: int, settings: Settings) -> PostgresBuild:
+    """A fresh database: the SQLite archive copied by migrate_to (which builds the search once),
+    then the search rebuilt alone and timed, then ANALYZE (what autovacuum does within a minute)."""
+    url = server.create_database(f"bench_{size}")
+    start = time.perf_counter()
+    moved = migrate_to(settings, url)
+    copy_s = time.perf_counter() - start
+    assert moved.agree, moved.tables
+    pg_settings = Settings(data_dir=settings.data_dir, database_url=url)
+    pg = PostgresSearch(url)
+    with Session(engine_for(url)) as session:
+        start = time.perf_counter()
+        pg.rebuild(session)
+        session.commit()
+        build_s = time.perf_counter() - start
+        kind = pg.index_kind(session)
+    with engine_for(url).connect() as connection:
+        connection.execution_options(isolation_level="AUTOCOMMIT").execute(text("VACUUM ANALYZE"))
+        passages = connection.execute(text("SELECT count(*) FROM search_passage")).scalar_one()
+        size_mb = connection.execute(text("SELECT pg_database_size(current_database())")).scalar_one() / 2**20
+    return PostgresBuild(pg_settings, copy_s, build_s, passages, kind, size_mb)
+
+
+def check_mark(ok: bool) -> str:
+    return "✓" if ok else "✗"
+
+
 # --- one size -----------------------------------------------------------------------------------
 
 
-def run_size(size: int, lines: int, count: int, workdir: Path) -> list[str]:
+def run_size(size: int, lines: int, count: int, workdir: Path, backends: set[str], server=None) -> list[str]:
+    """One size: the archive, the engines of `backends` (Whoosh, PostgreSQL on `server`) and FTS5
+    over it, the same queries timed on each; the tables, also printed."""
     rng = random.Random(size)
     out = workdir / f"archive-{size}"
     t = time.perf_counter()
@@ -470,22 +585,39 @@ def run_size(size: int, lines: int, count: int, workdir: Path) -> list[str]:
     extra, paths = paths[size:], paths[:size]
     print(f"[{size}] archive générée en {time.perf_counter() - t:.0f} s", flush=True)
     settings = Settings(data_dir=out / "data")
+    shutil.rmtree(settings.data_dir, ignore_errors=True)  # a fresh database, even in a reused --workdir
     migrate(settings)
     t = time.perf_counter()
     load(settings, paths)
+    get_engine(settings).dispose()
     print(f"[{size}] base chargée en {time.perf_counter() - t:.0f} s", flush=True)
 
-    ctx = multiprocessing.get_context("spawn")
-    queue = ctx.Queue()
-    child = ctx.Process(target=_rebuild_child, args=(str(settings.data_dir), queue))
-    child.start()
-    build_s, peak_mb, writer_peak_mb, built, memory_mb = queue.get()
-    child.join()
-    print(
-        f"[{size}] index Whoosh reconstruit en {build_s:.1f} s ({built} épisodes, pic {peak_mb:.0f} Mo, "
-        f"{writer_peak_mb:.0f} Mo par processus d'écriture, budget {memory_mb} Mo)",
-        flush=True,
-    )
+    built = None
+    if "postgresql" in backends:
+        t = time.perf_counter()
+        built = build_postgres(server, size, settings)
+        print(
+            f"[{size}] PostgreSQL : archive copiée par migrate_to en {built.copy_s:.1f} s, recherche "
+            f"reconstruite en {built.build_s:.1f} s ({built.passages} passages, index {built.kind}, "
+            f"{built.size_mb:.0f} Mo)",
+            flush=True,
+        )
+    whoosh = "whoosh" in backends
+    build_s = peak_mb = writer_peak_mb = 0.0
+    memory_mb = settings.index_memory_mb
+    if whoosh:
+        ctx = multiprocessing.get_context("spawn")
+        queue = ctx.Queue()
+        child = ctx.Process(target=_rebuild_child, args=(str(settings.data_dir), queue))
+        child.start()
+        build_s, peak_mb, writer_peak_mb, indexed, memory_mb = queue.get()
+        child.join()
+        print(
+            f"[{size}] index Whoosh reconstruit en {build_s:.1f} s ({indexed} épisodes, pic {peak_mb:.0f} Mo, "
+            f"{writer_peak_mb:.0f} Mo par processus d'écriture, budget {memory_mb} Mo)",
+            flush=True,
+        )
+    (out / "fts.db").unlink(missing_ok=True)
     fts_s, prepare_s = build_fts(out / "fts.db", paths, extra)
     print(
         f"[{size}] FTS5 construit en {fts_s:.1f} s (création, insertions, commit ; lecture des pages "
@@ -497,18 +629,35 @@ def run_size(size: int, lines: int, count: int, workdir: Path) -> list[str]:
     engine = get_engine(settings)
     assert engine.url.database is not None  # a SQLite file
     db = sqlite3.connect(engine.url.database)  # the engine's filters read the app's episode table, as FTS5 its own
-    adds = []
+    pg = PostgresSearch(built.settings.db_url) if built else None
+    pg_session = Session(engine_for(built.settings.db_url)) if built else None
+    adds, pg_adds = [], []
+    measured: dict[str, tuple] = {}
+    pg_measured: dict[str, tuple] = {}
+    colds: dict[str, list[float]] = {}
+    setups: list[float] = []
     try:
         with Session(engine) as session:
             for n, path in enumerate(extra, size + 1):
                 load(settings, [path], first_id=n)
-                start = time.perf_counter()
-                index.index_episodes(session, [n])
-                adds.append(time.perf_counter() - start)
+                if whoosh:
+                    start = time.perf_counter()
+                    index.index_episodes(session, [n])
+                    adds.append(time.perf_counter() - start)
+                if pg and pg_session and built:
+                    load(built.settings, [path], first_id=n)
+                    start = time.perf_counter()
+                    pg.index_episodes(pg_session, [n])
+                    pg_adds.append(time.perf_counter() - start)
             fts = sqlite3.connect(out / "fts.db")
 
             def hits(q: Query) -> tuple[int, int]:
-                return engine_query(index, q, db)[0], fts_query(fts, q)
+                """(matches of the engines: zero only when none finds any, FTS5's count)."""
+                found = engine_query(index, q, db)[0] if whoosh else 0
+                if pg and pg_session:
+                    found += pg_engine_query(pg, pg_session, q)
+                    pg_session.rollback()
+                return found, fts_query(fts, q)
 
             span = size + len(extra)
             queries = make_queries(paths, count, rng, hits, span)
@@ -518,29 +667,58 @@ def run_size(size: int, lines: int, count: int, workdir: Path) -> list[str]:
             go_cold()
             index.forget_searcher()
             index = SearchIndex(settings.index_dir, memory_mb=memory_mb)
-            for c in CLASSES:  # warm both engines with other queries of every class
-                time_service(index, session, warm[c])
-                time_engine(index, warm[c], db)
+            for c in CLASSES:  # warm every engine with other queries of every class
+                if whoosh:
+                    time_service(index, session, warm[c])
+                    time_engine(index, warm[c], db)
+                if pg and pg_session:
+                    time_pg_service(pg, pg_session, warm[c])
+                    time_pg_engine(pg, pg_session, warm[c])
                 time_fts(fts, warm[c])
-            measured = {}
             for c in CLASSES:
-                e, totals = time_engine(index, queries[c], db)
                 f, counts = time_fts(fts, queries[c])
-                w = time_service(index, session, queries[c])
-                measured[c] = (e, totals, f, counts, w)
+                if whoosh:
+                    e, totals = time_engine(index, queries[c], db)
+                    w = time_service(index, session, queries[c])
+                    measured[c] = (e, totals, f, counts, w)
+                if pg and pg_session:
+                    pe, ptotals = time_pg_engine(pg, pg_session, queries[c])
+                    pw = time_pg_service(pg, pg_session, queries[c])
+                    pg_measured[c] = (pe, ptotals, f, counts, pw)
             index.forget_searcher()
-            setups = []
-            colds = {}
-            for c in CLASSES:  # cold last: it empties the caches the warm figures rely on
-                cold, setup = time_engine_cold(settings.index_dir, memory_mb, queries[c], db)
-                colds[c] = cold
-                setups += setup
+            if whoosh:
+                for c in CLASSES:  # cold last: it empties the caches the warm figures rely on
+                    cold, setup = time_engine_cold(settings.index_dir, memory_mb, queries[c], db)
+                    colds[c] = cold
+                    setups += setup
             fts.close()
     finally:
         db.close()
+        if pg_session:
+            pg_session.close()
+        if built:
+            engine_for(built.settings.db_url).dispose()
 
-    rows = [
-        f"### {size} épisodes × {lines} lignes",
+    rows = [f"### {size} épisodes × {lines} lignes"]
+    if whoosh:
+        rows += whoosh_rows(size, count, build_s, peak_mb, writer_peak_mb, memory_mb, fts_s, prepare_s, adds, setups)
+        for c in CLASSES:
+            e, totals, f, counts, w = measured[c]
+            cold = colds[c]
+            ratio = number(percentile(e, 95) / max(percentile(f, 95), 1e-3), 2) if f else "—"
+            found = f"{percentile(totals, 50):.0f} / " + (f"{percentile(counts, 50):.0f}" if counts else "—")
+            rows.append(
+                f"| {c} | {ms(e, 50)} | {ms(e, 95)} | {ms(cold, 50)} | {ms(cold, 95)} | {ms(f, 50)} | {ms(f, 95)} "
+                f"| {ratio} | {ms(w, 50)} | {ms(w, 95)} | {found} |"
+            )
+    if built:
+        rows += ["", *postgres_rows(size, count, built, pg_adds, measured, pg_measured)]
+    print("\n".join(rows), flush=True)
+    return rows
+
+
+def whoosh_rows(size, count, build_s, peak_mb, writer_peak_mb, memory_mb, fts_s, prepare_s, adds, setups):
+    return [
         f"- reconstruction complète Whoosh : {number(build_s, 1)} s (lecture de la base, analyse, écriture "
         f"par {limits.WRITER_PROCS} processus, bascule), pic mémoire {peak_mb:.0f} Mo + {writer_peak_mb:.0f} Mo "
         f"par processus d'écriture (×{limits.WRITER_PROCS}, budget {memory_mb} Mo)",
@@ -557,16 +735,41 @@ def run_size(size: int, lines: int, count: int, workdir: Path) -> list[str]:
         "| passages trouvés (méd. Whoosh / FTS5) |",
         "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
+
+
+def pair(values: Sequence[float]) -> str:
+    """p50 / p95 in one cell."""
+    if not values:
+        return "—"
+    return f"{number(percentile(values, 50), 1)} / {number(percentile(values, 95), 1)} ms"
+
+
+def postgres_rows(size: int, count: int, built: PostgresBuild, adds: list[float], whoosh: dict, pg: dict) -> list[str]:
+    add = sorted(adds)[len(adds) // 2]
+    rows = [
+        f"#### PostgreSQL, {size} épisodes (même archive, mêmes requêtes, chaud)",
+        f"- copie de l'archive SQLite (`migrate_to` : migrations, fiches, recherche construite une fois, "
+        f"comptes vérifiés) : {number(built.copy_s, 1)} s ; reconstruction de la recherche seule "
+        f"(`rebuild`, comme `plateau reindex`) : {number(built.build_s, 1)} s ; {built.passages} passages, "
+        f"index {built.kind}, base de {built.size_mb:.0f} Mo",
+        f"- ajout d'un épisode : {number(add, 2)} s (max {number(max(adds), 2)} s sur {len(adds)}) — cible "
+        f"≤ {number(PG_ADD_TARGET_S, 1)} s {check_mark(add <= PG_ADD_TARGET_S)}",
+        "- PostgreSQL service : `search(session, request)`, la recherche entière ; moteur : compter (au plus "
+        f"{MATCH_CAP}) et classer les {TOP} premiers passages, comme « moteur » de Whoosh et FTS5",
+        "",
+        f"| requêtes ({count} chacune), p50 / p95 | Whoosh moteur | Whoosh service | FTS5 | PostgreSQL moteur "
+        f"| PostgreSQL service | cible p95 ≤ {PG_P95_TARGET_MS:.0f} ms | passages trouvés (méd. Whoosh / FTS5 / PG) |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
     for c in CLASSES:
-        e, totals, f, counts, w = measured[c]
-        cold = colds[c]
-        ratio = number(percentile(e, 95) / max(percentile(f, 95), 1e-3), 2) if f else "—"
-        found = f"{percentile(totals, 50):.0f} / " + (f"{percentile(counts, 50):.0f}" if counts else "—")
+        pe, ptotals, f, counts, pw = pg[c]
+        e, totals, w = (whoosh[c][0], whoosh[c][1], whoosh[c][4]) if c in whoosh else ([], [], [])
+        p95 = percentile(pw, 95)
+        found = " / ".join(f"{percentile(v, 50):.0f}" if v else "—" for v in (totals, counts, ptotals))
         rows.append(
-            f"| {c} | {ms(e, 50)} | {ms(e, 95)} | {ms(cold, 50)} | {ms(cold, 95)} | {ms(f, 50)} | {ms(f, 95)} "
-            f"| {ratio} | {ms(w, 50)} | {ms(w, 95)} | {found} |"
+            f"| {c} | {pair(e)} | {pair(w)} | {pair(f)} | {pair(pe)} | {pair(pw)} "
+            f"| {number(p95, 1)} ms {check_mark(p95 <= PG_P95_TARGET_MS)} | {found} |"
         )
-    print("\n".join(rows), flush=True)
     return rows
 
 
@@ -576,11 +779,37 @@ def main() -> None:
     parser.add_argument("--lines", type=int, default=1000)
     parser.add_argument("--queries", type=int, default=40)
     parser.add_argument("--workdir", type=Path, default=None)
+    parser.add_argument(
+        "--backend",
+        choices=["whoosh", "postgresql", "all"],
+        default=None,
+        help="whoosh (et FTS5), postgresql (et FTS5) ou all (défaut ; whoosh si PostgreSQL n'est pas installé)",
+    )
     args = parser.parse_args()
+    installed = postgres_installed()
+    backend = args.backend or "all"
+    if backend == "postgresql" and not installed:
+        raise SystemExit("--backend postgresql : PostgreSQL n'est pas installé (`make postgres` l'installe).")
+    if backend == "all" and not installed:
+        print("PostgreSQL n'est pas installé (`make postgres` l'installe) : Whoosh et FTS5 seulement.", flush=True)
+        backend = "whoosh"
+    backends = {"whoosh", "postgresql"} if backend == "all" else {backend}
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="plateau-bench-"))
+    workdir.mkdir(parents=True, exist_ok=True)
+    workdir.chmod(0o755)  # mkdtemp's 0700 would keep the `postgres` user out of its cluster's folder
     tables = []
-    for size in args.sizes:
-        tables.append("\n".join(run_size(size, args.lines, args.queries, workdir)))
+    server = None
+    if "postgresql" in backends:
+        from tests.postgres import PostgresServer
+
+        server = PostgresServer(workdir / "postgres").init().start()
+        print(f"[PostgreSQL] serveur {server.bin.parent.name} démarré (port {server.port}, {server.root})", flush=True)
+    try:
+        for size in args.sizes:
+            tables.append("\n".join(run_size(size, args.lines, args.queries, workdir, backends, server)))
+    finally:
+        if server:
+            server.destroy()
     print("\n\n" + "\n\n".join(tables))
 
 
