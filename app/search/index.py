@@ -652,26 +652,10 @@ class SearchIndex:
             held = self._indexed_stamps(generation)
         except Exception as exc:
             return [f"L'index de recherche est illisible ({exc}) : lancez « plateau reindex »."]
-        stamps = episode_stamps(session)
-        problems = []
-        if len(held) != len(stamps):
-            problems.append(f"La base compte {len(stamps)} épisodes, l'index {len(held)}.")
-        slugs = dict(session.exec(select(Episode.id, Episode.slug)).all())
-        missing = sorted(slugs[e] for e in stamps if e not in held)
-        stale = sorted(slugs[e] for e, s in stamps.items() if e in held and held[e] != s)
-        orphans = sorted(set(held) - set(stamps))
-        failed = sorted(session.exec(select(Episode.slug).where(Episode.index_state == "failed")).all())
-        if missing:
-            problems.append(f"{len(missing)} épisode(s) absent(s) de l'index : {_sample(missing)}.")
-        if stale:
-            problems.append(f"{len(stale)} épisode(s) périmé(s) dans l'index : {_sample(stale)}.")
-        if orphans:
-            problems.append(f"{len(orphans)} épisode(s) supprimé(s) de la base restent dans l'index.")
-        if failed:
-            problems.append(f"{len(failed)} épisode(s) dont l'indexation a échoué : {_sample(failed)}.")
-        if problems:
-            problems.append("Lancez « plateau reindex » pour reconstruire l'index.")
-        return problems
+        orphans = len(set(held) - set(episode_stamps(session)))
+        return disagreements(
+            session, held, f"{orphans} épisode(s) supprimé(s) de la base restent dans l'index." if orphans else None
+        )
 
     # --- reading --------------------------------------------------------------------------
 
@@ -819,6 +803,31 @@ class SearchIndex:
         from app.search.service import run_search
 
         return run_search(self, session, request)
+
+
+def disagreements(session: Session, held: dict[int, str], orphans: str | None) -> list[str]:
+    """Where what a search engine holds (each episode's stamp) and the database disagree, in French,
+    for `plateau check`: [] when they agree. `orphans`: the engine's own words for what it holds of
+    episodes the database no longer has, if any."""
+    stamps = episode_stamps(session)
+    problems = []
+    if len(held) != len(stamps):
+        problems.append(f"La base compte {len(stamps)} épisodes, l'index {len(held)}.")
+    slugs = dict(session.exec(select(Episode.id, Episode.slug)).all())
+    missing = sorted(slugs[e] for e in stamps if e not in held)
+    stale = sorted(slugs[e] for e, s in stamps.items() if e in held and held[e] != s)
+    failed = sorted(session.exec(select(Episode.slug).where(Episode.index_state == "failed")).all())
+    if missing:
+        problems.append(f"{len(missing)} épisode(s) absent(s) de l'index : {_sample(missing)}.")
+    if stale:
+        problems.append(f"{len(stale)} épisode(s) périmé(s) dans l'index : {_sample(stale)}.")
+    if orphans:
+        problems.append(orphans)
+    if failed:
+        problems.append(f"{len(failed)} épisode(s) dont l'indexation a échoué : {_sample(failed)}.")
+    if problems:
+        problems.append("Lancez « plateau reindex » pour reconstruire l'index.")
+    return problems
 
 
 def _chunks(items: list, size: int):

@@ -24,7 +24,7 @@ from whoosh.reading import TermNotFound
 
 from app import limits
 from app.models import Episode
-from app.search.index import _chunks, _sample, episode_lines, episode_stamps, write_failure
+from app.search.index import _chunks, disagreements, episode_lines, episode_stamps, write_failure
 from app.search.passages import EPISODE, EXACT, FIRST, STARTS
 from app.search.postgres_terms import Plan, passage_rows, plan, to_tsquery, weighted
 
@@ -418,25 +418,9 @@ class PostgresSearch:
         except DBAPIError as exc:
             session.rollback()
             return [f"Les tables de recherche sont illisibles ({type(exc.orig).__name__}) : migration 0008 absente ?"]
-        stamps = episode_stamps(session)
-        problems = []
-        if len(held) != len(stamps):
-            problems.append(f"La base compte {len(stamps)} épisodes, l'index {len(held)}.")
-        slugs = dict(session.exec(select(Episode.id, Episode.slug)).all())
-        missing = sorted(slugs[e] for e in stamps if e not in held)
-        stale = sorted(slugs[e] for e, s in stamps.items() if e in held and held[e] != s)
-        failed = sorted(session.exec(select(Episode.slug).where(Episode.index_state == "failed")).all())
-        if missing:
-            problems.append(f"{len(missing)} épisode(s) absent(s) de l'index : {_sample(missing)}.")
-        if stale:
-            problems.append(f"{len(stale)} épisode(s) périmé(s) dans l'index : {_sample(stale)}.")
-        if orphans:
-            problems.append(f"{orphans} épisode(s) ont des passages sans état d'indexation.")
-        if failed:
-            problems.append(f"{len(failed)} épisode(s) dont l'indexation a échoué : {_sample(failed)}.")
-        if problems:
-            problems.append("Lancez « plateau reindex » pour reconstruire l'index.")
-        return problems
+        return disagreements(
+            session, held, f"{orphans} épisode(s) ont des passages sans état d'indexation." if orphans else None
+        )
 
     # --- reading ----------------------------------------------------------------------------------------
 
