@@ -4,14 +4,16 @@ words that a guest's page opens: their passages or their episodes, newest first.
 import itertools
 import json
 import re
+import sqlite3
 import xml.etree.ElementTree as ET
 from calendar import monthrange
-from datetime import date
+from datetime import UTC, date, datetime
 from urllib.parse import parse_qs, urlsplit
 
 import html5lib
 import httpx
 import pytest
+from sqlmodel import select
 
 from app.services.ingest import ingest_bytes
 from app.web import charts
@@ -133,6 +135,76 @@ def test_a_chart_without_links_is_hidden_from_screen_readers_and_its_numbers_are
     assert "9 épisodes de janv. 2024 à mars 2024 ; le plus : mars 2024 (7) ; et 1 épisode sans date." in html
 
 
+RECT = re.compile(r"M([\d.]+) ([\d.]+)V([\d.]+)h([\d.]+)V([\d.]+)z")
+
+
+def rects(d: str) -> list[tuple[float, float, float, float]]:
+    """The rectangles a path's data draws, as the eye sees them: (x, top, width, height)."""
+    assert RECT.sub("", d) == "", d  # nothing but rectangles
+    return [(float(x), float(top), float(w), float(bottom) - float(top)) for x, bottom, top, w, _ in RECT.findall(d)]
+
+
+def test_each_counted_month_is_a_bar_of_its_height_with_its_count_as_tooltip_and_on_a_phone_too():
+    chart = charts.month_timeline({"2024-01": 2, "2024-04": 8, "2024-05": 4}, ("épisode", "épisodes"))
+    wide, narrow = svgs(render_timeline(chart))
+    bars = wide.findall(f"{SVG}path[@class='time-chart-bar']")
+    assert [bar.findtext(f"{SVG}title") for bar in bars] == [
+        "janv. 2024 : 2 épisodes",
+        "avr. 2024 : 8 épisodes",
+        "mai 2024 : 4 épisodes",
+    ]
+    heights = [rects(bar.get("d"))[0][3] for bar in bars]
+    assert heights == [charts.WIDE.plot / 4, charts.WIDE.plot, charts.WIDE.plot / 2]
+    slot = charts.WIDE.width / 5  # five months on the axis, February and March empty
+    assert [round(rects(bar.get("d"))[0][0] / slot) for bar in bars] == [0, 3, 4]
+    assert all(top + height == charts.WIDE.baseline for bar in bars for _, top, _, height in rects(bar.get("d")))
+    # the phone's drawing, without tooltips to hover, draws the same bars as one path
+    (path,) = narrow.findall(f"{SVG}path")
+    assert [h for *_, h in rects(path.get("d"))] == [charts.NARROW.plot / 4, charts.NARROW.plot, charts.NARROW.plot / 2]
+    assert wide.find(f"{SVG}text[@class='time-chart-peak']").text == "8"
+
+
+def test_a_month_link_is_its_whole_slot_over_its_bar():
+    chart = charts.month_timeline({"2024-01": 1, "2024-03": 3}, UNIT, link=lambda first, last: f"/s?from={first}")
+    for svg, layout in zip(svgs(render_timeline(chart)), (charts.WIDE, charts.NARROW), strict=True):
+        links = svg.findall(f"{SVG}a")
+        assert [link.findtext(f"{SVG}title") for link in links] == ["janv. 2024 : 1 passage", "mars 2024 : 3 passages"]
+        slot = layout.width / 3
+        for link, month, count in zip(links, (0, 2), (1, 3), strict=True):
+            (hit,) = rects(link.find(f"{SVG}path[@class='time-chart-hit']").get("d"))
+            assert hit == (round(month * slot, 2), 0, round(slot, 2), layout.baseline)
+            hit_x, _, hit_width, _ = hit
+            ((x, top, width, height),) = rects(link.find(f"{SVG}path[@class='time-chart-bar']").get("d"))
+            assert hit_x < x and x + width < hit_x + hit_width and top + height == layout.baseline
+            assert height == round(layout.plot * count / 3, 2)
+
+
+def test_a_shows_row_draws_its_months_on_the_main_charts_axis_at_its_own_scale():
+    counts = {charts.month_key(date(2015 + m // 12, m % 12 + 1, 1)): m % 7 + 1 for m in range(120)}
+    chart = charts.month_timeline(counts, UNIT, link=lambda first, last: "/s")
+    shows = [
+        ("Tech & Co", "tech-co", {"2015-01": 0, "2015-02": 2, "2024-12": 4}),
+        ("SMART TECH", "smart-tech", {"2019-06": 1}),
+    ]
+    rows = charts.show_rows(shows, chart, link=lambda slug: f"/s?show={slug}")
+    html = render_timeline(chart, rows=rows, rows_title="Par émission")
+    first, second = svgs(html)[2:]
+    # ten years of months, yet one path a row: a picture beside the show's name and total
+    assert [child.tag for child in first] == [f"{SVG}line", f"{SVG}path"]
+    by_x = {bar.x: bar for bar in chart.wide.bars}
+    drawn = [(by_x[x].period.key, height) for x, _, _, height in rects(first.find(f"{SVG}path").get("d"))]
+    assert drawn == [("2015-02", charts.ROW_HEIGHT / 2), ("2024-12", charts.ROW_HEIGHT)]
+    assert [(by_x[x].period.key, h) for x, _, _, h in rects(second.find(f"{SVG}path").get("d"))] == [
+        ("2019-06", charts.ROW_HEIGHT)
+    ]
+    assert all(bar_width == by_x[x].width for x, _, bar_width, _ in rects(first.find(f"{SVG}path").get("d")))
+    names = re.findall(r'<span class="time-chart-show-name">(.*?)</span></span>', html, re.S)
+    assert names == [
+        '<a href="/s?show=tech-co">Tech &amp; Co</a> <span class="count">6 passages',
+        '<a href="/s?show=smart-tech">SMART TECH</a> <span class="count">1 passage',
+    ]
+
+
 # --- search: every match counted by month, each month a filter --------------------------------------
 
 
@@ -247,6 +319,40 @@ def test_guest_page_draws_their_appearances_over_time(client, catalogued):
     years = {a["episode"]["aired_on"][:4] for a in detail["appearances"] if a["episode"]["aired_on"]}
     if len(years) > 3:
         assert set(table) <= {str(y) for y in range(2000, 2100)} | {"Sans date"}
+
+
+def test_home_timeline_shows_each_added_edited_or_deleted_episode_at_once(client, session, index, settings):
+    from app.models import Episode
+    from app.services import episodes as episode_service
+
+    def add(n: int, aired: date) -> str:
+        sidecar = json.dumps({"title": f"Débat {n}", "show": "SMART TECH", "aired_on": aired.isoformat()}).encode()
+        outcome = ingest_bytes(
+            session, f"debat-{n}.vtt", voices("Julien Pillot", "Garance Mathias", n), index=index, sidecar=sidecar,
+            today=TODAY,
+        )  # fmt: skip
+        assert outcome.status == "added", outcome.reason
+        return outcome.slug
+
+    def months() -> dict[str, int]:
+        return numbers_table(client.get("/").text, "frise-archive")
+
+    slugs = [add(0, date(2024, 1, 10)), add(1, date(2024, 3, 3)), add(2, date(2024, 3, 20))]
+    assert months() == {"janv. 2024": 1, "mars 2024": 2}
+    assert months() == {"janv. 2024": 1, "mars 2024": 2}  # drawn once, served again
+    slugs.append(add(3, date(2024, 5, 1)))
+    assert months() == {"janv. 2024": 1, "mars 2024": 2, "mai 2024": 1}
+    moved = session.exec(select(Episode).where(Episode.slug == slugs[1])).one()
+    episode_service.edit_episode(session, moved, {"aired_on": date(2024, 5, 30)})
+    assert months() == {"janv. 2024": 1, "mars 2024": 1, "mai 2024": 2}
+    gone = session.exec(select(Episode).where(Episode.slug == slugs[3])).one()
+    episode_service.delete_episode(session, gone, index)
+    assert months() == {"janv. 2024": 1, "mars 2024": 1, "mai 2024": 1}
+    # another process's edit (another worker, a command) stamps the episode as every edit does
+    with sqlite3.connect(settings.data_dir / "plateau.db") as other:
+        stamp = datetime.now(UTC).replace(tzinfo=None).isoformat(sep=" ")
+        other.execute("UPDATE episode SET aired_on = '2023-12-24', updated_at = ? WHERE slug = ?", (stamp, slugs[0]))
+    assert months() == {"déc. 2023": 1, "mars 2024": 1, "mai 2024": 1}
 
 
 # --- searches without words: a person's passages, a guest's episodes ---------------------------------

@@ -1,9 +1,15 @@
 """The home page: the search box, the latest episodes, the shows and what the archive holds."""
 
+from typing import Any
+
 from fastapi import APIRouter, Request
+from sqlalchemy import func
+from sqlalchemy import select as sa_select
+from sqlmodel import Session, col
 
 from app import limits
 from app.deps import SessionDep
+from app.models import Episode
 from app.services import episodes as episode_service
 from app.web import charts
 from app.web.errors import PageRoute
@@ -12,6 +18,9 @@ from app.web.templating import render
 router = APIRouter(route_class=PageRoute)
 
 EXAMPLE_QUERIES = ["souveraineté numérique", "intelligence artificielle", '"cloud de confiance"', "Keepit~"]
+
+# The archive's timeline by database (its URL): (the episodes' stamp it was drawn at, the chart).
+_timelines: dict[str, tuple[tuple[Any, ...], charts.Timeline | None]] = {}
 
 
 @router.get("/", include_in_schema=False)
@@ -26,6 +35,31 @@ def home(request: Request, session: SessionDep):
             "latest": episode_service.summarize(session, latest),
             "shows": episode_service.list_shows(session),
             "examples": EXAMPLE_QUERIES,
-            "timeline": charts.months_timeline(episode_service.episodes_by_air_date(session), ("épisode", "épisodes")),
+            "timeline": archive_timeline(session),
         },
     )
+
+
+def archive_timeline(session: Session) -> charts.Timeline | None:
+    """The archive's episodes month by month, drawn again only when the episodes have changed since:
+    the stamp is read from the database on every request, so that an episode added, edited or
+    deleted by any process (another worker, `plateau ingest`) shows on the next page."""
+    key = str(session.get_bind().engine.url)
+    stamp = episodes_stamp(session)
+    cached = _timelines.get(key)
+    if cached is not None and cached[0] == stamp:
+        return cached[1]
+    chart = charts.months_timeline(episode_service.episodes_by_air_date(session), ("épisode", "épisodes"))
+    _timelines[key] = (stamp, chart)  # its drawings are computed by the first page, then kept with it
+    return chart
+
+
+def episodes_stamp(session: Session) -> tuple[Any, ...]:
+    """What changes whenever an episode is added, deleted or edited (every ingest and edit stamps
+    its updated_at), in one query that indexes answer: count(*), max(id), max(updated_at)."""
+    # three scalar subqueries: SQLite answers a lone max() from an index, not max() beside count()
+    columns = [
+        sa_select(aggregate).select_from(Episode).scalar_subquery()
+        for aggregate in (func.count(), func.max(col(Episode.id)), func.max(col(Episode.updated_at)))
+    ]
+    return tuple(session.execute(sa_select(*columns)).one())

@@ -139,9 +139,13 @@ def timelines(session: Session, results: SearchResults, form: dict[str, str]) ->
         high = results.request.date_to or span[1]
         span = (max(low, span[0]), min(high, span[1])) if low <= high else None
     searched = results.request.q
+    # search_url's query string with the month's dates where they go (after the filters, before the
+    # sort), the rest encoded once rather than once a month
+    around = search_url({**form, "from": "", "to": "", "sort": "relevance"}, searched)
+    sort = "&" + urlencode([("sort", form["sort"])]) if form["sort"] != "relevance" else ""
 
     def month(first: date, last: date) -> str:
-        return search_url({**form, "from": first.isoformat(), "to": last.isoformat()}, searched)
+        return f"{around}&from={first.isoformat()}&to={last.isoformat()}{sort}"
 
     def show(slug: str) -> str:
         return search_url({**form, "show": slug}, searched)
