@@ -17,7 +17,6 @@ from app.config import Settings, get_settings
 from app.db import get_engine
 from app.models import Episode
 from app.search import IndexBusy, get_search_index
-from app.services import downloads as download_service
 from app.services.ingest import ingest_paths
 from app.services.revisions import EDITS
 from app.startup import prepare_data
@@ -201,6 +200,8 @@ def check():
 @cli.command()
 def export(slug: str, format: str = typer.Option("txt", "--format", "-f", help="vtt, srt, txt ou json")):
     """Écrit la transcription d'un épisode sur la sortie standard."""
+    from app.services import downloads as download_service  # webvtt and srt: not at every command's start
+
     if format not in download_service.MEDIA_TYPES:
         err.print(f"Format inconnu « {format} » : choisissez vtt, srt, txt ou json.")
         raise typer.Exit(2)

@@ -311,6 +311,18 @@ def test_one_changed_letter_in_a_ten_letter_name_is_the_same_person(session):
     }
 
 
+def test_a_person_is_named_as_most_descriptions_spell_them(session):
+    # two descriptions against one: the count wins over the name's order, which only breaks ties
+    ingest_bytes(session, "durand-1.txt", smart_tech("4 décembre", "Anne Durand", "Avocate"), index=None)
+    ingest_bytes(session, "durant.txt", smart_tech("11 décembre", "Anne Durant", "Avocate"), index=None)
+    assert set(people(session)) == {"Delphine Sabattier", "Anne Durant"}
+    ingest_bytes(session, "durand-2.txt", smart_tech("18 décembre", "Anne Durand", "Avocate"), index=None)
+    assert people(session) == {
+        "Delphine Sabattier": {"Delphine Sabattier"},
+        "Anne Durand": {"Anne Durand", "Anne Durant"},
+    }
+
+
 def test_a_name_spelt_with_or_without_a_ligature_is_one_person(session):
     ingest_bytes(session, "lig.txt", smart_tech("4 décembre", "Lætitia Cœurdacier", "Avocate"), index=None)
     ingest_bytes(session, "sans.txt", smart_tech("11 décembre", "Laetitia Coeurdacier", "Avocate"), index=None)

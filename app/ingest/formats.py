@@ -7,9 +7,7 @@ from pathlib import PurePath
 from app import limits
 from app.ingest.jsonfile import parse_json
 from app.ingest.page import parse_page
-from app.ingest.subrip import parse_srt
 from app.ingest.transcript import Transcript, TranscriptError
-from app.ingest.vtt import parse_vtt
 
 TRANSCRIPT_EXTENSIONS = (".txt", ".vtt", ".srt", ".json")
 SIDECAR_SUFFIX = ".meta.json"
@@ -25,6 +23,20 @@ def is_transcript_name(name: str) -> bool:
     if base.startswith(".") or is_sidecar_name(base):
         return False
     return base.endswith(TRANSCRIPT_EXTENSIONS)
+
+
+# The caption-file parsers bring webvtt and srt: imported by the files that need them, so that
+# `plateau ingest` of page text (most files) does not pay for them at every start.
+def parse_vtt(data: bytes) -> Transcript:
+    from app.ingest.vtt import parse_vtt
+
+    return parse_vtt(data)
+
+
+def parse_srt(data: bytes) -> Transcript:
+    from app.ingest.subrip import parse_srt
+
+    return parse_srt(data)
 
 
 def parse_transcript(name: str, data: bytes, *, today: date | None = None) -> Transcript:

@@ -308,20 +308,26 @@ def introduction_names(words_of: dict[int, list[str]], known: list[Spelling]) ->
 
 def settle_names(session: Session) -> None:
     """Give each person the spelling the trusted sources use most; drop people with no appearance."""
-    spellings: dict[int, list[tuple[str, str]]] = {}
-    for person_id, named_as, found_in in session.exec(
-        select(Appearance.person_id, Appearance.named_as, Appearance.found_in)
+    # counted by the database, a row per person, spelling and source: this runs at every ingest, and
+    # a Python row per appearance of the archive was most of its cost in a large one
+    spellings: dict[int, tuple[Counter[str], Counter[str]]] = {}  # person -> (trusted, any source)
+    for person_id, named_as, found_in, count in session.exec(
+        select(Appearance.person_id, Appearance.named_as, Appearance.found_in, func.count()).group_by(
+            col(Appearance.person_id), col(Appearance.named_as), col(Appearance.found_in)
+        )
     ).all():
-        spellings.setdefault(person_id, []).append((named_as, found_in))
+        trusted, anywhere = spellings.setdefault(person_id, (Counter(), Counter()))
+        anywhere[named_as] += count
+        if found_in in TRUSTED_SOURCES:
+            trusted[named_as] += count
     for person in session.exec(select(Person)).all():
         assert person.id is not None  # a stored person's id
-        rows = spellings.get(person.id)
-        if not rows:
+        if person.id not in spellings:
             session.exec(delete(PersonAlias).where(col(PersonAlias.person_id) == person.id))
             session.delete(person)
             continue
-        trusted = [name for name, found_in in rows if found_in in TRUSTED_SOURCES] or [name for name, _ in rows]
-        counts = Counter(trusted)
+        trusted, anywhere = spellings[person.id]
+        counts = trusted or anywhere
         name = max(counts, key=lambda n: (counts[n], n))
         if person.name != name:
             person.name = name

@@ -202,6 +202,7 @@ class IngestBatch:
         self.known_before: set | None = (
             None if "pending" in self.unfinished.values() else guest_service.known_spellings(session)
         )
+        self.known_stale = False  # known_before to read again before the next file is written
 
     def add(
         self,
@@ -241,6 +242,9 @@ class IngestBatch:
                 found_in = "sidecar" if stated.guests else found_in
             facts = merge_facts(facts, overrides)
             check_media_url(facts.media_url)
+            if self.known_stale:  # a finished batch taking more files: the people it now knows
+                self.known_before = guest_service.known_spellings(session)
+                self.known_stale = False
             # from here to the commit, no other writer: the free slug, the show and the people
             # read below are still free and still there when written
             begin_writing(session)
@@ -288,7 +292,8 @@ class IngestBatch:
             )
             for outcome in self.written:
                 outcome.searchable = outcome.episode_id not in failed
-        self.known_before = guest_service.known_spellings(self.session)
+        # read when the batch takes another file, not here: most batches end with this finish
+        self.known_stale = True
         self.written = []
         self.unfinished = {}
 
