@@ -10,8 +10,8 @@ episodes through `plateau ingest`, as bench/load.py prepares its own). Then, one
 - SQLite: one `plateau serve` (one worker process) on the copy, with its Whoosh index;
 - PostgreSQL: the copy moved by `migrate_to` (as `plateau migrate-to`) into a fresh database of a
   PostgreSQL server started here (tests/postgres.py: initdb in the work folder, Debian's binaries,
-  the server's default settings), then two `plateau serve` (one worker each) on two ports, each
-  with its own empty data folder and the same PLATEAU_DATABASE_URL.
+  the server's default settings but bench.run.ARCHIVE_SETTINGS), then two `plateau serve` (one
+  worker each) on two ports, each with its own empty data folder and the same PLATEAU_DATABASE_URL.
 
 Each setup gets `--clients` keep-alive connections in all from two wrk processes run at once (Debian's
 wrk, `make wrk`), half of the connections each: on the SQLite setup both aim at its one server, on the
@@ -40,6 +40,7 @@ from app.config import Settings
 from app.services.migrate_to import migrate_to
 from bench.load import note, prepare_archive, search_queries, search_url, server_log_errors
 from bench.pages import free_port, plateau_command
+from bench.run import ARCHIVE_SETTINGS
 
 WARM_SECONDS = 5
 GRID = [i / 2 for i in range(1, 200)] + [99.9]  # the percentiles wrk prints
@@ -242,7 +243,9 @@ def main() -> None:
         with App({**base_env, "PLATEAU_DATA_DIR": str(data)}, sqlite_log) as app:
             setups.append(drive("SQLite, 1 serveur", [app.url, app.url], args, lua, paths))
 
-        with PostgresServer(work / "postgres") as server:
+        server = PostgresServer(work / "postgres").init()
+        server.configure(**ARCHIVE_SETTINGS)
+        with server.start():
             url = server.create_database("plateau_servers")
             note("copie de l'archive dans PostgreSQL (migrate_to)…")
             start = time.perf_counter()

@@ -36,12 +36,21 @@ TODAY = date(2026, 11, 22)
 BOTH_BACKENDS = frozenset(
     {
         "test_api.py",
+        "test_api_schemas.py",
+        "test_french_analysis.py",
+        "test_json_twins.py",
         "test_search.py",
+        "test_search_after_changes.py",
         "test_search_api.py",
         "test_search_in_episode.py",
+        "test_search_metadata.py",
+        "test_search_windows.py",
+        "test_snippets_and_paths.py",
     }
 )
 BACKENDS = ("sqlite", "postgresql")
+# A search test in a module that runs on SQLite only, run twice too.
+ON_BOTH_BACKENDS = pytest.mark.parametrize("backend", BACKENDS, indirect=True)
 
 
 def pytest_generate_tests(metafunc) -> None:
@@ -49,6 +58,12 @@ def pytest_generate_tests(metafunc) -> None:
         return
     if any(mark.args and mark.args[0] == "backend" for mark in metafunc.definition.iter_markers("parametrize")):
         return  # the test names its backend itself
+    readings = getattr(metafunc.module, "WHOOSH_READINGS", None)
+    if readings and "terms" in metafunc.fixturenames:
+        # each of Whoosh's ways of reading its index on SQLite; PostgreSQL reads its passages one way
+        cases = [("sqlite", reading) for reading in readings] + [("postgresql", readings[0])]
+        metafunc.parametrize(("backend", "terms"), cases, indirect=True, ids=["-".join(c) for c in cases])
+        return
     metafunc.parametrize("backend", BACKENDS, indirect=True)
 
 

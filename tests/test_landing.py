@@ -7,6 +7,7 @@ from urllib.parse import parse_qs, urlsplit
 import html5lib
 import pytest
 
+from tests.conftest import ON_BOTH_BACKENDS
 from tests.small_archives import add_episode
 
 SLUG = "meme-seconde"
@@ -71,6 +72,7 @@ def test_in_the_lines_view_each_line_links_to_itself_and_copies_its_link(client,
     assert lines[2].find("button[@class='copy-link']").get("data-l") is None
 
 
+@ON_BOTH_BACKENDS
 def test_a_hit_in_the_second_line_of_a_second_links_to_and_marks_that_line(client, episode):
     (hit,) = client.get("/api/search", params={"q": "cryptographie"}).json()["hits"]
     assert hit["timestamp"] == "00:09"
@@ -87,6 +89,7 @@ def test_a_hit_in_the_second_line_of_a_second_links_to_and_marks_that_line(clien
     assert f"?t=9&l={MATCH}" in "".join(document.find(".//pre[@id='citation']").itertext())
 
 
+@ON_BOTH_BACKENDS
 def test_every_link_to_the_hit_lands_on_its_line(client, episode):
     expected = f"/episodes/{SLUG}?t=9&l={MATCH}"
     results = page(client, "/search?q=cryptographie")

@@ -1,15 +1,19 @@
 """Search with the records in PostgreSQL (a real server): what it finds, and that it finds what
 SQLite + Whoosh finds on the seeds, query by query."""
 
+import os
 import shutil
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
+import psycopg
 import pytest
-from conftest import drop_database
+from conftest import drop_database, ingest_seeds
 from sqlalchemy import text
 from sqlmodel import Session, select
 
@@ -18,11 +22,14 @@ from app.db import get_engine
 from app.models import Episode
 from app.search import SearchRequest, get_search_index, postgres
 from app.search.postgres import PostgresSearch
+from app.search.postgres_terms import WORDS_LAYOUT, plan
+from app.search.query import compile_query, parse
 from app.services import revisions
 from app.services.episodes import delete_episode
 from app.startup import prepare_data
 from tests.small_archives import add_episode, filler
 
+PLATEAU = str(Path(sys.executable).with_name("plateau"))
 # The query syntax, on the seeds: words, accents, stems and plurals, phrases (across lines, of stop
 # words, glued), prefixes, typos, exclusions, groups, OR, hyphens and elisions.
 QUERIES = [
@@ -225,6 +232,40 @@ def test_phrase_across_caption_lines_at_its_exact_second_and_line(pg):
     assert "<mark>souveraineté</mark>" in hit.snippet and "<mark>numérique</mark>" in hit.snippet
 
 
+def test_a_phrase_of_common_words_is_found_by_its_pairs_and_not_across_the_order(pg):
+    index = get_search_index(pg)
+    with Session(get_engine(pg)) as session:
+        add_episode(session, index, "paires", [*filler(10), "et puis de la donnée partout", *filler(10)])
+        assert index.search(session, SearchRequest(q='"de la donnée"')).total == 1
+        assert index.search(session, SearchRequest(q='"de la données"')).total == 1  # in the singular
+        assert index.search(session, SearchRequest(q='"la de donnée"')).total == 0
+        assert index.search(session, SearchRequest(q='"puis la"')).total == 0
+        compiled = compile_query(parse('"de la donnée"'), postgres.Vocabulary(index._runner(session)))
+        assert plan(compiled.query).query == "('>de la':A <-> '>la donnee')"  # two pairs, not three words
+
+
+def test_passages_written_by_an_older_plateau_are_written_again_at_start(pg):
+    """Before pairs of words (postgres_terms.WORDS_LAYOUT), phrases looked for single words: an
+    archive searched then finds its phrases once any entry point has started."""
+    index = get_search_index(pg)
+    with Session(get_engine(pg)) as session:
+        add_episode(session, index, "ancienne", [*filler(10), "la souveraineté numérique européenne", *filler(10)])
+        session.execute(
+            text(
+                "UPDATE search_passage SET words = ts_delete(words, "
+                "ARRAY(SELECT lexeme FROM unnest(words) WHERE left(lexeme, 1) = '>'))"
+            )
+        )
+        session.execute(text("UPDATE search_episode SET stamp = replace(stamp, :new, 'pg1')"), {"new": WORDS_LAYOUT})
+        session.commit()
+        assert index.search(session, SearchRequest(q='"souveraineté numérique"')).total == 0
+        assert index.check(session)  # stale, said so
+    prepare_data(pg)
+    with Session(get_engine(pg)) as session:
+        assert index.search(session, SearchRequest(q='"souveraineté numérique"')).total == 1
+        assert index.check(session) == []
+
+
 def test_snippets_escape_the_captions_html(pg):
     index = get_search_index(pg)
     with Session(get_engine(pg)) as session:
@@ -332,6 +373,63 @@ def test_without_rum_a_gin_index_finds_the_same_and_check_says_so(postgres, seed
             assert archive.answer(q, sort="date") == on_sqlite.answer(q, sort="date"), q
     finally:
         index._kind = None
+        get_engine(settings).dispose()
+        drop_database(postgres, url)
+
+
+def test_a_database_that_refuses_rum_is_served_by_gin_and_plateau_check_says_why(postgres, on_sqlite, tmp_path):
+    """`ALTER DATABASE … SET plateau.search_index = 'gin'` before the first migration: a GIN index,
+    though rum is installed here; the seeds are found as Whoosh finds them, ranked by ts_rank_cd, and
+    `plateau check` names GIN and why, and passes."""
+    url = postgres.create_database()
+    with psycopg.connect(postgres.dsn(), autocommit=True) as connection:
+        connection.execute(f"ALTER DATABASE \"{url.rsplit('/', 1)[1]}\" SET plateau.search_index = 'gin'")
+        assert connection.execute("SELECT 1 FROM pg_available_extensions WHERE name = 'rum'").fetchone()
+    settings = Settings(data_dir=tmp_path / "data", database_url=url)
+    try:
+        prepare_data(settings)  # the migrations, 0008 reading the setting
+        index = get_search_index(settings)
+        with Session(get_engine(settings)) as session:
+            assert [o.status for o in ingest_seeds(session, index)] == ["added"] * 5
+            assert index.index_kind(session) == "gin"
+            assert "rum" not in session.execute(text("SELECT extname FROM pg_extension")).scalars().all()
+        archive = Archive(settings, {})
+        for q in ("souveraineté", '"souveraineté numérique"', "cloud européen", "souver*"):
+            assert archive.answer(q) == on_sqlite.answer(q), q
+            ranked = archive.search(q, sort="relevance", per_page=50)
+            assert ranked.total and ranked.request.sort == "relevance"
+            scores = [g.hits[0].score for g in ranked.groups]
+            assert scores == sorted(scores, reverse=True), q  # best passage first, episode by episode
+        env = {**os.environ, "PLATEAU_DATA_DIR": str(settings.data_dir), "PLATEAU_DATABASE_URL": url}
+        checked = subprocess.run([PLATEAU, "check"], env=env, capture_output=True, text=True, timeout=120)
+        assert checked.returncode == 0, checked.stderr + checked.stdout
+        assert "index GIN" in checked.stdout and "extension rum refusée" in checked.stdout, checked.stdout
+        assert "Base et index sont d'accord." in checked.stdout
+        with Session(get_engine(settings)) as session:  # `plateau reindex` keeps to GIN
+            assert index.rebuild(session) == 5
+            session.commit()
+            assert PostgresSearch(settings.db_url).index_kind(session) == "gin"
+    finally:
+        get_engine(settings).dispose()
+        drop_database(postgres, url)
+
+
+def test_reindex_turns_a_rum_index_to_gin_once_the_database_refuses_rum(postgres, seeded_postgres, tmp_path):
+    url = seeded_postgres.copy()
+    with psycopg.connect(postgres.dsn(), autocommit=True) as connection:
+        connection.execute(f"ALTER DATABASE \"{url.rsplit('/', 1)[1]}\" SET plateau.search_index = 'gin'")
+    settings = Settings(data_dir=tmp_path / "data", database_url=url)
+    try:
+        prepare_data(settings)
+        index = get_search_index(settings)
+        with Session(get_engine(settings)) as session:
+            assert index.index_kind(session) == "rum"  # made before the setting: kept until a reindex
+            assert index.rebuild(session) == 5
+            session.commit()
+            assert index.index_kind(session) == "gin" and "rum refusée" in index.describe(session)
+            assert PostgresSearch(settings.db_url).index_kind(session) == "gin"  # as another server reads it
+            assert index.search(session, SearchRequest(q='"souveraineté numérique"')).total
+    finally:
         get_engine(settings).dispose()
         drop_database(postgres, url)
 

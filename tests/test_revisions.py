@@ -9,7 +9,7 @@ import html5lib
 import pytest
 
 from app.french_dates import MONTHS
-from tests.conftest import TOKEN
+from tests.conftest import ON_BOTH_BACKENDS, TOKEN
 
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
 NS = {"h": "http://www.w3.org/1999/xhtml"}
@@ -89,6 +89,7 @@ def labelled(html: str) -> None:
 KEEPIT = "Aujourd'hui nous parlons de sauvegarde avec Keepit, une entreprise danoise."
 
 
+@ON_BOTH_BACKENDS
 def test_a_corrected_word_is_found_at_once_and_the_old_spelling_still_finds_the_line(admin_token, client):
     slug = upload(client)["slug"]
     before = search(client, "Kipit")
@@ -120,6 +121,7 @@ def test_a_corrected_word_is_found_at_once_and_the_old_spelling_still_finds_the_
     assert len(marked) == 1 and "Keepit" in "".join(marked[0].itertext())
 
 
+@ON_BOTH_BACKENDS
 def test_marked_turns_are_found_by_the_said_by_filter(admin_token, client):
     slug = upload(client)["slug"]
     assert search(client, "hyperscalers", speaker="audrey-maurel")["total"] == 0
@@ -153,6 +155,7 @@ def test_marked_turns_are_found_by_the_said_by_filter(admin_token, client):
     assert client.get("/api/guests/julien-pillot").status_code == 404
 
 
+@ON_BOTH_BACKENDS
 def test_a_diarization_label_is_mapped_to_a_person_for_the_whole_episode(admin_token, client):
     slug = upload(client)["slug"]
     mapped = client.post(
@@ -199,6 +202,7 @@ def test_history_lists_every_change_with_who_and_why(admin_token, client):
     assert client.get(f"/api/episodes/{slug}").json()["title"] == "Le débat de la sauvegarde"
 
 
+@ON_BOTH_BACKENDS
 def test_undo_restores_the_text_and_the_search(admin_token, client):
     slug = upload(client)["slug"]
     first = correct(client, slug, 1, KEEPIT)
@@ -226,6 +230,7 @@ def test_undo_restores_the_text_and_the_search(admin_token, client):
     assert client.post("/api/revisions/999999/undo", headers=AUTH).status_code == 404
 
 
+@ON_BOTH_BACKENDS
 def test_a_new_ingest_of_the_file_keeps_the_edits_unless_told_to_replace_them(admin_token, client):
     slug = upload(client)["slug"]
     correction = correct(client, slug, 1, KEEPIT)

@@ -140,9 +140,14 @@ def test_hits_are_grouped_by_episode_with_a_count_of_the_rest(session, index):
     assert len(bavard.hits) == 3 and bavard.more == bavard.matches - 3
 
 
-@pytest.fixture(params=["rare", "frequent"])
+# 'frequent': every term's postings kept decoded and grouped by score, as the common words' are.
+# PostgreSQL reads its passages one way only, with 'rare' (conftest.pytest_generate_tests).
+WHOOSH_READINGS = ["rare", "frequent"]
+
+
+@pytest.fixture
 def terms(request, monkeypatch):
-    """'frequent': every term's postings kept decoded and grouped by score, as the common words' are."""
+    """One of WHOOSH_READINGS."""
     if request.param == "frequent":
         monkeypatch.setattr(postings.DecodedPostings, "MIN_POSTINGS", 0)
         monkeypatch.setattr(postings, "decoded", postings.DecodedPostings())

@@ -6,6 +6,7 @@ every hit must leave it out, whichever way the index is read."""
 from pathlib import Path
 
 import pytest
+from sqlalchemy import text
 from sqlmodel import select
 
 from app.models import Episode
@@ -34,10 +35,15 @@ LOUD = page("Blockchain souveraine, blockchain souveraine !")
 OTHER = page("Rien à voir ici.", "On parle de quantique.")
 
 
-@pytest.fixture(params=["rare", "frequent", "whoosh"])
+# How the index is read: 'rare' terms from their posting lists, 'frequent' ones kept decoded (as
+# the common words are), or through Whoosh's public API only (another Whoosh version). PostgreSQL
+# reads its passages one way only, with 'rare' (conftest.pytest_generate_tests).
+WHOOSH_READINGS = ["rare", "frequent", "whoosh"]
+
+
+@pytest.fixture
 def terms(request, monkeypatch):
-    """How the index is read: 'rare' terms from their posting lists, 'frequent' ones kept decoded
-    (as the common words are), or through Whoosh's public API only (another Whoosh version)."""
+    """One of WHOOSH_READINGS."""
     if request.param == "frequent":
         monkeypatch.setattr(postings.DecodedPostings, "MIN_POSTINGS", 0)
         monkeypatch.setattr(postings, "decoded", postings.DecodedPostings())
@@ -91,11 +97,18 @@ def test_a_deleted_episode_no_longer_counts(session, index, tmp_path, terms):
         assert [(g.episode.slug, len(g.hits)) for g in first_page.groups] == [("conserve", 1)], q
 
 
-def test_an_episode_added_after_a_delete_does_not_inherit_the_deleted_passages(session, index, tmp_path, terms):
+def test_an_episode_added_after_a_delete_does_not_inherit_the_deleted_passages(
+    session, index, tmp_path, terms, backend
+):
     gone = ingest_together(session, index, tmp_path / "lot", {"conserve.txt": VERSION_1, "efface.txt": LOUD})[
         "efface.txt"
     ]
     delete(session, index, "efface")
+    if backend == "postgresql":  # a sequence never gives an id twice, unless set back as a restore may
+        session.execute(
+            text("SELECT setval(pg_get_serial_sequence('episode', 'id'), :id, false)"), {"id": gone.episode_id}
+        )
+        session.commit()
     newcomer = ingest_bytes(session, "nouveau.txt", OTHER, index=index)
     # SQLite gives the new episode the id the deleted one had: only the index tells them apart
     assert newcomer.episode_id == gone.episode_id

@@ -14,7 +14,7 @@ from app.ingest.subrip import parse_srt
 from app.ingest.transcript import Caption
 from app.ingest.vtt import parse_vtt
 from app.services.ingest import ingest_bytes
-from tests.conftest import SEEDS, TODAY
+from tests.conftest import ON_BOTH_BACKENDS, SEEDS, TODAY
 
 # A panel stated by a sidecar, and voice tags that spell two of its names their own way.
 PANEL = json.dumps(
@@ -284,6 +284,7 @@ def test_vtt_export_writes_voice_tags_that_read_back(client, session, index):
     assert to_vtt([Caption(0, 1, "a < b", "A & B")]).endswith("<v A &amp; B>a &lt; b\n")
 
 
+@ON_BOTH_BACKENDS
 def test_search_hits_carry_their_speaker(client, session, index):
     slug = ingest(session, index, "voix.vtt", VOICES, PANEL)
     hits = client.get("/api/search", params={"q": "données personnelles"}).json()["hits"]
@@ -295,6 +296,7 @@ def test_search_hits_carry_their_speaker(client, session, index):
     assert [(h["episode"]["slug"], h["speaker"]) for h in hits] == [(whisper, {"slug": None, "name": "SPEAKER_01"})]
 
 
+@ON_BOTH_BACKENDS
 def test_said_by_filter_finds_only_that_persons_lines(client, session, index):
     ingest(session, index, "voix.vtt", VOICES, PANEL)
     every = client.get("/api/search", params={"q": "souveraineté"}).json()
@@ -311,6 +313,7 @@ def test_said_by_filter_finds_only_that_persons_lines(client, session, index):
     assert client.get("/api/search", params={"q": "souveraineté", "speaker": "personne"}).json()["total"] == 0
 
 
+@ON_BOTH_BACKENDS
 def test_search_page_said_by_filter(client, session, index):
     ingest(session, index, "voix.vtt", VOICES, PANEL)
     page = client.get("/search", params={"q": "souveraineté OR données", "speaker": "garance-mathias"})
@@ -364,6 +367,7 @@ def test_transcript_shows_a_label_without_a_link(client, session, index):
     assert turns == [("SPEAKER_00", None), ("SPEAKER_01", None), ("SPEAKER_00", None)]
 
 
+@ON_BOTH_BACKENDS
 def test_merging_a_speaker_moves_their_lines_and_the_filter_follows(admin_token, client, session, index):
     ingest(session, index, "prefixes.srt", PREFIXES.replace(b"Anne Dupont", b"Ann Dupon"))
     slug = ingest(
@@ -379,6 +383,7 @@ def test_merging_a_speaker_moves_their_lines_and_the_filter_follows(admin_token,
     assert segment_speakers(client, slug)[0] == {"slug": "anne-dupont", "name": "Anne Dupont"}
 
 
+@ON_BOTH_BACKENDS
 def test_a_changed_file_changes_its_speakers(client, session, index):
     slug = ingest(session, index, "voix.vtt", VOICES, PANEL)
     changed = VOICES.replace(b"<v Garance Mathias>", b"<v Delphine Sabattier>")
@@ -387,6 +392,7 @@ def test_a_changed_file_changes_its_speakers(client, session, index):
     assert client.get("/api/search", params={"q": "données", "speaker": "garance-mathias"}).json()["total"] == 0
 
 
+@ON_BOTH_BACKENDS
 def test_words_near_each_other_are_found_once_in_the_turn_where_they_start(client, session, index):
     ingest(session, index, "voix.vtt", VOICES, PANEL)
     # her line follows Julien Pillot's turn, a passage of two lines which says "européen" too: the

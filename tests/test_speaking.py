@@ -14,6 +14,7 @@ from test_browser import CHROMIUM, CHROMIUM_ARGS, WATCH, shoot
 
 from app.services.speaking import Speaker, SpeakerTime, line_seconds, seconds_spoken, speaker_times, whole_percents
 from app.web.speaking import BAR_WIDTH, GAP, bar_segments, talk_time
+from tests.conftest import ON_BOTH_BACKENDS
 from tests.test_speakers import PANEL, VOICES, WHISPERX, ingest
 
 # Music first (no speaker), then a panel: 10 s unattributed, Delphine Sabattier 20 s, Julien Pillot
@@ -212,6 +213,7 @@ def test_a_citation_without_a_named_speaker_is_as_before(client, session, index)
     assert "SPEAKER" not in citation and citation.splitlines()[-1].endswith(f"/episodes/{slug}?t=3")
 
 
+@ON_BOTH_BACKENDS
 def test_guest_page_shows_speaking_time_longest_turns_and_a_search_in_what_they_said(client, session, index):
     talk = ingest(session, index, "parole.vtt", TALK, PANEL)
     voices = ingest(session, index, "voix.vtt", VOICES, PANEL)
@@ -274,6 +276,7 @@ def test_guest_page_shows_speaking_time_longest_turns_and_a_search_in_what_they_
     assert said["total"] == 2 and {h["speaker"]["slug"] for h in said["hits"]} == {"julien-pillot"}
 
 
+@ON_BOTH_BACKENDS
 def test_a_search_opened_on_a_guest_without_words_lists_their_episodes_newest_first(client, seeded):
     page = client.get("/search", params={"guest": "julien-pillot"})
     assert page.status_code == 200

@@ -18,7 +18,7 @@ from sqlmodel import select
 from app.services.ingest import ingest_bytes
 from app.web import charts
 from app.web.templating import env
-from tests.conftest import TODAY
+from tests.conftest import ON_BOTH_BACKENDS, TODAY
 
 SVG = "{http://www.w3.org/2000/svg}"
 UNIT = ("passage", "passages")
@@ -223,6 +223,7 @@ def label_count(label: str) -> int:
     return int(re.search(r": ([\d\u202f]+) passages?$", label).group(1).replace("\u202f", ""))
 
 
+@ON_BOTH_BACKENDS
 def test_month_counts_cover_every_match_and_a_bar_filters_to_its_month(client, catalogued):
     data = client.get("/api/search", params={"q": "données"}).json()
     assert data["pages"] > 1 and data["total"] > 50
@@ -257,6 +258,7 @@ def test_month_counts_cover_every_match_and_a_bar_filters_to_its_month(client, c
     assert [lbl for lbl, _ in bar_links(chart_of(month.text))] == [label]
 
 
+@ON_BOTH_BACKENDS
 def test_the_timeline_counts_the_same_on_every_page_and_comes_with_live_results(client, catalogued):
     first = bar_links(chart_of(client.get("/search", params={"q": "données"}).text))
     second = client.get("/search", params={"q": "données", "page": "2"})
@@ -265,6 +267,7 @@ def test_the_timeline_counts_the_same_on_every_page_and_comes_with_live_results(
     assert "<html" not in fragment.text and bar_links(chart_of(fragment.text)) == first
 
 
+@ON_BOTH_BACKENDS
 def test_each_show_has_a_row_on_the_same_months(client, catalogued):
     data = client.get("/api/search", params={"q": "données"}).json()
     html = client.get("/search", params={"q": "données"}).text
@@ -279,6 +282,7 @@ def test_each_show_has_a_row_on_the_same_months(client, catalogued):
     assert shown["total"] == totals[0]
 
 
+@ON_BOTH_BACKENDS
 def test_no_result_and_a_query_error_draw_no_chart(client, seeded):
     assert 'class="time-chart"' not in client.get("/search", params={"q": "zzzxqwv"}).text
     assert 'class="time-chart"' not in client.get("/search", params={"q": '"pas fermé'}).text
@@ -396,6 +400,7 @@ def newest_first(dates: list[date | None]) -> bool:
     return dated == sorted(dated, reverse=True) and None not in dates[: len(dated)]
 
 
+@ON_BOTH_BACKENDS
 def test_a_speaker_without_words_lists_their_passages_newest_first_page_after_page(client, debates):
     first = client.get("/api/search", params={"speaker": "julien-pillot"}).json()
     assert first["episodes"] == 13 and first["pages"] == 2 and first["error"] is None
@@ -423,6 +428,7 @@ def test_a_speaker_without_words_lists_their_passages_newest_first_page_after_pa
     assert f"/episodes/{episodes[10]}" in later and f'/episodes/{episodes[0]}"' not in later
 
 
+@ON_BOTH_BACKENDS
 def test_a_guest_without_words_lists_their_episodes_newest_first(client, catalogued):
     guests = client.get("/api/guests", params={"per_page": 200}).json()["items"]
     busiest = max(guests, key=lambda g: g["appearances"])

@@ -7,8 +7,8 @@ differs:
 
 - the rows of search_passage, their tsvector and the tsquery of a query: postgres_terms.py;
 - the vocabulary (search_word, kept by triggers): prefixes, typos, "did you mean";
-- Ranking is PostgreSQL's ts_rank_cd (cover density), not BM25F, and at most MATCH_CAP passages are
-  read for one query: past it the counts say "plus de N" (a notice).
+- Ranking is RUM's rank (or ts_rank_cd, cover density, with GIN), not BM25F, and at most MATCH_CAP
+  passages are read for one query: past it the counts say "plus de N" (a notice).
 """
 
 import logging
@@ -26,11 +26,15 @@ from app import limits
 from app.models import Episode
 from app.search.index import _chunks, disagreements, episode_lines, episode_stamps, write_failure
 from app.search.passages import EPISODE, EXACT, FIRST, STARTS
-from app.search.postgres_terms import Plan, passage_rows, plan, to_tsquery, weighted
+from app.search.postgres_terms import WORDS_LAYOUT, Plan, passage_rows, plan, to_tsquery, weighted
 
 log = logging.getLogger(__name__)
 
 MATCH_CAP = limits.PG_MATCH_CAP
+# GIN even where rum is installed, when the database says so (migration 0008 and `plateau reindex` read it)
+INDEX_SETTING = "plateau.search_index"
+# GIN's ranking: cover density, of each row's words (RUM's index orders its passages itself: <=>)
+RANK = "ts_rank_cd(p.words, CAST(:q AS tsquery))"
 SEARCH_WRITE_LOCK_KEY = 0x706C6174 + 2  # app.db's write lock is "plat", its migrations' "plat" + 1
 CAPPED = (
     "Plus de {n} passages contiennent ces mots : seuls les {n} premiers lus sont comptés et classés. "
@@ -129,14 +133,19 @@ class Passages:
 
     def postings(self, fieldname: str, word: str) -> _Postings:
         assert fieldname == EXACT
-        rows = self._run(
-            "SELECT id FROM search_passage WHERE words @@ CAST(:q AS tsquery) ORDER BY id LIMIT 16",
-            {"q": weighted("=" + word, True)},
+        # the first found, in their order: "ORDER BY id" would walk the ids and unpack each row's
+        # words until 16 hold a rare word (600 ms at 2,000 episodes)
+        ids = sorted(
+            pid
+            for (pid,) in self._run(
+                "SELECT id FROM search_passage WHERE words @@ CAST(:q AS tsquery) LIMIT 16",
+                {"q": weighted("=" + word, True)},
+            )
         )
-        if not rows:
+        if not ids:
             raise TermNotFound(word)
-        self.load([r[0] for r in rows])
-        return _Postings([r[0] for r in rows])
+        self.load(ids)
+        return _Postings(ids)
 
 
 class Searcher:
@@ -181,7 +190,16 @@ class PostgresSearch:
     # --- what a folder of files needed: nothing here ---------------------------------------------
 
     def ensure(self) -> None:
-        """Nothing to create: migration 0008 made the tables."""
+        """Migration 0008 made the tables. Passages an older Plateau wrote, whose words the queries
+        no longer look for (their stamp lacks WORDS_LAYOUT), are written again."""
+        with Session(self.engine) as session:
+            older = session.execute(
+                text("SELECT 1 FROM search_episode WHERE stamp NOT LIKE :layout LIMIT 1"),
+                {"layout": WORDS_LAYOUT + ":%"},
+            ).first()
+            if older:
+                log.warning("la recherche a été écrite par une version précédente : réécriture des passages")
+                self.index_pending(session)
 
     def exists(self) -> bool:
         return True
@@ -293,7 +311,7 @@ class PostgresSearch:
         ids = sorted(set(episode_ids))
         if not ids:
             return
-        stamps = episode_stamps(session, ids)
+        stamps = episode_stamps(session, ids, WORDS_LAYOUT)
         failed: set[int] = set()
         try:
             with session.begin_nested():
@@ -329,7 +347,7 @@ class PostgresSearch:
 
     def index_pending(self, session: Session) -> int:
         """Index every episode not marked indexed, or whose passages are missing or stale."""
-        stamps = episode_stamps(session)
+        stamps = episode_stamps(session, layout=WORDS_LAYOUT)
         held = self._indexed_stamps(session)
         todo = {eid for eid, stamp in stamps.items() if held.get(eid) != stamp}
         todo |= {eid for eid in session.exec(select(Episode.id).where(Episode.index_state != "indexed")) if eid}
@@ -346,10 +364,12 @@ class PostgresSearch:
         so); on failure the old passages stay."""
         if session.in_transaction():
             session.commit()
-        stamps = episode_stamps(session)
+        stamps = episode_stamps(session, layout=WORDS_LAYOUT)
         failed: set[int] = set()
         total = len(stamps)
-        kind = self.index_kind(session)
+        # the kind it found, unless the database has since refused rum (INDEX_SETTING)
+        refused = session.execute(text(f"SELECT current_setting('{INDEX_SETTING}', true) = 'gin'")).scalar()
+        kind = "gin" if refused else self.index_kind(session)
         session.execute(text("SET LOCAL plateau.rebuilding = 'on'"))  # the triggers count nothing
         session.execute(text("TRUNCATE search_passage, search_episode, search_word"))
         session.execute(text("DROP INDEX IF EXISTS ix_search_passage_words"))
@@ -369,6 +389,8 @@ class PostgresSearch:
         method = "rum (words rum_tsvector_ops)" if kind == "rum" else "gin (words)"
         session.execute(text(f"CREATE INDEX ix_search_passage_words ON search_passage USING {method}"))
         self._mark(session, {eid: ("failed" if eid in failed else "indexed") for eid in stamps})
+        # this server's searches order by it from now on; another server reads it when it starts
+        self._kind = "rum" if kind == "rum" else "gin"
         return total - len(failed)
 
     # --- health ---------------------------------------------------------------------------------------
@@ -397,13 +419,25 @@ class PostgresSearch:
         return "ok"
 
     def describe(self, session: Session) -> str:
-        """Which index serves the words, for `plateau check`."""
+        """Which index serves the words, for `plateau check`; a GIN one says why (never a failure)."""
         kind = self.index_kind(session)
         if kind == "rum":
             return "Recherche PostgreSQL : index RUM sur les mots des passages."
-        return (
-            "Recherche PostgreSQL : index GIN sur les mots des passages (extension rum absente : classement plus lent)."
-        )
+        if kind != "gin":
+            return "Recherche PostgreSQL : aucun index sur les mots des passages (`plateau reindex` le recrée)."
+        refused, available = session.execute(
+            text(
+                f"SELECT current_setting('{INDEX_SETTING}', true) = 'gin', "
+                "EXISTS (SELECT 1 FROM pg_available_extensions WHERE name = 'rum')"
+            )
+        ).one()
+        if refused:
+            why = f"extension rum refusée par {INDEX_SETTING} = 'gin'"
+        elif not available:
+            why = "extension rum absente"
+        else:
+            why = "extension rum installée mais pas utilisée par cet index"
+        return f"Recherche PostgreSQL : index GIN sur les mots des passages ({why} : classement plus lent)."
 
     def check(self, session: Session) -> list[str]:
         """Where the passages and the episodes disagree, in French; [] when they agree."""
@@ -419,7 +453,10 @@ class PostgresSearch:
             session.rollback()
             return [f"Les tables de recherche sont illisibles ({type(exc.orig).__name__}) : migration 0008 absente ?"]
         return disagreements(
-            session, held, f"{orphans} épisode(s) ont des passages sans état d'indexation." if orphans else None
+            session,
+            held,
+            f"{orphans} épisode(s) ont des passages sans état d'indexation." if orphans else None,
+            WORDS_LAYOUT,
         )
 
     # --- reading ----------------------------------------------------------------------------------------
@@ -453,26 +490,12 @@ class PostgresSearch:
         found = plan(compiled.query)
         where, params = self._where(session, request, found, episode_id, speaker_id)
         session.execute(text(f"SET LOCAL statement_timeout = {max(1, int(limits.TIME_BUDGET * 1000))}"))
+        self._read_through_index(session, filtered=len(where) > 1)
         try:
-            if found.atoms:
-                # plain words together: every candidate read (MATCH_CAP at most), its window checked here
-                rows = self._candidates(session, found, where, params)
-                capped = len(rows) > MATCH_CAP
-                matched = [(r[0], r[1], float(r[2])) for r in rows[:MATCH_CAP] if found.matches(list(r[4:]), r[3])]
-                per_episode: Counter[int] = Counter(eid for _, eid, _ in matched)
-                by_rank = sorted(matched, key=lambda m: (-m[2], m[0]))
-
-                def ranked(among: list[int] | None, limit: int | None) -> list[tuple[int, int, float]]:
-                    kept = [m for m in by_rank if among is None or m[1] in among]
-                    return kept if limit is None else kept[:limit]
-            else:
-                per_episode, capped = self._counts(session, where, params)
-
-                def ranked(among: list[int] | None, limit: int | None) -> list[tuple[int, int, float]]:
-                    return self._ranked(session, where, params, among, limit)
-
+            per_episode, capped, ranked = self._match(session, found, where, params)
             results_of = self._results(session, request, results, per_episode, ranked)
-            session.execute(text("SET LOCAL statement_timeout TO DEFAULT"))
+            for setting in ("statement_timeout", "jit", "enable_seqscan", "enable_bitmapscan"):
+                session.execute(text(f"SET LOCAL {setting} TO DEFAULT"))
         except OperationalError as error:
             session.rollback()
             if "statement timeout" in str(error) or "canceling statement" in str(error):
@@ -491,6 +514,47 @@ class PostgresSearch:
         results.groups = service._groups(
             session, passages, shown, shown_refs, per_episode, compiled, per_episode=not request.episode
         )
+
+    def _read_through_index(self, session: Session, filtered: bool) -> None:
+        """Passages are found through the words index, never by reading the table: the planner,
+        which knows nothing of the cost of unpacking each row's words, would read the whole table
+        for a common word. RUM needs no second look at a row's words (it holds their positions and
+        weights), which a bitmap scan would take, but for a search within some episodes (filters, a
+        speaker, one episode): a bitmap of their passages (their index) and of the words' is then
+        the shorter way, 45 ms against 157 for a common word at 2,000 episodes. No JIT compilation:
+        the costs these settings give other plans would set it off, for 150 ms of compiling, at
+        every search."""
+        session.execute(text("SET LOCAL jit = off"))
+        session.execute(text("SET LOCAL enable_seqscan = off"))
+        if self.index_kind(session) == "rum" and not filtered:
+            session.execute(text("SET LOCAL enable_bitmapscan = off"))
+
+    def _match(self, session: Session, found: Plan, where: list[str], params: dict) -> tuple[Counter, bool, Callable]:
+        """The matching passages of each episode (MATCH_CAP at most), whether there are more, and
+        ranked(among episodes or None, limit or None): (id, episode id, score) of the best first."""
+        if found.atoms:
+            # plain words together: every candidate read (with RUM, the best first), its window
+            # checked here, counted and ranked here
+            rows = self._candidates(session, found, where, params)
+            matched = [
+                (r[0], r[1], float(r[2]))
+                for r in rows[:MATCH_CAP]
+                if not found.atoms or found.matches(list(r[4:]), r[3])
+            ]
+            by_rank = sorted(matched, key=lambda m: (-m[2], m[0]))
+
+            def ranked(among: list[int] | None, limit: int | None) -> list[tuple[int, int, float]]:
+                episodes = None if among is None else set(among)
+                kept = [m for m in by_rank if episodes is None or m[1] in episodes]
+                return kept if limit is None else kept[:limit]
+
+            return Counter(eid for _, eid, _ in matched), len(rows) > MATCH_CAP, ranked
+        per_episode, capped = self._counts(session, where, params)
+
+        def ranked_in_sql(among: list[int] | None, limit: int | None) -> list[tuple[int, int, float]]:
+            return self._ranked(session, where, params, among, limit)
+
+        return per_episode, capped, ranked_in_sql
 
     def _results(self, session: Session, request, results, per_episode: Counter, ranked: Callable):
         """Totals, months and the shown passages of each shown episode, as service._run pages them;
@@ -569,19 +633,25 @@ class PostgresSearch:
             counts[max(counts, key=counts.__getitem__)] -= 1
         return +counts, capped
 
+    def _rank(self, session: Session) -> tuple[str, str]:
+        """A passage's score, and the order of the best first. RUM's index gives its passages in the
+        order of its own distance (<=>, the inverse of its rank): the score is that rank, so that
+        scores and order agree. GIN: ts_rank_cd (cover density) of each row's words."""
+        if self.index_kind(session) == "rum":
+            return "1 / (p.words <=> CAST(:q AS tsquery))", "p.words <=> CAST(:q AS tsquery)"
+        return RANK, f"{RANK} DESC, p.id"
+
     def _ranked(
         self, session: Session, where: list[str], params: dict, among: list[int] | None, limit: int | None
     ) -> list[tuple[int, int, float]]:
-        """(id, episode id, ts_rank_cd) of the best matching passages, best first: among these
-        episodes, `limit` at most. With RUM, its index gives them in order (<=>) and only those are
-        scored."""
+        """(id, episode id, score) of the best matching passages, best first: among these episodes,
+        `limit` at most. With RUM, its index gives them in order and only those are scored."""
         conditions = list(where)
         extra: dict = {}
         if among is not None:
             conditions.append("p.episode_id = ANY(:among)")
             extra["among"] = list(among)
-        rank = "ts_rank_cd(p.words, CAST(:q AS tsquery))"
-        order = "p.words <=> CAST(:q AS tsquery)" if self.index_kind(session) == "rum" else f"{rank} DESC, p.id"
+        rank, order = self._rank(session)
         sql = f"SELECT p.id, p.episode_id, {rank} FROM search_passage p WHERE {' AND '.join(conditions)}"
         sql += f" ORDER BY {order}"
         if limit is not None:
@@ -590,20 +660,20 @@ class PostgresSearch:
         return [(pid, eid, float(score)) for pid, eid, score in session.execute(text(sql), {**params, **extra})]
 
     def _candidates(self, session: Session, found: Plan, where: list[str], params: dict) -> list:
-        """(id, episode id, rank, lines, whether each atom matched…) of the passages holding every
+        """(id, episode id, score, lines, whether each atom matched…) of the passages holding every
         word of the query's windows, MATCH_CAP + 1 at most (the best first, with RUM)."""
         atoms = ""
         extra: dict = {"cap": MATCH_CAP + 1}
         for i, atom in enumerate(found.atoms):
             extra[f"a{i}"] = to_tsquery(atom)
             atoms += f", p.words @@ CAST(:a{i} AS tsquery)"
-        order = " ORDER BY p.words <=> CAST(:q AS tsquery)" if self.index_kind(session) == "rum" else ""
+        rank, order = self._rank(session)
         sql = (
-            "SELECT p.id, p.episode_id, ts_rank_cd(p.words, CAST(:q AS tsquery)), p.lines"
+            f"SELECT p.id, p.episode_id, {rank}, p.lines"
             + atoms
             + " FROM search_passage p WHERE "
             + " AND ".join(where)
-            + order
+            + (f" ORDER BY {order}" if self.index_kind(session) == "rum" else "")
             + " LIMIT :cap"
         )
         return list(session.execute(text(sql), {**params, **extra}))

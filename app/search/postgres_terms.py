@@ -2,11 +2,12 @@
 queries as tsquery (app/search/postgres.py stores and reads them).
 
 - `words` holds, at each word's position, its stem (what plain words match), its folded form after
-  "=" (prefixes, typos, a quoted word) and its singular after "~" (phrases, compared in the singular
-  as the bi-words of the Whoosh index are). Weight A marks the passage's own lines; the next lines,
-  which a phrase or a window of words may run into, carry the default weight D. A plain word then
-  is 'stem':A, a phrase '~a':A <-> '~b' <-> '~c' (it starts in the own lines, may end in the next),
-  an exclusion !(…).
+  "=" (prefixes, typos, a quoted word), and the pair it starts with the next word, both in the
+  singular, after ">" (phrases, compared in the singular as the bi-words of the Whoosh index are).
+  Weight A marks the passage's own lines; the next lines, which a phrase or a window of words may
+  run into, carry the default weight D. A plain word then is 'stem':A, a phrase
+  of three words '>a b':A <-> '>b c' (it starts in the own lines, may end in the next), an
+  exclusion !(…).
 - Plain words together (windows.WordsNear) must stand within WINDOW_LINES consecutive lines: the
   tsquery finds the passages holding them all, and the stems of each line (`lines`, what Whoosh's
   LINES column holds) decide, in Python, as matching.py does (Plan).
@@ -14,6 +15,7 @@ queries as tsquery (app/search/postgres.py stores and reads them).
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from itertools import pairwise
 
 from whoosh import query as wq
 
@@ -22,6 +24,7 @@ from app.search.passages import (
     BODY,
     CORE_LINES,
     EXACT,
+    LAYOUT,
     OWN_MARK,
     SHINGLES,
     TAIL_WORDS,
@@ -31,6 +34,9 @@ from app.search.passages import (
 from app.search.phrases import ShinglePhrase
 from app.search.windows import WordsNear, line_masks, smallest_window_of_masks
 
+# What the rows' words hold (episode stamps start with it): a change re-indexes every episode.
+WORDS_LAYOUT = f"pg2.{LAYOUT}"
+PAIR = ">"  # before two neighbouring words' singulars, a space between them
 NOTHING = "'#'"  # a lexeme no passage holds: the tsquery of a query that finds nothing
 EXTRA_GAP = 2  # words with no place in a phrase (glued forms, a corrected line's old words) sit this far apart
 
@@ -56,6 +62,20 @@ def _adder(entries: dict[str, list[tuple[int, bool]]]) -> Callable[[str, int, bo
         entries.setdefault(term, []).append((position, own))
 
     return add
+
+
+def _phrase_adder(add: Callable[[str, int, bool], None]) -> Callable[[str, int, bool], None]:
+    """Adds the pair a word of a phrase ends with the word just before it, both in the singular, at
+    that word's position, when they are neighbours: a phrase looks for its pairs."""
+    last: list = [None, -1, False]  # the previous word, its position, whether it is in the own lines
+
+    def add_word(word: str, position: int, own: bool) -> None:
+        form = singular(word)
+        if last[1] == position - 1:
+            add(PAIR + last[0] + " " + form, last[1], last[2])
+        last[:] = [form, position, own]
+
+    return add_word
 
 
 def _phrase_end(line_words: list[list[str]], hi: int) -> int:
@@ -88,12 +108,13 @@ def passage_rows(episode_id: int, lines) -> list[dict]:
         phrase_end = _phrase_end(line_words, hi)
         entries: dict[str, list[tuple[int, bool]]] = {}
         add = _adder(entries)
+        add_word = _phrase_adder(add)
         position = 1
         extras: list[tuple[list[str], bool, bool]] = []  # (words, own, stems only)
         for i in range(lo, max(window_end, phrase_end)):
             own = i < hi
             for w in line_words[i]:
-                add("~" + singular(w), position, own)
+                add_word(w, position, own)
                 if own:
                     add("=" + w, position, True)
                 if w not in STOP_WORDS and (own or i < window_end):
@@ -108,7 +129,7 @@ def passage_rows(episode_id: int, lines) -> list[dict]:
             position += EXTRA_GAP
             for i in range(lo, _phrase_end(version, hi)):
                 for w in version[i]:
-                    add("~" + singular(w), position, i < hi)
+                    add_word(w, position, i < hi)
                     position += 1
         position += EXTRA_GAP
         for extra, own, stems_only in extras:
@@ -144,8 +165,14 @@ def weighted(lexeme: str, own: bool) -> str:
 
 
 def _phrase(forms: list[str]) -> str:
-    """Folded words in a row, compared in the singular; the first one in the own lines."""
-    return "(" + " <-> ".join(weighted("~" + singular(w), i == 0) for i, w in enumerate(forms)) + ")"
+    """Folded words in a row, compared in the singular, as their pairs in a row; the first one in
+    the own lines. A pair is rarer than either of its words ("de la" against "de" and "la"), so
+    the words index finds the passages of a phrase of common words without reading them."""
+    singulars = [singular(w) for w in forms]
+    if len(singulars) == 1:  # no phrase of one word is made (a quoted word is EXACT's): its folded form
+        return weighted("=" + forms[0], True)
+    pairs = [PAIR + a + " " + b for a, b in pairwise(singulars)]
+    return "(" + " <-> ".join(weighted(pair, i == 0) for i, pair in enumerate(pairs)) + ")"
 
 
 def _is_null(q) -> bool:

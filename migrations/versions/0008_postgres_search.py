@@ -19,6 +19,9 @@ branch_labels = None
 depends_on = None
 
 EXTENSIONS = ("unaccent", "pg_trgm", "fuzzystrmatch")
+# `ALTER DATABASE … SET plateau.search_index = 'gin'` before migrating: a GIN index even where rum is
+# installed (a host that refuses the extension, or a test of the fallback). Unset: RUM when available.
+INDEX_SETTING = "plateau.search_index"
 
 
 def upgrade() -> None:
@@ -27,7 +30,9 @@ def upgrade() -> None:
         return
     for name in EXTENSIONS:
         op.execute(f"CREATE EXTENSION IF NOT EXISTS {name}")
-    rum = bind.exec_driver_sql("SELECT 1 FROM pg_available_extensions WHERE name = 'rum'").first() is not None
+    refused = bind.exec_driver_sql(f"SELECT current_setting('{INDEX_SETTING}', true)").scalar() == "gin"
+    available = bind.exec_driver_sql("SELECT 1 FROM pg_available_extensions WHERE name = 'rum'").first() is not None
+    rum = available and not refused
     if rum:
         op.execute("CREATE EXTENSION IF NOT EXISTS rum")
 
@@ -42,8 +47,9 @@ def upgrade() -> None:
     )
     # A passage: CORE_LINES caption lines of one speaker (passages.cut_passages). `words` holds, at
     # the position of each word of its own lines and of the next ones (weight A: own lines; D: the
-    # lines a phrase or a window of words may run into), the word's stem, its folded form ("=" before
-    # it) and its singular ("~" before it), the forms plain words, prefixes and phrases look for.
+    # lines a phrase or a window of words may run into), the word's stem and its folded form ("=" before
+    # it), what plain words and prefixes look for, and what phrases look for: the forms postgres_terms
+    # writes (WORDS_LAYOUT: pairs of words since), which `plateau` rewrites when they change.
     op.execute(
         """
         CREATE TABLE search_passage (
