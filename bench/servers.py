@@ -245,7 +245,8 @@ def main() -> None:
 
         server = PostgresServer(work / "postgres").init()
         server.configure(**ARCHIVE_SETTINGS)
-        with server.start():
+        server.start()
+        try:
             url = server.create_database("plateau_servers")
             note("copie de l'archive dans PostgreSQL (migrate_to)…")
             start = time.perf_counter()
@@ -259,6 +260,8 @@ def main() -> None:
                 envs.append({**base_env, "PLATEAU_DATA_DIR": str(folder), "PLATEAU_DATABASE_URL": url})
             with App(envs[0], logs[0]) as first, App(envs[1], logs[1]) as second:
                 setups.append(drive("PostgreSQL, 2 serveurs", [first.url, second.url], args, lua, paths))
+        finally:
+            server.destroy()
         server_errors = {log.name: server_log_errors(log) for log in [sqlite_log, *logs]}
     finally:
         if not args.keep:

@@ -536,11 +536,7 @@ class PostgresSearch:
             # plain words together: every candidate read (with RUM, the best first), its window
             # checked here, counted and ranked here
             rows = self._candidates(session, found, where, params)
-            matched = [
-                (r[0], r[1], float(r[2]))
-                for r in rows[:MATCH_CAP]
-                if not found.atoms or found.matches(list(r[4:]), r[3])
-            ]
+            matched = [(r[0], r[1], float(r[2])) for r in rows[:MATCH_CAP] if found.matches(list(r[4:]), r[3])]
             by_rank = sorted(matched, key=lambda m: (-m[2], m[0]))
 
             def ranked(among: list[int] | None, limit: int | None) -> list[tuple[int, int, float]]:
