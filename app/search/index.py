@@ -126,10 +126,13 @@ def format_bytes(size: int) -> str:
     return f"{size:,} octets".replace(",", "\u202f")
 
 
-def episode_stamps(session: Session, episode_ids: Iterable[int] | None = None, layout: str = LAYOUT) -> dict[int, str]:
-    """What the index must hold for each episode: the documents' layout (the engine's), its content
-    hash and number of caption lines, and how many times editors changed its lines (never edited:
-    no count, so that the stamps of episodes no one edits stay what they were)."""
+def episode_stamps(
+    session: Session, episode_ids: Iterable[int] | None = None, layout: str | None = None
+) -> dict[int, str]:
+    """What the index must hold for each episode: the documents' layout (the engine's; None: Whoosh's
+    LAYOUT, read at each call), its content hash and number of caption lines, and how many times
+    editors changed its lines (never edited: no count, so that the stamps of episodes no one edits
+    stay what they were)."""
     stmt = (
         select(Episode.id, Episode.content_hash, func.count(col(CaptionLine.id)), Episode.transcript_edits)
         .join(CaptionLine, col(CaptionLine.episode_id) == Episode.id, isouter=True)
@@ -139,7 +142,7 @@ def episode_stamps(session: Session, episode_ids: Iterable[int] | None = None, l
         stmt = stmt.where(col(Episode.id).in_(list(episode_ids)))
     # a stored episode's id never is None
     return {
-        eid: f"{layout}:{h}:{n}" + (f":{edits}" if edits else "")
+        eid: f"{layout or LAYOUT}:{h}:{n}" + (f":{edits}" if edits else "")
         for eid, h, n, edits in session.exec(stmt)
         if eid is not None
     }
@@ -805,7 +808,7 @@ class SearchIndex:
         return run_search(self, session, request)
 
 
-def disagreements(session: Session, held: dict[int, str], orphans: str | None, layout: str = LAYOUT) -> list[str]:
+def disagreements(session: Session, held: dict[int, str], orphans: str | None, layout: str | None = None) -> list[str]:
     """Where what a search engine holds (each episode's stamp, written with the engine's `layout`)
     and the database disagree, in French, for `plateau check`: [] when they agree. `orphans`: the
     engine's own words for what it holds of episodes the database no longer has, if any."""
