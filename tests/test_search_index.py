@@ -2,6 +2,7 @@
 
 import shutil
 import threading
+from collections import Counter
 
 import pytest
 from sqlmodel import Session, select
@@ -162,6 +163,66 @@ def test_episodes_added_one_by_one_keep_few_segments(session, index):
     assert len(index.searcher().searcher.leaf_searchers()) == 3
     assert all(found(index, session, f"numero{n}") == {f"ajout-{n}"} for n in range(17))
     assert found(index, session, "remplissage") == {f"ajout-{n}" for n in range(17)}
+
+
+def test_a_write_of_a_few_episodes_is_not_compressed_until_merged(session, index, monkeypatch):
+    """A one-file add writes its small segment's postings without zlib (a fifth of its write); the
+    merge of small segments compresses them. Both kinds of segment are read alike, by the fast
+    path and by Whoosh's own (FAST off)."""
+    import zlib
+
+    from whoosh.codec import whoosh3
+
+    from app.search import whoosh_internals
+
+    compressed: list[int] = []
+
+    class CountingZlib:
+        decompress = staticmethod(zlib.decompress)
+
+        @staticmethod
+        def compress(data, level=-1):
+            compressed.append(len(data))
+            return zlib.compress(data, level)
+
+    monkeypatch.setattr(whoosh3, "zlib", CountingZlib)
+    for n in range(8):
+        add_episode(session, index, f"petit-{n}", [f"le mot menu{n} est dit ici", *filler(8)])
+    assert compressed == []
+    assert all(found(index, session, f"menu{n}") == {f"petit-{n}"} for n in range(8))
+    assert index.merge_segments() and compressed
+    assert len(index.searcher().searcher.leaf_searchers()) == 1
+    for fast in (True, False):
+        monkeypatch.setattr(whoosh_internals, "FAST", fast)
+        assert all(found(index, session, f"menu{n}") == {f"petit-{n}"} for n in range(8))
+        assert found(index, session, "remplissage") == {f"petit-{n}" for n in range(8)}
+
+
+def test_a_merge_reads_the_postings_whoosh_reads(session, index):
+    """The postings a merge copies (whoosh_internals.merge_postings) are Whoosh's own
+    iter_postings(), in its order, those of deleted documents left out; then merged, every
+    episode is found as before."""
+    from app.search import whoosh_internals
+
+    episodes = [
+        add_episode(session, index, f"fusion-{n}", [f"le mot fondu{n} est dit ici", *filler(8)]) for n in range(7)
+    ]
+    long_lines = [f"le mot fondu7 revient, ligne {n}" for n in range(2000)]  # postings over several blocks
+    episodes.append(add_episode(session, index, "fusion-7", long_lines))
+    index.index_episodes(session, [episodes[0].id, episodes[3].id])  # deletions in two segments
+    readers = [leaf.reader() for leaf, _ in index.searcher().searcher.leaf_searchers()]
+    assert sum(reader.has_deletions() for reader in readers) == 2
+    copied = [list(whoosh_internals.merge_postings(reader)) for reader in readers]
+    assert copied == [list(reader.iter_postings()) for reader in readers]
+    assert [] in copied  # a segment whose documents are all deleted
+    per_term = Counter((field, term) for postings in copied for field, term, *_ in postings)
+    assert max(per_term.values()) > 2 * 128  # Whoosh's posting blocks hold 128
+    index.forget_searcher()
+    assert index.merge_segments()
+    assert len(index.searcher().searcher.leaf_searchers()) < len(readers)
+    assert all(found(index, session, f"fondu{n}") == {f"fusion-{n}"} for n in range(8))
+    assert found(index, session, "remplissage") == {f"fusion-{n}" for n in range(7)}
+    assert index.check(session) == []
 
 
 def test_the_server_merges_once_writes_pause(session, index):

@@ -4,7 +4,6 @@ import errno
 import fcntl
 import logging
 import math
-import multiprocessing
 import os
 import shutil
 import threading
@@ -12,11 +11,9 @@ import time
 import uuid
 from bisect import bisect_right
 from collections.abc import Callable, Iterable
-from concurrent.futures import ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager, suppress
 from pathlib import Path
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 from rapidfuzz import process
 from rapidfuzz.distance import Levenshtein
@@ -35,6 +32,9 @@ from app.models import CaptionLine, Episode
 from app.search import whoosh_internals
 from app.search.errors import IndexBusy, IndexDamaged
 from app.search.passages import EPISODE, EXACT, KIND, LAYOUT, STAMP, cut_passages, make_schema, passage_documents
+
+if TYPE_CHECKING:
+    from concurrent.futures import ProcessPoolExecutor
 
 log = logging.getLogger(__name__)
 
@@ -68,7 +68,7 @@ def merge_tiers(writer, segments) -> list:
         return segments
     for segment in chosen:
         reader = SegmentReader(writer.storage, writer.schema, segment)
-        writer.add_reader(reader)
+        writer.add_reader(whoosh_internals.merge_reader(reader))
         reader.close()
     return [segment for segment in segments if all(segment is not c for c in chosen)]
 
@@ -383,9 +383,10 @@ class SearchIndex:
 
     # --- writing --------------------------------------------------------------------------
 
-    def writer_options(self, procs: int) -> dict:
-        """Whoosh writer arguments that keep a write of `procs` processes within the memory budget."""
-        codec = whoosh_internals.writer_codec()
+    def writer_options(self, procs: int, compress: bool = True) -> dict:
+        """Whoosh writer arguments that keep a write of `procs` processes within the memory budget.
+        compress=False: a small segment, its postings not compressed (see writer_codec)."""
+        codec = whoosh_internals.writer_codec(compress)
         options: dict = {} if codec is None else {"codec": codec}
         if procs > 1:
             buffer_mb = max(limits.MIN_BUFFER_MB, (self.memory_mb - limits.MAIN_PROCESS_MB) // procs)
@@ -393,7 +394,7 @@ class SearchIndex:
         return options
 
     @contextmanager
-    def _writer(self, commit: bool = True, procs: int = 1, mergetype=None):
+    def _writer(self, commit: bool = True, procs: int = 1, mergetype=None, compress: bool = True):
         """A writer on the current generation; waits for other writers up to writer_timeout."""
         deadline = time.monotonic() + self.writer_timeout
         while True:
@@ -403,7 +404,7 @@ class SearchIndex:
             ix = self._open(generation)
             try:
                 writer = ix.writer(
-                    timeout=max(0.0, deadline - time.monotonic()), delay=0.05, **self.writer_options(procs)
+                    timeout=max(0.0, deadline - time.monotonic()), delay=0.05, **self.writer_options(procs, compress)
                 )
             except LockError as exc:
                 raise IndexBusy("l'index est occupé par une autre écriture") from exc
@@ -452,12 +453,24 @@ class SearchIndex:
     def merge_segments(self) -> bool:
         """Merge the small segments that writes left (merge_tiers), when some tier is full: apart
         from the writes, since merging eight segments takes a second or more. Whether it merged."""
-        segments = [leaf.reader().segment() for leaf, _ in self.searcher().searcher.leaf_searchers()]
-        if tier_to_merge([s for s in segments if s is not None]) is None:
+        if tier_to_merge(self._segments()) is None:
             return False
         with self._writer(mergetype=merge_tiers):
             pass
         return True
+
+    def _segments(self) -> list:
+        """The current generation's segments, read from its table of segments alone: a searcher
+        would open every segment, and load Whoosh's search modules, only to count documents (most
+        of what `plateau ingest` of an unchanged file does after its start). Through a searcher,
+        with its retries and damage checks, when the table cannot be read now (another process's
+        commit replacing it, or damage)."""
+        generation = self._generation()
+        if generation:
+            with suppress(Exception):
+                return TOC.read(FileStorage(str(self.index_dir / generation)), "MAIN").segments
+        segments = [leaf.reader().segment() for leaf, _ in self.searcher().searcher.leaf_searchers()]
+        return [s for s in segments if s is not None]
 
     def index_episodes(self, session: Session, episode_ids: list[int]) -> None:
         """(Re)index these episodes from the database, after its commit; marks each indexed or failed.
@@ -471,8 +484,11 @@ class SearchIndex:
             return
         stamps = episode_stamps(session, ids)
         failed: set[int] = set()
+        bulk = len(stamps) >= limits.BULK_EPISODES
         try:
-            with self._writer(procs=limits.WRITER_PROCS if len(stamps) >= limits.BULK_EPISODES else 1) as writer:
+            # a few episodes (an upload, `plateau ingest FILE`): a small segment, written without
+            # compressing its postings, which the merge of small segments compresses later
+            with self._writer(procs=limits.WRITER_PROCS if bulk else 1, compress=bulk) as writer:
                 for eid in ids:
                     writer.delete_by_term(EPISODE, str(eid))
                     if eid not in stamps:
@@ -505,6 +521,8 @@ class SearchIndex:
     def _index_apart(self, session: Session, ids: list[int]) -> bool:
         """index_episodes() of these episodes in the quieter child process; False when it could not
         run there (the caller then indexes them itself)."""
+        from concurrent.futures.process import BrokenProcessPool  # loaded by _apart_pool() already
+
         session.commit()  # a read begun before the child's commit would not see the states it records
         try:
             self.last_write_error = _apart_pool().submit(_index_in_child, self.apart, ids).result()
@@ -847,12 +865,16 @@ _indexes_lock = threading.Lock()
 
 
 _apart_lock = threading.Lock()
-_apart: list[ProcessPoolExecutor] = []
+_apart: list["ProcessPoolExecutor"] = []
 
 
-def _apart_pool() -> ProcessPoolExecutor:
+def _apart_pool() -> "ProcessPoolExecutor":
     """The process that indexes the server's small writes, one per worker, started at the first
     one (spawned: a fork would copy this worker's threads and locks) and niced."""
+    # imported here: only the server writes apart, and the commands' start would load them for nothing
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
     with _apart_lock:
         if not _apart:
             context = multiprocessing.get_context("spawn")
