@@ -249,6 +249,17 @@ def episodes_by_air_date(session: Session) -> dict[date | None, int]:
     return {row[0]: row[1] for row in rows}
 
 
+def episodes_stamp(session: Session) -> tuple:
+    """What changes whenever an episode is added, deleted or edited (every ingest and edit stamps
+    its updated_at), in one query that indexes answer: count(*), max(id), max(updated_at)."""
+    # three scalar subqueries: SQLite answers a lone max() from an index, not max() beside count()
+    columns = [
+        sa_select(aggregate).select_from(Episode).scalar_subquery()
+        for aggregate in (func.count(), func.max(col(Episode.id)), func.max(col(Episode.updated_at)))
+    ]
+    return tuple(session.execute(sa_select(*columns)).one())
+
+
 def edit_episode(session: Session, episode: Episode, changes: dict) -> None:
     """Apply an editor's corrections; the slug stays, so shared links keep working.
 

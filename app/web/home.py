@@ -3,13 +3,10 @@
 from typing import Any
 
 from fastapi import APIRouter, Request
-from sqlalchemy import func
-from sqlalchemy import select as sa_select
-from sqlmodel import Session, col
+from sqlmodel import Session
 
 from app import limits
 from app.deps import SessionDep
-from app.models import Episode
 from app.services import episodes as episode_service
 from app.web import charts
 from app.web.errors import PageRoute
@@ -45,21 +42,10 @@ def archive_timeline(session: Session) -> charts.Timeline | None:
     the stamp is read from the database on every request, so that an episode added, edited or
     deleted by any process (another worker, `plateau ingest`) shows on the next page."""
     key = str(session.get_bind().engine.url)
-    stamp = episodes_stamp(session)
+    stamp = episode_service.episodes_stamp(session)
     cached = _timelines.get(key)
     if cached is not None and cached[0] == stamp:
         return cached[1]
     chart = charts.months_timeline(episode_service.episodes_by_air_date(session), ("épisode", "épisodes"))
     _timelines[key] = (stamp, chart)  # its drawings are computed by the first page, then kept with it
     return chart
-
-
-def episodes_stamp(session: Session) -> tuple[Any, ...]:
-    """What changes whenever an episode is added, deleted or edited (every ingest and edit stamps
-    its updated_at), in one query that indexes answer: count(*), max(id), max(updated_at)."""
-    # three scalar subqueries: SQLite answers a lone max() from an index, not max() beside count()
-    columns = [
-        sa_select(aggregate).select_from(Episode).scalar_subquery()
-        for aggregate in (func.count(), func.max(col(Episode.id)), func.max(col(Episode.updated_at)))
-    ]
-    return tuple(session.execute(sa_select(*columns)).one())
