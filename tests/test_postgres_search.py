@@ -22,7 +22,7 @@ from app.db import get_engine
 from app.models import Episode
 from app.search import SearchRequest, get_search_index, postgres
 from app.search.postgres import PostgresSearch
-from app.search.postgres_terms import WORDS_LAYOUT, plan
+from app.search.postgres_terms import WORDS_LAYOUT, looked_up_pairs, lookup_tsquery, plan
 from app.search.query import compile_query, parse
 from app.services import revisions
 from app.services.episodes import delete_episode
@@ -52,6 +52,9 @@ QUERIES = [
     '"intelligence artificielle" Europe',
     "cloud*",
     "souver*",
+    "souv*",
+    "inte*",
+    "clou* -souv*",
     "cyber*",
     "souverainete~",
     "Mikrosoft~",
@@ -242,6 +245,80 @@ def test_a_phrase_of_common_words_is_found_by_its_pairs_and_not_across_the_order
         assert index.search(session, SearchRequest(q='"puis la"')).total == 0
         compiled = compile_query(parse('"de la donnée"'), postgres.Vocabulary(index._runner(session)))
         assert plan(compiled.query).query == "('>de la':A <-> '>la donnee')"  # two pairs, not three words
+
+
+def test_a_phrase_of_frequent_pairs_is_looked_up_by_its_rarer_pairs_then_checked_whole(pg):
+    """ "mais c'est que": "c est" in every passage, "mais c" and "est que" in a few, apart in most of
+    them. The words index is asked for the two rarer pairs only, then the phrase is checked whole: it
+    finds the passages holding the phrase (across two lines too), none of those holding its pairs apart.
+    With the same statistics, "a -b" is counted as a's passages less b's."""
+    index = get_search_index(pg)
+    with Session(get_engine(pg)) as session:
+        passages = [["c'est bien", *filler(5, f"p{n}")] for n in range(36)]
+        passages += [["mais c'est loin", "tout est que bruit", *filler(4, f"a{n}")] for n in range(3)]
+        passages.append(["alors mais c'est que la donnée", *filler(5, "phrase")])
+        passages.append(["et puis mais c'est", "que du cloud", *filler(4, "coupure")])
+        add_episode(session, index, "paires", [line for passage in passages for line in passage])
+        session.execute(text("ANALYZE search_passage"))
+        session.commit()
+        index._shares = None  # the statistics read again
+        compiled = compile_query(parse('"mais c est que"'), postgres.Vocabulary(index._runner(session)))
+        assert index._lookup(session, plan(compiled.query)) == "('>mais c':A & '>est que')"
+        results = index.search(session, SearchRequest(q='"mais c est que"', per_page=50))
+        assert results.total == 2
+        assert sorted(hit.position for hit in results.hits) == [234, 240]
+        assert index.search(session, SearchRequest(q='"mais c est loin"')).total == 3  # its pairs: the phrase itself
+        assert index.search(session, SearchRequest(q='bruit -"mais c est que"')).total == 3
+        assert index.search(session, SearchRequest(q='"mais c est que" OR "du cloud"')).total == 2
+        # "a -b", b rarer: counted as a's passages less b's, the same ones
+        request = SearchRequest(q="rapport -loin")
+        compiled = compile_query(parse(request.q), postgres.Vocabulary(index._runner(session)))
+        _, params = index._where(session, request, plan(compiled.query), None, None)
+        assert (params["included"], params["excluded"]) == ("'rapport':A", "'loin':A")
+        assert index.search(session, request).total == 41 - 3
+        assert index.search(session, SearchRequest(q="rapport -phrase")).total == 41 - 1
+
+
+def test_which_pairs_of_a_phrase_the_words_index_is_asked_for():
+    """The rarest pair, then rare pairs that are no neighbours of a chosen one, while their lists cost
+    less than the checks they save; the whole phrase when it is as cheap."""
+    shares = {">mais c": 0.05, ">c est": 0.81, ">est que": 0.08, ">economie c": 0.004, ">est a": 0.064}
+    assert looked_up_pairs([">mais c", ">c est", ">est que"], shares.__getitem__) == [0, 2]
+    assert looked_up_pairs([">economie c", ">c est", ">est a"], shares.__getitem__) == [0]
+    assert looked_up_pairs([">c est", ">est a"], shares.__getitem__) is None  # one pair alone: as dear
+    assert looked_up_pairs([">mais c"], shares.__getitem__) is None
+    # an excluded phrase stays whole: asking for less of it would turn away passages the query finds
+    no_words = postgres.Vocabulary(lambda sql, params: [])
+    compiled = compile_query(parse('"mais c est que" -cloud'), no_words)
+    assert lookup_tsquery(compiled.query, shares.__getitem__) == "(('>mais c':A & '>est que') & !'cloud':A)"
+    compiled = compile_query(parse('cloud -"mais c est que"'), no_words)
+    assert lookup_tsquery(compiled.query, shares.__getitem__) == (
+        "('cloud':A & !('>mais c':A <-> '>c est' <-> '>est que'))"
+    )
+
+
+def test_a_prefix_of_four_letters_is_looked_up_by_its_start_when_it_stands_for_all_its_words(pg):
+    """`comp*` is read as one list of passages ("<comp"), not those of each of its words; a prefix
+    of more words than the query keeps (limits.MAX_EXPANSION, the most frequent) keeps its words."""
+    index = get_search_index(pg)
+    with Session(get_engine(pg)) as session:
+        add_episode(
+            session, index, "comp", ["la compétition", *filler(5), "des comptes", *filler(5), "rien", *filler(5)]
+        )
+        # 70 words of one start, one a line: the first 64 of them (as frequent) are searched
+        many = [f"pref{a}{b}" for a in "abcdefghij" for b in "abcdefg"]
+        add_episode(session, index, "pref", many)
+        vocabulary = postgres.Vocabulary(index._runner(session))
+        compiled = compile_query(parse("comp*"), vocabulary)
+        assert plan(compiled.query, vocabulary.starts).query == "'<comp':A"
+        assert index.search(session, SearchRequest(q="comp*")).total == 2
+        assert index.search(session, SearchRequest(q="comp* -compétition")).total == 1
+        compiled = compile_query(parse("pref*"), vocabulary)
+        assert vocabulary.starts == {frozenset(["competition", "comptes"]): "comp"}
+        assert "<pref" not in plan(compiled.query, vocabulary.starts).query
+        results = index.search(session, SearchRequest(q="pref*"))
+        assert results.total == 11  # lines 0 to 65, 6 a passage: not the last passage's words
+        assert any("70 mots" in notice for notice in results.notices)
 
 
 def test_passages_written_by_an_older_plateau_are_written_again_at_start(pg):
