@@ -506,8 +506,9 @@ def pg_engine_query(pg: PostgresSearch, session: Session, q: Query) -> int:
     """The PostgreSQL engine alone, the same job as engine_query and fts_query, as find_passages
     does it: compile the query over the database's vocabulary, count the matches within the filters
     (MATCH_CAP at most), rank the top 30. Returns the count."""
-    compiled = compile_query(parse(q.q), Vocabulary(pg._runner(session)))
-    found = plan(compiled.query)
+    vocabulary = Vocabulary(pg._runner(session))
+    compiled = compile_query(parse(q.q), vocabulary)
+    found = plan(compiled.query, vocabulary.starts)
     where, params = pg._where(session, q.request(), found, None, None)
     pg._read_through_index(session, filtered=len(where) > 1)
     counts, _, ranked = pg._match(session, found, where, params)

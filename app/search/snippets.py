@@ -92,21 +92,31 @@ def locate(
     while end + 1 < len(lines) and (end < last_marked_line or length < SNIPPET_CHARS // 2):
         end += 1
         length += len(lines[end]) + 1
-    passage = Markup(" ").join(_highlight(lines[li], tokens, marked, li) for li in range(last_line + 1))
+    spans = _marked_spans(tokens, marked, len(lines))
+    passage = Markup(" ").join(_highlight(lines[li], spans[li]) for li in range(last_line + 1))
     return Located(
         line=line,
-        snippet=_cropped(lines, tokens, marked, line, last_line),
+        snippet=_cropped(lines, tokens, marked, spans, line, last_line),
         text=" ".join(lines[line : end + 1]),
         passage=passage,
     )
 
 
-def _highlight(text: str, tokens, marked: set[int], li: int, start: int = 0, stop: int | None = None) -> Markup:
-    """A caption line (or its [start:stop] slice) escaped, with its matched words in <mark>."""
+def _marked_spans(tokens, marked: set[int], n_lines: int) -> list[list[tuple[int, int]]]:
+    """Each line's matched words, (start, end) in its text, in order: read once per passage, not
+    once per line shown (which read every word of the passage for each of its lines)."""
+    spans: list[list[tuple[int, int]]] = [[] for _ in range(n_lines)]
+    for i in sorted(marked):
+        li, _, s, e = tokens[i]
+        spans[li].append((s, e))
+    return spans
+
+
+def _highlight(text: str, spans: list[tuple[int, int]], start: int = 0, stop: int | None = None) -> Markup:
+    """A caption line (or its [start:stop] slice) escaped, with its matched words (spans) in <mark>."""
     stop = len(text) if stop is None else stop
-    spans = [(s, e) for i, (tl, _, s, e) in enumerate(tokens) if tl == li and i in marked and s >= start and e <= stop]
     html, cursor = [], start
-    for s, e in _merge(text, spans):
+    for s, e in _merge(text, [(s, e) for s, e in spans if s >= start and e <= stop]):
         html.append(escape(text[cursor:s]))
         html.append(Markup("<mark>") + escape(text[s:e]) + Markup("</mark>"))
         cursor = e
@@ -114,7 +124,7 @@ def _highlight(text: str, tokens, marked: set[int], li: int, start: int = 0, sto
     return Markup("").join(html)
 
 
-def _cropped(lines: list[str], tokens, marked: set[int], line: int, last_line: int) -> Markup:
+def _cropped(lines: list[str], tokens, marked: set[int], spans, line: int, last_line: int) -> Markup:
     """About SNIPPET_WORDS words from the match line on, a few before its first matched word, with
     an ellipsis where the passage is cut; matched words a little further on are kept in."""
     shown = [i for i, (tl, _, _, _) in enumerate(tokens) if line <= tl <= last_line]
@@ -133,7 +143,7 @@ def _cropped(lines: list[str], tokens, marked: set[int], line: int, last_line: i
         text = lines[li]
         s = tokens[start][2] if li == first_line and start != shown[0] else 0
         e = _word_end(text, tokens[stop][3]) if li == last and stop != shown[-1] else len(text)
-        pieces.append(_highlight(text, tokens, marked, li, s, e))
+        pieces.append(_highlight(text, spans[li], s, e))
     snippet = Markup(" ").join(pieces)
     return (Markup("… ") if before else Markup("")) + snippet + (Markup(" …") if after else Markup(""))
 
