@@ -95,12 +95,13 @@ def main() -> None:
 
     print("Génération des mutants…", flush=True)
     generate()
-    names = sorted(n for n in outcomes() if any(fnmatch.fnmatchcase(n, p) for p in args.patterns))
+    found = outcomes()
+    names = sorted(n for n in found if any(fnmatch.fnmatchcase(n, p) for p in args.patterns))
     if not names:
         sys.exit(f"Aucun mutant ne correspond à {' '.join(args.patterns)} (noms : app.search.query.x_parse__mutmut_1).")
     sample = sorted(random.Random(args.seed).sample(names, min(args.sample, len(names))))
     print(f"{len(sample)} mutants tirés (graine {args.seed}) sur {len(names)} : {' '.join(args.patterns)}", flush=True)
-    pending = [name for name in sample if outcomes().get(name) is None]  # a run stopped before resumes
+    pending = [name for name in sample if found.get(name) is None]  # a run stopped before resumes
     print(f"{len(sample) - len(pending)} déjà testés (mutants/), {len(pending)} à tester.", flush=True)
     if pending:
         run = subprocess.run([MUTMUT, "run", "--max-children", str(args.children), *pending], cwd=ROOT)

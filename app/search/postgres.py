@@ -521,11 +521,7 @@ class PostgresSearch:
         try:
             per_episode, capped, ranked = self._match(session, found, where, params)
             results_of = self._results(session, request, results, per_episode, ranked)
-            # back to the defaults for the rest of the transaction, in one round trip
-            session.execute(
-                text("SELECT set_config(name, reset_val, true) FROM pg_settings WHERE name = ANY(:names)"),
-                {"names": list(READ_SETTINGS)},
-            )
+            _reset_settings(session, READ_SETTINGS)  # for the rest of the transaction
         except OperationalError as error:
             session.rollback()
             if "statement timeout" in str(error) or "canceling statement" in str(error):
@@ -740,9 +736,7 @@ class PostgresSearch:
             {**params, "cap": MATCH_CAP + 1},
         ).all()
         if "excluded" in params:
-            session.execute(
-                text("SELECT set_config('work_mem', reset_val, true) FROM pg_settings WHERE name = 'work_mem'")
-            )
+            _reset_settings(session, ("work_mem",))
         counts = Counter(dict(rows))
         capped = sum(counts.values()) > MATCH_CAP
         if capped:  # the one past the cap only says that there are more
@@ -839,6 +833,14 @@ class PostgresSearch:
 
 _engines: dict[str, PostgresSearch] = {}
 _engines_lock = threading.Lock()
+
+
+def _reset_settings(session: Session, names) -> None:
+    """Settings back to their defaults for the rest of the transaction, in one round trip."""
+    session.execute(
+        text("SELECT set_config(name, reset_val, true) FROM pg_settings WHERE name = ANY(:names)"),
+        {"names": list(names)},
+    )
 
 
 def get_postgres_search(url: str) -> PostgresSearch:
