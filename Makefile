@@ -23,8 +23,11 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 
+# Bytecode compiled once, as a real `pip install .` does: where PYTHONDONTWRITEBYTECODE is set,
+# each `plateau` command would otherwise compile the app's modules again (36 ms of every start).
 $(VENV)/.installed: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install -q -e .
+	$(BIN)/python -m compileall -q app
 	touch $@
 
 $(VENV)/.installed-test: pyproject.toml $(VENV)/.installed

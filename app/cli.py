@@ -1,25 +1,49 @@
 """The `plateau` command: ingest, serve, reindex, check, export, backup, user (editor accounts), migrate-to."""
 
+import gc
 import logging
 import os
 import sqlite3
 import sys
-from contextlib import suppress
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-import typer
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-from sqlmodel import Session, col, func, select
+if TYPE_CHECKING:
+    from rich.progress import Progress
 
-from app import limits
-from app.config import Settings, get_settings
-from app.db import get_engine
-from app.models import Episode
-from app.search import IndexBusy, get_search_index
-from app.services.ingest import ingest_paths
-from app.services.revisions import EDITS
-from app.startup import prepare_data
+
+@contextmanager
+def loaded_for_good() -> Iterator[None]:
+    """Imports whose objects live as long as the process: made with the cyclic collector paused, then
+    frozen (gc.freeze: never walked by it again), as the server does after its start."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.freeze()
+        if enabled:
+            gc.enable()
+
+
+# What a command loads (SQLAlchemy, SQLModel's tables, Whoosh, typer, Rich) is some 80,000 objects that
+# live as long as it. The collector walked them over and over while they loaded, and all of them again at
+# the exit: 0.1 s of the 0.42 s that `plateau ingest FILE` took to start, at 2,000 episodes.
+with loaded_for_good():
+    import typer
+    from rich.console import Console
+    from sqlmodel import Session, col, func, select
+
+    from app import limits
+    from app.config import Settings, get_settings
+    from app.db import get_engine
+    from app.models import Episode
+    from app.search import IndexBusy, get_search_index
+    from app.services.ingest import ingest_paths
+    from app.services.revisions import EDITS
+    from app.startup import prepare_data
 
 cli = typer.Typer(
     help="Plateau : archive consultable des débats tech.",
@@ -27,8 +51,9 @@ cli = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-out = Console(soft_wrap=True)  # a summary line stays one line, whatever the width
-err = Console(stderr=True, soft_wrap=True)
+# a summary line stays one line, whatever the width; a file named "a:fire:b.txt" is shown as it is
+out = Console(soft_wrap=True, emoji=False)
+err = Console(stderr=True, soft_wrap=True, emoji=False)
 
 STATUS_LABELS = {
     "added": "ajouté",
@@ -51,7 +76,28 @@ def yield_to_the_server() -> None:
         os.nice(limits.BATCH_NICENESS)
 
 
-def progress_bar() -> Progress:
+class NoBar:
+    """progress_bar() away from a terminal (a log, a pipe, a test), where Rich's bar would show
+    nothing: its live display is not loaded for nothing."""
+
+    def __enter__(self) -> "NoBar":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+    def add_task(self, *args: Any, **kwargs: Any) -> Any:
+        return None
+
+    def update(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
+
+def progress_bar() -> "Progress | NoBar":
+    if not err.is_terminal:
+        return NoBar()
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
     return Progress(
         TextColumn("{task.description}"),
         BarColumn(),
@@ -59,7 +105,6 @@ def progress_bar() -> Progress:
         TimeRemainingColumn(),
         console=err,
         transient=True,
-        disable=not err.is_terminal,
     )
 
 

@@ -1,0 +1,78 @@
+"""What `plateau` does around a command's work: the progress bar only on a terminal, file names printed
+as they are, no migrations on a current archive, the cyclic collector left as it was by whoever
+imports app.cli."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.conftest import SEEDS
+
+PLATEAU = str(Path(sys.executable).with_name("plateau"))
+
+
+def run(data_dir: Path, *args: str, **env: str) -> subprocess.CompletedProcess:
+    environ = {**os.environ, "PLATEAU_DATA_DIR": str(data_dir), **env}
+    for name in ("PLATEAU_ADMIN_TOKEN", "TTY_COMPATIBLE", "FORCE_COLOR"):
+        if name not in env:
+            environ.pop(name, None)
+    return subprocess.run([PLATEAU, *args], env=environ, capture_output=True, text=True, timeout=120)
+
+
+def python(code: str, data_dir: Path) -> str:
+    environ = {**os.environ, "PLATEAU_DATA_DIR": str(data_dir)}
+    done = subprocess.run([sys.executable, "-c", code], env=environ, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    return done.stdout.strip()
+
+
+def test_the_progress_bar_is_drawn_on_a_terminal_and_nowhere_else(tmp_path):
+    piped = run(tmp_path / "tube", "ingest", str(SEEDS))
+    assert piped.returncode == 0, piped.stderr
+    assert "5 ajouté(s)" in piped.stdout
+    assert "Ingestion" not in piped.stderr and "\x1b[" not in piped.stderr + piped.stdout
+
+    # TTY_COMPATIBLE=1: Rich takes the output for a terminal, as it does a real one
+    shown = run(tmp_path / "terminal", "ingest", str(SEEDS), TTY_COMPATIBLE="1")
+    assert shown.returncode == 0, shown.stderr
+    assert "Ingestion" in shown.stderr  # the bar, erased once done
+    assert "ajouté" in shown.stdout
+
+
+def test_a_command_on_a_current_archive_loads_no_migrations(tmp_path):
+    data_dir = tmp_path / "data"
+    assert run(data_dir, "ingest", str(SEEDS / "000_6bda1f189f294344.txt")).returncode == 0
+    code = (
+        "import atexit, sys\n"
+        "atexit.register(lambda: print('alembic' in sys.modules))\n"
+        "sys.argv = ['plateau', 'ingest', sys.argv[1]]\n"
+        "from app.cli import main\n"
+        "main()\n"
+    )
+    environ = {**os.environ, "PLATEAU_DATA_DIR": str(data_dir)}
+    again = subprocess.run(
+        [sys.executable, "-c", code, str(SEEDS / "000_6bda1f189f294344.txt")],
+        env=environ,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert again.returncode == 0, again.stderr
+    assert "1 inchangé(s)" in again.stdout
+    assert again.stdout.strip().splitlines()[-1] == "False"
+
+
+def test_importing_the_command_leaves_the_collector_as_it_was(tmp_path):
+    # app.cli loads its modules with the collector paused: whoever imports it gets it back as it was
+    assert python("import gc, app.cli; print(gc.isenabled())", tmp_path) == "True"
+    assert python("import gc; gc.disable(); import app.cli; print(gc.isenabled())", tmp_path) == "False"
+
+
+def test_a_file_name_is_shown_as_it_is_even_with_what_looks_like_an_emoji_code(tmp_path):
+    folder = tmp_path / "lot"
+    folder.mkdir()
+    (folder / "debat:fire:.txt").write_bytes((SEEDS / "000_6bda1f189f294344.txt").read_bytes())
+    result = run(tmp_path / "data", "ingest", str(folder))
+    assert result.returncode == 0, result.stderr
+    assert "ajouté : debat:fire:.txt →" in result.stdout
