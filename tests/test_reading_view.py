@@ -16,7 +16,7 @@ from bench.generate import generate
 
 def line(position: int, start: float, text: str, *, end: float | None = None, turn: str | None = None) -> Line:
     return Line(
-        position, start, int(start), f"t-{int(start)}", text, f"00:{int(start):02d}", end=end,
+        position, start, int(start), f"t-{int(start)}", text, end=end,
         turn=Turn(turn, None, None) if turn else None,
     )  # fmt: skip
 

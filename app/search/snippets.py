@@ -44,6 +44,8 @@ def _marked(
             marked.add(i)
         elif (g := glued[i]) is not None and searched(g):
             marked.update((i, i + 1))
+    if not phrases:
+        return marked
     forms = [singular(w) for _, w, _, _ in tokens]
     for phrase in phrases:
         wanted = [singular(w) for w in phrase]

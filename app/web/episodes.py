@@ -23,12 +23,12 @@ from app.web.speaking import bar_segments
 from app.web.templating import date_fr, is_fragment_request, render, timestamp
 from app.web.transcript import (
     attribution,
-    caption_rows,
+    caption_lines,
     line_number,
     mark,
+    mark_turns,
     paragraphs,
     quote_of,
-    transcript_lines,
     video_at,
 )
 
@@ -109,10 +109,10 @@ def episode(
         raise HTTPException(404, f"Aucun épisode « {slug} » dans l'archive.")
     assert found.id is not None  # a stored episode's id
     summary = episode_service.summarize(session, [found])[0]
-    rows = caption_rows(session, found.id)
+    lines = caption_lines(session, found.id)
     roles = {guest.slug: guest.role for guest in summary.guests}
-    people = speakers_by_id(session, (row[4] for row in rows))
-    lines = transcript_lines(rows, people, roles)
+    people = speakers_by_id(session, (line.person_id for line in lines))
+    mark_turns(lines, people, roles)
     # the bar sits outside the search block: a fragment request never shows it
     times = [] if is_fragment_request(request) else speaking_service.episode_speaker_times(session, found.id)
     q = (q or "").strip()[: limits.MAX_QUERY_CHARS]
@@ -157,9 +157,9 @@ def episode(
                 quoted.append(lines[i])
         quote = quote_of(quoted)
         names = []  # who says the quote, each once in order (a range may cross turns)
-        for _, _, _, label, person_id, _ in rows[first_index : first_index + len(quoted)]:
-            person = people.get(person_id) if person_id is not None else None
-            name = attribution(label, person, roles.get(person.slug) if person else None)
+        for line in quoted:
+            person = people.get(line.person_id) if line.person_id is not None else None
+            name = attribution(line.speaker, person, roles.get(person.slug) if person else None)
             if name and name not in names:
                 names.append(name)
         said_by = " et ".join(names) or None
