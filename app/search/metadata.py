@@ -225,13 +225,21 @@ def _signature(session: Session) -> tuple:
     return tuple(session.execute(sa_select(*columns)).one())
 
 
+# Each text's folded words as the last build found them: a build follows a change of a few
+# episodes, and analysing the others' titles, descriptions and names again was a fifth of it.
+_analysed: dict[str, list[str]] = {}
+
+
 def _build(session: Session) -> MetadataIndex:
+    global _analysed
+    previous = _analysed
     analysed: dict[str, list[str]] = {}  # a name, a role or a show name recurs in many episodes
 
     def folded_words(text: str) -> list[str]:
         found = analysed.get(text)
         if found is None:
-            found = analysed[text] = words(text)
+            found = previous.get(text)
+            analysed[text] = found = words(text) if found is None else found
         return found
 
     shows = {sid: (slug, name) for sid, slug, name in session.exec(select(Show.id, Show.slug, Show.name)).all()}
@@ -243,8 +251,8 @@ def _build(session: Session) -> MetadataIndex:
         )
     ).all():
         show = shows.get(show_id) if show_id else None
-        texts = {"title": [words(title)], "show": [folded_words(show[1])] if show else []}
-        texts["description"] = [words(description)] if description else []
+        texts = {"title": [folded_words(title)], "show": [folded_words(show[1])] if show else []}
+        texts["description"] = [folded_words(description)] if description else []
         texts["guests"] = []
         episodes[eid] = EpisodeMetadata(eid, aired_on, show[0] if show else None, texts=texts)
     aliases: dict[int, list[str]] = {}
@@ -287,6 +295,7 @@ def _build(session: Session) -> MetadataIndex:
                 names.add(folded)
                 seen.setdefault(folded, Counter())[text[start:end]] += n
     written = {folded: spellings.most_common(1)[0][0] for folded, spellings in seen.items()}
+    _analysed = analysed  # only this archive's texts of now: the cache never outgrows one build
     return MetadataIndex(list(episodes.values()), names, written)
 
 
