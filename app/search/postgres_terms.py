@@ -50,15 +50,23 @@ EXTRA_GAP = 2  # words with no place in a phrase (glued forms, a corrected line'
 
 
 def _lexeme(term: str) -> str:
+    if "'" not in term and "\\" not in term:
+        return "'" + term + "'"
     return "'" + term.replace("\\", "\\\\").replace("'", "''") + "'"
 
 
 def tsvector_literal(entries: dict[str, list[tuple[int, bool]]]) -> str:
-    """A tsvector written out: each lexeme with its positions, A where a position is in the own lines."""
+    """A tsvector written out: each lexeme with its positions, A where a position is in the own lines.
+    Most lexemes of a passage stand once: written without sorting (half of an episode's analysis)."""
     parts = []
     for lexeme in sorted(entries):
-        positions = sorted(set(entries[lexeme]))[:256]
-        parts.append(_lexeme(lexeme) + ":" + ",".join(f"{p}{'A' if own else ''}" for p, own in positions))
+        positions = entries[lexeme]
+        if len(positions) == 1:
+            p, own = positions[0]
+            parts.append(f"{_lexeme(lexeme)}:{p}{'A' if own else ''}")
+            continue
+        positions = sorted(set(positions))[:256]
+        parts.append(_lexeme(lexeme) + ":" + ",".join(f"{p}A" if own else str(p) for p, own in positions))
     return " ".join(parts)
 
 
