@@ -8,6 +8,7 @@ from sqlmodel import select
 from app import limits
 from app.models import CaptionLine, Episode
 from app.search import SearchRequest, postings
+from app.search.passages import CORE_LINES
 from tests.small_archives import add_episode, filler
 
 
@@ -259,6 +260,18 @@ def test_did_you_mean_when_nothing_matches(session, index):
     as_typed = search(index, session, "souvreaineté numerique", as_typed=True)
     assert (as_typed.total, as_typed.suggestion, as_typed.corrected) == (0, "souveraineté numérique", False)
     assert search(index, session, "souveraineté").suggestion is None
+
+
+def test_a_correction_is_written_as_the_lines_of_its_passages_write_it(session, index):
+    """The spelling is read from the lines of the first five passages holding the word, those
+    lines only: the lines just past a passage, here two that write the word without accents
+    three times each, are not counted with it."""
+    own = [f"la souveraineté numéro {n} puis du remplissage" for n in range(5)]
+    lines = [line for n in range(5) for line in [own[n], *filler(CORE_LINES - 1)]]
+    lines += ["souverainete souverainete souverainete"] * 2 + filler(CORE_LINES - 2)
+    add_episode(session, index, "souverainete", lines)
+    assert search(index, session, "souveraineté").total == 6  # six passages, five read for the spelling
+    assert search(index, session, "souvreaineté").suggestion == "souveraineté"
 
 
 def test_search_inside_one_episode_lists_hits_in_order(session, index):
