@@ -218,6 +218,9 @@ def test_known_names_are_known_words_and_corrections(client, seeded):
     root = page(client, q="Kepit")
     (notice,) = by_class(root, "correction")
     assert text_of(notice) == "Résultats pour « Keepit ». Chercher plutôt « Kepit »"
+    # six letters two edits away from "Staron": a name that long is corrected within two edits, as
+    # the captions' words are; within one, "start" was offered
+    assert api(client, q="Staorn", as_typed="1")["suggestion"] == "Staron"
 
 
 def test_name_variants_are_the_captions_spellings_of_a_name(session, index, seeded):

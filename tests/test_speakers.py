@@ -384,6 +384,20 @@ def test_merging_a_speaker_moves_their_lines_and_the_filter_follows(admin_token,
 
 
 @ON_BOTH_BACKENDS
+def test_merging_a_person_reindexes_an_episode_where_they_alone_speak(admin_token, client, session, index):
+    """The episodes to index again are those where the merged person speaks, even where no one
+    else is named: there too, the passages now say the other person's name."""
+    alone = ingest(session, index, "ann.vtt", b"WEBVTT\n\n00:00.000 --> 00:02.000\n<v Ann Dupon>Le cloud public.\n")
+    ingest(session, index, "anne.vtt", b"WEBVTT\n\n00:00.000 --> 00:02.000\n<v Anne Dupont>Le cloud souverain.\n")
+    merged = client.post(
+        "/api/guests/ann-dupon/merge", json={"into": "anne-dupont"}, headers={"Authorization": f"Bearer {admin_token}"}
+    )
+    assert merged.status_code == 200
+    found = client.get("/api/search", params={"q": "cloud", "speaker": "anne-dupont"}).json()
+    assert found["total"] == 2 and alone in {h["episode"]["slug"] for h in found["hits"]}
+
+
+@ON_BOTH_BACKENDS
 def test_a_changed_file_changes_its_speakers(client, session, index):
     slug = ingest(session, index, "voix.vtt", VOICES, PANEL)
     changed = VOICES.replace(b"<v Garance Mathias>", b"<v Delphine Sabattier>")
