@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from app.ingest.decoding import decode_text
-from app.ingest.formats import is_transcript_name, parse_transcript
+from app.ingest.formats import check_shape, is_transcript_name, parse_transcript
 from app.ingest.jsonfile import parse_json
 from app.ingest.page import parse_page
 from app.ingest.sidecar import merge_facts, parse_sidecar
@@ -253,6 +253,12 @@ def test_page_without_caption_line_is_refused():
 def test_page_that_is_not_text_is_refused_with_the_reason(data, reason):
     with pytest.raises(TranscriptError, match=reason):
         parse_page(data, today=TODAY)
+
+
+def test_control_characters_are_refused_naming_their_line():
+    with pytest.raises(TranscriptError) as caught:
+        decode_text(b"00:00Un\n00:04Deux\n00:08Tr\x07ois\n")
+    assert caught.value.line == 3 and "fichier binaire" in caught.value.reason
 
 
 def test_nul_bytes_are_refused_naming_the_first_line_that_holds_one():
@@ -589,6 +595,16 @@ def test_txt_holding_webvtt_is_read_as_webvtt():
     assert (
         parse_transcript("sous-titres.txt", b"\xef\xbb\xbf\nWEBVTT\n\n00:01.000 --> 00:02.000\nUn.\n").format == "vtt"
     )
+
+
+def test_txt_holding_subrip_is_read_as_subrip():
+    transcript = parse_transcript("sous-titres.txt", SRT.encode())
+    assert transcript.format == "srt" and transcript.captions == parse_srt(SRT.encode()).captions
+
+
+def test_a_line_too_long_is_refused_with_its_length_even_made_of_words():
+    with pytest.raises(TranscriptError, match=r"ligne trop longue \(12 000 octets"):
+        check_shape(b"WEBVTT\n\n00:00.000 --> 00:01.000\n" + b"mot " * 3_000 + b"\n")
 
 
 def test_today_reaches_the_description():
