@@ -8,7 +8,7 @@ from sqlmodel import select
 from app import limits
 from app.models import CaptionLine, Episode
 from app.search import SearchRequest, postings
-from app.search.passages import CORE_LINES
+from app.search.passages import CORE_LINES, cut_passages
 from tests.small_archives import add_episode, filler
 
 
@@ -272,6 +272,15 @@ def test_a_correction_is_written_as_the_lines_of_its_passages_write_it(session, 
     add_episode(session, index, "souverainete", lines)
     assert search(index, session, "souveraineté").total == 6  # six passages, five read for the spelling
     assert search(index, session, "souvreaineté").suggestion == "souveraineté"
+
+
+def test_a_corrected_line_holds_the_words_the_machine_heard_and_its_new_ones():
+    """An editor's correction keeps the replaced words searchable (the old spelling of a name
+    still finds the line), each once: the words both versions share are not counted twice."""
+    corrected = (0, 0.0, "la société Keepit lève des fonds", None, "la société Kipit lève des fonds")
+    (passage,) = cut_passages([corrected, (1, 4.0, "et recrute", None, None)])
+    assert {"keepit", "kipit"} <= set(passage.exact)
+    assert passage.exact.count("societe") == 1 and passage.exact.count("fonds") == 1
 
 
 def test_search_inside_one_episode_lists_hits_in_order(session, index):
