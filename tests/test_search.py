@@ -229,6 +229,8 @@ def test_filters_by_show_guest_and_dates_and_sort_by_date(session, index):
     assert slugs(guest="julien-pillot") == ["b", "c"]
     assert slugs(date_from=date(2025, 1, 1)) == ["b", "a"]
     assert slugs(date_to=date(2024, 12, 31)) == ["c"]
+    assert slugs(date_from=date(2025, 1, 10)) == ["b", "a"]  # both bounds hold their own day
+    assert slugs(date_to=date(2024, 12, 1)) == ["c"]
     assert slugs(sort="date") == ["b", "a", "c"]
     assert slugs(show="nulle-part") == []
 

@@ -1,6 +1,7 @@
 """With whoosh_internals off (another Whoosh version installed), search reads the index through
 Whoosh's public API only, and finds, counts and ranks exactly what the fast path does."""
 
+import io
 import os
 import subprocess
 import sys
@@ -198,3 +199,33 @@ def test_another_whoosh_version_turns_the_fast_path_off(installed):
 def test_the_installed_whoosh_is_the_one_read_against():
     """Fails after an upgrade of whoosh-reloaded: re-read whoosh_internals, then raise WRITTEN_FOR."""
     assert whoosh_internals.FAST, f"whoosh-reloaded is not {whoosh_internals.WRITTEN_FOR}"
+
+
+def test_a_mapped_segment_file_reads_as_a_file_would():
+    """The file the fast path opens segments through (no copy of the mapped bytes) answers every
+    read, seek and line as io.BytesIO does over the same bytes."""
+    data = b"premiere ligne\nseconde ligne\n" + bytes(range(256)) + b"\nfin"
+    mapped, reference = whoosh_internals._MappedFile(memoryview(data)), io.BytesIO(data)
+    steps = [
+        ("read", 5),
+        ("seek", 3, 1),
+        ("tell",),
+        ("readline",),
+        ("readline", 4),
+        ("seek", -10, 2),
+        ("read",),
+        ("seek", 20),
+        ("read", 0),
+        ("seek", 7, 1),
+        ("read", 1000),
+        ("seek", 2, 0),
+        ("readline",),
+        ("tell",),
+    ]
+    for name, *args in steps:
+        assert getattr(mapped, name)(*args) == getattr(reference, name)(*args), (name, args)
+    mapped.seek(40)
+    reference.seek(40)
+    assert mapped.peek(8) == data[40:48] and mapped.tell() == 40  # a peek does not move
+    buffer, expected = bytearray(6), bytearray(6)
+    assert mapped.readinto(buffer) == reference.readinto(expected) == 6 and buffer == expected
