@@ -4,8 +4,11 @@ from urllib.parse import parse_qs, urlsplit
 
 import html5lib
 
-from app.search.metadata import known_names, name_variants
-from tests.conftest import SEEDS, TOKEN
+from app.search import metadata
+from app.search.metadata import known_names, metadata_index, name_variants
+from app.services.episodes import delete_episode, edit_episode
+from tests.conftest import ON_BOTH_BACKENDS, SEEDS, TOKEN
+from tests.small_archives import add_episode
 
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
 
@@ -244,3 +247,24 @@ def test_the_right_spelling_of_a_name_finds_the_captions_misspelling(client, see
     # with the other words of the sentence, the window finds it too
     near = api(client, q="Keepit société")["hits"]
     assert near and near[0]["start"] == 104
+
+
+@ON_BOTH_BACKENDS
+def test_the_index_after_a_change_is_the_one_a_full_build_makes(session, index):
+    """After a write, the metadata index is made from the one before it, only the changed episodes'
+    texts indexed again: added, retitled, described anew or deleted, it holds exactly what a build
+    from nothing holds, and the index before it is left as it was (searches may be reading it)."""
+    first = add_episode(session, index, "un", ["du texte"], show="SMART TECH", guests=("Garance Mathias",))
+    gone = add_episode(session, index, "deux", ["du texte"], show="Tech & Co", guests=("Julien Pillot",))
+    before = metadata_index(session)
+    words_before = {name: {w: set(ids) for w, ids in words.items()} for name, words in before.words.items()}
+    add_episode(session, index, "trois", ["du texte"], show="01 Hebdo", guests=("Alain Staron",))
+    edit_episode(session, first, {"title": "La souveraineté numérique", "description": "Le cloud de confiance"})
+    delete_episode(session, gone, index)
+    after = metadata_index(session)
+    built = metadata._build(session)
+    assert after is not before and after.episodes.keys() == built.episodes.keys()
+    assert (after.words, after.stems, after._vocabulary) == (built.words, built.stems, built._vocabulary)
+    assert {w for words in after.words.values() for w in words} >= {"souverainete", "cloud", "staron"}
+    assert not any("pillot" in words for words in after.words.values())
+    assert {name: {w: set(ids) for w, ids in words.items()} for name, words in before.words.items()} == words_before

@@ -44,22 +44,48 @@ class EpisodeMetadata:
 class MetadataIndex:
     """An in-memory inverted index of the episodes' metadata, analysed as captions are."""
 
-    def __init__(self, episodes: list[EpisodeMetadata], names: set[str], written: dict[str, str]):
+    def __init__(
+        self,
+        episodes: list[EpisodeMetadata],
+        names: set[str],
+        written: dict[str, str],
+        previous: "MetadataIndex | None" = None,
+    ):
+        """From `previous`, the index of the same archive before a change, only the episodes whose
+        texts changed are indexed again (a write changes a few; indexing all 2,000 again took half
+        of a rebuild, which each server process makes after each write, its searches waiting)."""
         self.episodes = {e.id: e for e in episodes}
         self.names = frozenset(names)
         self.written = written  # known name word (folded) -> how descriptions and sidecars write it
-        # field -> folded word (or stem) -> episode ids
-        self.words: dict[str, defaultdict[str, set[int]]] = {name: defaultdict(set) for name in FIELDS}
-        self.stems: dict[str, defaultdict[str, set[int]]] = {name: defaultdict(set) for name in FIELDS}
-        for episode in episodes:
-            for name, pieces in episode.texts.items():
-                found = set().union(*pieces)
-                words_of, stems_of = self.words[name], self.stems[name]
-                for word in found:
-                    words_of[word].add(episode.id)
-                for term in set(body_terms(list(found))):
-                    stems_of[term].add(episode.id)
-        self._vocabulary = sorted(set().union(*self.words.values()))
+        # field -> folded word (or stem) -> episode ids. Sets are never changed once in an index: an
+        # index made from `previous` shares its sets, and searches may be reading them.
+        self.words: dict[str, dict[str, set[int]]]
+        self.stems: dict[str, dict[str, set[int]]]
+        changed: list[tuple[int, EpisodeMetadata | None, EpisodeMetadata | None]]
+        if previous is None:
+            self.words = {name: {} for name in FIELDS}
+            self.stems = {name: {} for name in FIELDS}
+            changed = [(e.id, None, e) for e in episodes]
+        else:
+            self.words = {name: dict(previous.words[name]) for name in FIELDS}
+            self.stems = {name: dict(previous.stems[name]) for name in FIELDS}
+            changed = [
+                (eid, previous.episodes.get(eid), self.episodes.get(eid))
+                for eid in previous.episodes.keys() | self.episodes.keys()
+                if eid not in previous.episodes
+                or eid not in self.episodes
+                or previous.episodes[eid].texts != self.episodes[eid].texts
+            ]
+        vocabulary_changed = previous is None
+        for name in FIELDS:
+            words = [(eid, _found(before, name), _found(after, name)) for eid, before, after in changed]
+            vocabulary_changed |= _apply(self.words[name], words)
+            _apply(self.stems[name], [(eid, _terms(was), _terms(now)) for eid, was, now in words])
+        if vocabulary_changed:
+            self._vocabulary = sorted(set().union(*self.words.values()))
+        else:  # the same words, in fields or episodes that may have changed
+            assert previous is not None
+            self._vocabulary = previous._vocabulary
         self._names = sorted(self.names)
 
     def closest_name(self, folded: str, distance: int) -> tuple[str, int] | None:
@@ -173,6 +199,37 @@ class MetadataIndex:
         return sorted(found, key=key)
 
 
+def _found(episode: EpisodeMetadata | None, name: str) -> set[str]:
+    """The folded words of one field of an episode (none for an episode absent on that side)."""
+    return set().union(*episode.texts.get(name, [])) if episode is not None else set()
+
+
+def _terms(found: set[str]) -> set[str]:
+    return set(body_terms(list(found)))
+
+
+def _apply(index: dict[str, set[int]], changes: list[tuple[int, set[str], set[str]]]) -> bool:
+    """Each episode taken from the keys it no longer has and given its new ones: one new set for
+    each key that changes, the others left as they are. Whether a key appeared or went."""
+    removed: defaultdict[str, set[int]] = defaultdict(set)
+    added: defaultdict[str, set[int]] = defaultdict(set)
+    for eid, was, now in changes:
+        for key in was - now:
+            removed[key].add(eid)
+        for key in now - was:
+            added[key].add(eid)
+    keys_changed = False
+    for key in removed.keys() | added.keys():
+        held = index.get(key)
+        ids = (held - removed[key] if held is not None else set()) | added[key]
+        if ids:
+            index[key] = ids
+        else:
+            index.pop(key, None)
+        keys_changed |= (held is None) == bool(ids)  # a key that appears, or one that goes
+    return keys_changed
+
+
 # --- building it, once per change of the metadata ----------------------------------------------
 
 _cache: dict[str, tuple[tuple, MetadataIndex]] = {}  # database URL -> (signature, index)
@@ -191,7 +248,7 @@ def metadata_index(session: Session) -> MetadataIndex:
         cached = _cache.get(key)
         if cached is not None and cached[0] == signature:
             return cached[1]  # built by another search while this one waited
-        built = _build(session)
+        built = _build(session, before=cached[1] if cached is not None else None)
         _cache[key] = (signature, built)
     return built
 
@@ -230,7 +287,7 @@ def _signature(session: Session) -> tuple:
 _analysed: dict[str, list[str]] = {}
 
 
-def _build(session: Session) -> MetadataIndex:
+def _build(session: Session, before: MetadataIndex | None = None) -> MetadataIndex:
     global _analysed
     previous = _analysed
     analysed: dict[str, list[str]] = {}  # a name, a role or a show name recurs in many episodes
@@ -296,7 +353,7 @@ def _build(session: Session) -> MetadataIndex:
                 seen.setdefault(folded, Counter())[text[start:end]] += n
     written = {folded: spellings.most_common(1)[0][0] for folded, spellings in seen.items()}
     _analysed = analysed  # only this archive's texts of now: the cache never outgrows one build
-    return MetadataIndex(list(episodes.values()), names, written)
+    return MetadataIndex(list(episodes.values()), names, written, before)
 
 
 def _affiliation(role: str) -> str:
