@@ -283,19 +283,19 @@ def _signature(session: Session) -> tuple:
 
 
 # Each text's folded words as the last build found them: a build follows a change of a few
-# episodes, and analysing the others' titles, descriptions and names again was a fifth of it.
+# episodes, and analysing the others' titles, descriptions and names again was a sixth of it.
 _analysed: dict[str, list[str]] = {}
 
 
 def _build(session: Session, before: MetadataIndex | None = None) -> MetadataIndex:
     global _analysed
-    previous = _analysed
+    last_build = _analysed
     analysed: dict[str, list[str]] = {}  # a name, a role or a show name recurs in many episodes
 
     def folded_words(text: str) -> list[str]:
         found = analysed.get(text)
         if found is None:
-            found = previous.get(text)
+            found = last_build.get(text)
             analysed[text] = found = words(text) if found is None else found
         return found
 
