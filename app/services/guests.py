@@ -161,14 +161,14 @@ Spelling = tuple[int, str]  # (person id, folded spelling)
 def known_spellings(session: Session) -> set[Spelling]:
     """Every spelling of every person a description or sidecar names as a guest: the names an
     introduction is listened for."""
-    return set(
-        session.exec(
-            select(PersonAlias.person_id, PersonAlias.folded)
-            .join(Appearance, col(Appearance.person_id) == PersonAlias.person_id)
-            .where(Appearance.kind == "guest", col(Appearance.found_in).in_(TRUSTED_SOURCES))
-            .distinct()
-        ).all()
+    # EXISTS, not a join: a join reads every appearance of each alias's person (8 ms at 2,000
+    # episodes, twice per ingest), EXISTS stops at the first
+    named_as_guest = exists().where(
+        col(Appearance.person_id) == PersonAlias.person_id,
+        col(Appearance.kind) == "guest",
+        col(Appearance.found_in).in_(TRUSTED_SOURCES),
     )
+    return set(session.exec(select(PersonAlias.person_id, PersonAlias.folded).where(named_as_guest)).all())
 
 
 def introduction_of(captions: Iterable[tuple[float, str]]) -> str:
