@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from rich.console import Console
     from rich.progress import Progress
 
 
@@ -33,7 +34,6 @@ def loaded_for_good() -> Iterator[None]:
 # the exit: 0.1 s of the 0.42 s that `plateau ingest FILE` took to start, at 2,000 episodes.
 with loaded_for_good():
     import typer
-    from rich.console import Console
     from sqlmodel import Session, col, func, select
 
     from app import limits
@@ -51,9 +51,45 @@ cli = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-# a summary line stays one line, whatever the width; a file named "a:fire:b.txt" is shown as it is
-out = Console(soft_wrap=True, emoji=False)
-err = Console(stderr=True, soft_wrap=True, emoji=False)
+
+
+class Output:
+    """Where a command writes, stdout or stderr: each message as it is away from a terminal (a log, a
+    pipe, a test), Rich's console on one (or when TTY_COMPATIBLE or FORCE_COLOR may make Rich take the
+    stream for one). Rich is loaded only then: importing it was a thirtieth of `plateau ingest FILE`."""
+
+    def __init__(self, stderr: bool = False):
+        self.stderr = stderr
+        self._console: Console | None = None
+
+    @property
+    def stream(self) -> Any:
+        return sys.stderr if self.stderr else sys.stdout  # read at each write: a test may swap them
+
+    @property
+    def console(self) -> "Console":
+        if self._console is None:
+            from rich.console import Console
+
+            # a summary line stays one line, whatever the width; a file named "a:fire:b.txt" is shown as it is
+            self._console = Console(stderr=self.stderr, soft_wrap=True, emoji=False)
+        return self._console
+
+    @property
+    def is_terminal(self) -> bool:
+        if not ({"TTY_COMPATIBLE", "FORCE_COLOR"} & os.environ.keys() or self.stream.isatty()):
+            return False
+        return self.console.is_terminal
+
+    def print(self, *objects: Any, markup: bool | None = None, highlight: bool | None = None) -> None:
+        if self.is_terminal:
+            self.console.print(*objects, markup=markup, highlight=highlight)
+        else:
+            print(*objects, file=self.stream)
+
+
+out = Output()
+err = Output(stderr=True)
 
 STATUS_LABELS = {
     "added": "ajouté",
@@ -103,7 +139,7 @@ def progress_bar() -> "Progress | NoBar":
         BarColumn(),
         MofNCompleteColumn(),
         TimeRemainingColumn(),
-        console=err,
+        console=err.console,
         transient=True,
     )
 

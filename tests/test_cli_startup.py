@@ -40,12 +40,12 @@ def test_the_progress_bar_is_drawn_on_a_terminal_and_nowhere_else(tmp_path):
     assert "ajouté" in shown.stdout
 
 
-def test_a_command_on_a_current_archive_loads_no_migrations(tmp_path):
+def test_a_command_on_a_current_archive_loads_no_migrations_and_off_a_terminal_no_rich(tmp_path):
     data_dir = tmp_path / "data"
     assert run(data_dir, "ingest", str(SEEDS / "000_6bda1f189f294344.txt")).returncode == 0
     code = (
         "import atexit, sys\n"
-        "atexit.register(lambda: print('alembic' in sys.modules))\n"
+        "atexit.register(lambda: print('alembic' in sys.modules, any(m.startswith('rich') for m in sys.modules)))\n"
         "sys.argv = ['plateau', 'ingest', sys.argv[1]]\n"
         "from app.cli import main\n"
         "main()\n"
@@ -60,7 +60,7 @@ def test_a_command_on_a_current_archive_loads_no_migrations(tmp_path):
     )
     assert again.returncode == 0, again.stderr
     assert "1 inchangé(s)" in again.stdout
-    assert again.stdout.strip().splitlines()[-1] == "False"
+    assert again.stdout.strip().splitlines()[-1] == "False False"
 
 
 def test_importing_the_command_leaves_the_collector_as_it_was(tmp_path):
