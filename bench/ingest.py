@@ -160,7 +160,7 @@ def bench_size(size: int, lines: int, adds: int, memory_mb: int, work: Path) -> 
     print(f"[{size}]   {reindex_s:.1f} s", file=sys.stderr)
     run_measured([PLATEAU, "check"], env)
     # the rebuild leaves most of its index (about 1 GB at 2,000 episodes) for the kernel to write out:
-    # done before the adds, whose commits would otherwise wait behind it (0.65 s instead of 0.47)
+    # done before the adds, whose commits would otherwise wait behind it (a median of 0.65 s instead of 0.50)
     os.sync()
 
     cli = [run_timed([PLATEAU, "ingest", str(p)], env) for p in added[:adds]]
