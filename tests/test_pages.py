@@ -599,3 +599,20 @@ def test_second_and_last_pages_open_and_their_links_keep_the_filters(
         assert shown == (total - per_page * (last - 1) if page == last else per_page), (page, shown)
         assert link(html, "prev") == {**filters, **({"page": str(page - 1)} if page > 2 else {})}
         assert link(html, "next") == ({**filters, "page": str(page + 1)} if page < last else None)
+
+
+def test_the_search_guest_filter_offers_every_guest_a_to_z(catalogued, client):
+    """The guest menu of the search page: everyone the archive has as a guest (sixty), in the order
+    of the guests' list, each by their name; the one searched with is selected."""
+    import html5lib
+
+    guests = client.get("/api/guests", params={"per_page": 500}).json()["items"]
+    assert len(guests) >= 60
+    chosen = guests[len(guests) // 2]["slug"]
+    page = assert_page(client.get("/search", params={"q": "souveraineté", "guest": chosen}))
+    tree = html5lib.parse(page, namespaceHTMLElements=False)
+    options = tree.findall(".//select[@id='f-guest']/option")
+    assert [(o.get("value"), o.text) for o in options] == [("", "Tous les invités")] + [
+        (g["slug"], g["name"]) for g in guests
+    ]
+    assert [o.get("value") for o in options if o.get("selected") is not None] == [chosen]

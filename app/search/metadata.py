@@ -39,6 +39,9 @@ class EpisodeMetadata:
     show: str | None  # show slug
     people: set[str] = field(default_factory=set)  # slugs of its guests and host
     texts: dict[str, list[list[str]]] = field(default_factory=dict)  # field -> folded words of each piece
+    slug: str = ""
+    show_id: int | None = None
+    aired_text: str | None = None  # "2024-03-14": what the sort by date and the months read
 
 
 class MetadataIndex:
@@ -176,7 +179,7 @@ class MetadataIndex:
         return matched
 
     def allowed(self, eid: int, show: str | None, guest: str | None, start: date | None, end: date | None) -> bool:
-        """Whether an episode passes the search's filters, as the passages' filters read them."""
+        """Whether an episode passes the search's filters."""
         episode = self.episodes[eid]
         if show and episode.show != show:
             return False
@@ -302,16 +305,29 @@ def _build(session: Session, before: MetadataIndex | None = None) -> MetadataInd
     shows = {sid: (slug, name) for sid, slug, name in session.exec(select(Show.id, Show.slug, Show.name)).all()}
     episodes: dict[int, EpisodeMetadata] = {}
     # five columns or more: more than sqlmodel's select() is typed for, hence SQLAlchemy's and execute()
-    for eid, title, description, aired_on, show_id in session.execute(
+    for eid, slug, title, description, aired_on, show_id in session.execute(
         sa_select(
-            col(Episode.id), col(Episode.title), col(Episode.description), col(Episode.aired_on), col(Episode.show_id)
+            col(Episode.id),
+            col(Episode.slug),
+            col(Episode.title),
+            col(Episode.description),
+            col(Episode.aired_on),
+            col(Episode.show_id),
         )
     ).all():
         show = shows.get(show_id) if show_id else None
         texts = {"title": [folded_words(title)], "show": [folded_words(show[1])] if show else []}
         texts["description"] = [folded_words(description)] if description else []
         texts["guests"] = []
-        episodes[eid] = EpisodeMetadata(eid, aired_on, show[0] if show else None, texts=texts)
+        episodes[eid] = EpisodeMetadata(
+            eid,
+            aired_on,
+            show[0] if show else None,
+            texts=texts,
+            slug=slug,
+            show_id=show_id,
+            aired_text=aired_on.isoformat() if aired_on else None,
+        )
     aliases: dict[int, list[str]] = {}
     for person_id, name in session.exec(select(PersonAlias.person_id, PersonAlias.name)).all():
         aliases.setdefault(person_id, []).append(name)

@@ -500,7 +500,7 @@ class PostgresSearch:
 
         return run_search(self, session, request)
 
-    def find_passages(self, session: Session, request, tree, results, names=frozenset()) -> None:
+    def find_passages(self, session: Session, request, tree, results, metadata) -> None:
         """service._run for PostgreSQL: the matching passages, counted, filtered, ranked, paged."""
         from app.search import service
         from app.search.metadata import name_variants
@@ -508,6 +508,7 @@ class PostgresSearch:
 
         run = self._runner(session)
         vocabulary = Vocabulary(run)
+        names = metadata.names
         compiled = compile_query(tree, vocabulary, variants=lambda word: name_variants(word, vocabulary, names))
         results.notices.extend(compiled.notices)
         episode_id = speaker_id = None
@@ -526,7 +527,7 @@ class PostgresSearch:
         self._read_through_index(session, filtered=len(where) > 1, timeout_ms=max(1, int(limits.TIME_BUDGET * 1000)))
         try:
             per_episode, capped, ranked = self._match(session, found, where, params)
-            results_of = self._results(session, request, results, per_episode, ranked)
+            results_of = self._results(session, request, results, per_episode, ranked, metadata)
             _reset_settings(session, READ_SETTINGS)  # for the rest of the transaction
         except OperationalError as error:
             session.rollback()
@@ -592,12 +593,12 @@ class PostgresSearch:
 
         return per_episode, capped, ranked_in_sql
 
-    def _results(self, session: Session, request, results, per_episode: Counter, ranked: Callable):
+    def _results(self, session: Session, request, results, per_episode: Counter, ranked: Callable, metadata):
         """Totals, months and the shown passages of each shown episode, as service._run pages them;
         None when nothing passes the filters."""
         from app.search import service
 
-        refs = service._allowed_episodes(session, per_episode, request) if per_episode else {}
+        refs = service._allowed_episodes(metadata, per_episode, request) if per_episode else {}
         results.episodes = len(refs)
         results.total = sum(per_episode[e] for e in refs)
         if not results.total:
@@ -709,7 +710,7 @@ class PostgresSearch:
             where.append("p.speaker_id = :speaker")
             params["speaker"] = speaker_id
         if request.show or request.guest or request.date_from or request.date_to:
-            allowed = service._filtered(sa_select(col(Episode.id)), None, request)
+            allowed = service._filtered(sa_select(col(Episode.id)), request)
             params["allowed"] = [e for (e,) in session.execute(allowed)]
             where.append("p.episode_id = ANY(:allowed)")
         return where, params
@@ -812,7 +813,8 @@ class PostgresSearch:
             {"s": speaker_id},
         ).all()
         per_episode: Counter[int] = Counter(eid for _, eid in rows)
-        refs = service._allowed_episodes(session, per_episode, request) if per_episode else {}
+        metadata = service.metadata_index(session)
+        refs = service._allowed_episodes(metadata, per_episode, request) if per_episode else {}
         results.episodes = len(refs)
         results.total = sum(per_episode[e] for e in refs)
         if not results.total:

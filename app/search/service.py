@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from markupsafe import Markup
 from rapidfuzz.distance import Levenshtein
-from sqlalchemy import ColumnElement, Select, String, and_, cast, or_
+from sqlalchemy import ColumnElement, Select, and_, or_
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 from whoosh import query as wq
@@ -21,7 +21,7 @@ from app.models import Appearance, CaptionLine, Episode, Person, Show
 from app.search.analysis import STOP_WORDS, WORD, fold, word_spans
 from app.search.errors import IndexDamaged
 from app.search.matching import Matches, find_matches
-from app.search.metadata import metadata_index, name_variants
+from app.search.metadata import EpisodeMetadata, MetadataIndex, metadata_index, name_variants
 from app.search.passages import EPISODE, EXACT, FIRST, SPEAKER, STARTS, TAIL_WORDS
 from app.search.query import Compiled, QueryError, clean, compile_query, parse
 from app.search.ranking import scoring_query, top_passages, with_proximity
@@ -159,17 +159,6 @@ class ShowTimeline:
 
 # An episode's air date as the ISO text both databases give for it (SQLite stores it so; PostgreSQL's
 # date → text is ISO): sorted as text, its month is its first seven characters.
-AIRED_TEXT = cast(col(Episode.aired_on), String)
-
-
-@dataclass
-class EpisodeFacts:
-    """What the filters, the sort by date and the timeline read of each matched episode."""
-
-    aired_on: str | None  # "2024-03-14": the stored ISO text, not a date object (2,000 of them take 5 ms to make)
-    show_id: int | None
-
-
 # A search without words lists what its filters hold: "speaker", that person's passages, or
 # "guest", their episodes; newest first, both.
 BROWSE_SPEAKER, BROWSE_GUEST = "speaker", "guest"
@@ -297,7 +286,7 @@ def _search(index, session: Session, request: SearchRequest) -> SearchResults:
     metadata = metadata_index(session)
     for attempt in (1, 2):
         try:
-            _run(index, session, request, tree, results, metadata.names)
+            _run(index, session, request, tree, results, metadata)
             break
         except QueryError as error:
             results.error = str(error)
@@ -348,7 +337,7 @@ def _browse_speaker(index, session: Session, request: SearchRequest, results: Se
     if matches.partial:
         _partial(results)
     per_episode = matches.per_episode
-    refs = _allowed_episodes(session, per_episode, request) if per_episode else {}
+    refs = _allowed_episodes(metadata_index(session), per_episode, request) if per_episode else {}
     results.episodes = len(refs)
     results.total = sum(per_episode[e] for e in refs)
     if not results.total:
@@ -370,8 +359,9 @@ def _browse_speaker(index, session: Session, request: SearchRequest, results: Se
 def _browse_guest(session: Session, request: SearchRequest, results: SearchResults) -> None:
     """The person's episodes (as a guest or a host) that pass the filters, newest first, a page of
     them as episode results."""
-    stmt = _filtered(sa_select(col(Episode.id), AIRED_TEXT, col(Episode.show_id)), None, request)
-    refs = {eid: EpisodeFacts(aired_on, show_id) for eid, aired_on, show_id in session.execute(stmt)}
+    metadata = metadata_index(session)
+    filters = (request.show, request.guest, request.date_from, request.date_to)
+    refs = {eid: e for eid, e in sorted(metadata.episodes.items()) if metadata.allowed(eid, *filters)}
     results.episode_matches_total = len(refs)
     first = (request.page - 1) * request.per_page
     page_ids = _newest_first(refs)[first : first + request.per_page]
@@ -407,10 +397,11 @@ def _match_episodes(session: Session, metadata, request: SearchRequest, tree, re
     results.episode_matches = [EpisodeMatch(s, found[s.episode.id or 0]) for s in summaries]
 
 
-def _run(index, session: Session, request: SearchRequest, tree, results: SearchResults, names=frozenset()) -> None:
-    """names: the folded words of known people and shows (MetadataIndex.names)."""
+def _run(index, session: Session, request: SearchRequest, tree, results: SearchResults, metadata: MetadataIndex):
+    """metadata: the archive's episodes and known names, as this search's session reads them."""
     if hasattr(index, "find_passages"):  # PostgreSQL: its passages table (app/search/postgres.py)
-        return index.find_passages(session, request, tree, results, names)
+        return index.find_passages(session, request, tree, results, metadata)
+    names = metadata.names
     deadline = time.monotonic() + limits.TIME_BUDGET
     current = index.searcher()
     searcher = current.searcher
@@ -440,7 +431,7 @@ def _run(index, session: Session, request: SearchRequest, tree, results: SearchR
     per_episode = matches.per_episode
     # the matched episodes that pass the filters (their air date for a sort by date); the rest of
     # an episode's row is read for the shown ones only
-    refs = _allowed_episodes(session, per_episode, request) if per_episode else {}
+    refs = _allowed_episodes(metadata, per_episode, request) if per_episode else {}
     results.episodes = len(refs)
     results.total = sum(per_episode[e] for e in refs)
     if not results.total:
@@ -523,29 +514,34 @@ def _top_per_episode(ranked: list[tuple[int, float]], episode_of) -> dict[int, l
     return groups
 
 
-def _allowed_episodes(session: Session, per_episode, request: SearchRequest) -> dict[int, EpisodeFacts]:
-    """The matched episodes that exist and pass the filters, with their air date and show, in one query."""
-    stmt = _filtered(sa_select(col(Episode.id), AIRED_TEXT, col(Episode.show_id)), per_episode, request)
-    # a stored episode's id is never None: the check below only says so to the type checker
-    return {
-        eid: EpisodeFacts(aired_on, show_id)
-        for eid, aired_on, show_id in session.execute(stmt)
-        if eid is not None and eid in per_episode
-    }
+def _allowed_episodes(metadata: MetadataIndex, per_episode, request: SearchRequest) -> dict[int, EpisodeMetadata]:
+    """The matched episodes that exist and pass the filters, in id order: read from the metadata
+    index, which holds every episode (a query of their 2,000 rows was a seventh of a search)."""
+    episodes = metadata.episodes
+    filters = (request.show, request.guest, request.date_from, request.date_to)
+    found = {}
+    for eid in sorted(per_episode):
+        episode = episodes.get(eid)
+        if episode is None or (request.episode and episode.slug != request.episode):
+            continue
+        if any(filters) and not metadata.allowed(eid, *filters):
+            continue
+        found[eid] = episode
+    return found
 
 
-def _newest_first(refs: dict[int, EpisodeFacts]) -> list[int]:
+def _newest_first(refs: dict[int, EpisodeMetadata]) -> list[int]:
     """Episode ids by air date, newest first, the undated last; among equals the last ingested first."""
-    dated = sorted(refs.items(), key=lambda item: (item[1].aired_on or "", item[0]), reverse=True)
+    dated = sorted(refs.items(), key=lambda item: (item[1].aired_text or "", item[0]), reverse=True)
     return [eid for eid, _ in dated]
 
 
-def _count_months(session: Session, results: SearchResults, refs: dict[int, EpisodeFacts], per_episode) -> None:
+def _count_months(session: Session, results: SearchResults, refs: dict[int, EpisodeMetadata], per_episode) -> None:
     """Every matching passage counted by the month its episode aired, for the whole archive and per
     show: a group-by of the matched episodes already read, not another search."""
     per_show_month: dict[tuple[int | None, str | None], int] = {}  # one pass, plain dict: 2,000 episodes a search
     for eid, facts in refs.items():
-        key = (facts.show_id, facts.aired_on and facts.aired_on[:7])
+        key = (facts.show_id, facts.aired_text and facts.aired_text[:7])
         per_show_month[key] = per_show_month.get(key, 0) + per_episode[eid]
     months: Counter[str] = Counter()
     by_show: dict[int | None, Counter[str]] = {}
@@ -576,14 +572,11 @@ def _count_months(session: Session, results: SearchResults, refs: dict[int, Epis
 _Query = TypeVar("_Query", bound="Select[*tuple[Any, ...]]")
 
 
-def _filtered(stmt: _Query, per_episode, request: SearchRequest) -> _Query:
-    """A query of episodes narrowed to the matched ones (every one when per_episode is None) that
-    pass the request's filters."""
+def _filtered(stmt: _Query, request: SearchRequest) -> _Query:
+    """A query of episodes narrowed to those that pass the request's filters (PostgreSQL's search
+    filters its passages with it; this module reads the metadata index instead)."""
     if request.show:
         stmt = stmt.join(Show, col(Show.id) == Episode.show_id).where(col(Show.slug) == request.show)
-    if per_episode is not None and len(per_episode) <= 500:
-        stmt = stmt.where(col(Episode.id).in_(list(per_episode)))
-    # else: reading every episode's id costs less than sending hundreds of them as parameters
     if request.guest:
         stmt = stmt.where(
             col(Episode.id).in_(

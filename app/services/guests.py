@@ -396,6 +396,15 @@ def list_guests(
     ]
 
 
+def guest_choices(session: Session) -> list[Person]:
+    """Everyone who is some episode's guest, A to Z: the choices of the search's guest filter. As
+    list_guests(per_page=None) orders them, without the counts the filter does not show (a group-by
+    of every appearance, a tenth of a search page at 2,000 episodes)."""
+    guest = exists().where(col(Appearance.person_id) == Person.id, col(Appearance.kind) == "guest")
+    people = session.exec(select(Person).where(guest).order_by(col(Person.id))).all()
+    return sorted(people, key=lambda p: fold(p.name))
+
+
 def get_guest(session: Session, slug: str) -> Person | None:
     return session.exec(select(Person).where(Person.slug == slug)).first()
 

@@ -120,7 +120,7 @@ def search(
                 if is_fragment_request(request)
                 else {
                     "shows": episode_service.list_shows(session),
-                    "guests": guest_service.list_guests(session, per_page=None)[1],
+                    "guests": guest_service.guest_choices(session),
                     "speakers": guest_service.speaking_people(session),
                 }
             ),
