@@ -124,6 +124,7 @@ async def lifespan(app: FastAPI):
     gc.collect()
     gc.freeze()
     yield
+    index.stop_writing_apart()
     gc.unfreeze()  # an app stopped inside a longer process (the tests) leaves collectable garbage
 
 

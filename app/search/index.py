@@ -552,6 +552,12 @@ class SearchIndex:
         searches in this worker's threads, at normal priority and free of that GIL, go first."""
         self.apart = settings
 
+    def stop_writing_apart(self) -> None:
+        """At the server's stop: the indexing process ends once its write in progress is done (left
+        to the interpreter's exit, its pool was torn down after the modules it needs)."""
+        self.apart = None
+        _forget_apart_pool(wait=True)
+
     def _index_apart(self, session: Session, ids: list[int]) -> bool:
         """index_episodes() of these episodes in the quieter child process; False when it could not
         run there (the caller then indexes them itself)."""
@@ -930,10 +936,11 @@ def _start_apart(worker: int) -> None:
     threading.Thread(target=watch, name="watch-worker", daemon=True).start()
 
 
-def _forget_apart_pool() -> None:
+def _forget_apart_pool(wait: bool = False) -> None:
+    """Stop the indexing process: at once (wait=False, a broken pool), or once its write is done."""
     with _apart_lock:
         if _apart:
-            _apart.pop().shutdown(wait=False, cancel_futures=True)
+            _apart.pop().shutdown(wait=wait, cancel_futures=not wait)
 
 
 def _index_in_child(settings, episode_ids: list[int]) -> str | None:

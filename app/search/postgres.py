@@ -239,6 +239,9 @@ class PostgresSearch:
         """Writes stay in the request: PostgreSQL analyses nothing; the Python analysis is cheap
         next to Whoosh's segment writes, and another server must find the episode at once."""
 
+    def stop_writing_apart(self) -> None:
+        """No indexing process to stop (write_apart)."""
+
     def merge_segments(self) -> bool:
         return False
 
