@@ -308,25 +308,22 @@ if FAST:
             weights: list = []
             values: list = []
             for fieldname, btext, docnum, weight, value in items:
-                if fieldname != field:
-                    if field is not None and fieldname < field:
-                        raise OutOfOrderError(f"Field {field!r} .. {fieldname!r}")
+                if btext != text or fieldname != field:  # a new term: the one before is written
                     if ids:
                         write_term(prefix, text, fixedsize, table, ids, weights, values)
                         ids, weights, values = [], [], []
-                    field, text = fieldname, None
-                    prefix = pack_ushort(self._fieldmap.setdefault(fieldname, len(self._fieldmap)))
-                    fixedsize = schema[fieldname].format.fixed_value_size()
-                    table = _length_bytes(lengths, fieldname)
+                    if fieldname != field:
+                        if field is not None and fieldname < field:
+                            raise OutOfOrderError(f"Field {field!r} .. {fieldname!r}")
+                        field = fieldname
+                        prefix = pack_ushort(self._fieldmap.setdefault(fieldname, len(self._fieldmap)))
+                        fixedsize = schema[fieldname].format.fixed_value_size()
+                        table = _length_bytes(lengths, fieldname)
+                    elif btext < text:
+                        raise OutOfOrderError(f"Term {field}:{text!r} .. {fieldname}:{btext!r}")
+                    text = btext
                 if docnum == -1:  # a spelling word, not a posting (Whoosh's own skips them too)
                     continue
-                if btext != text:
-                    if text is not None and btext < text:
-                        raise OutOfOrderError(f"Term {field}:{text!r} .. {fieldname}:{btext!r}")
-                    if ids:
-                        write_term(prefix, text, fixedsize, table, ids, weights, values)
-                        ids, weights, values = [], [], []
-                    text = btext
                 ids.append(docnum)
                 weights.append(weight)
                 values.append(value)
