@@ -2,6 +2,7 @@
 files byte for byte as Whoosh's own codec does: any Whoosh reader, and a later Whoosh version's
 merge, reads them as its own."""
 
+import pytest
 from whoosh import fields
 from whoosh.codec.whoosh3 import W3Codec
 from whoosh.filedb.filestore import RamStorage
@@ -59,9 +60,13 @@ def test_every_kind_of_posting_list_is_written_as_whoosh_writes_it():
         assert ours == whoosh, f"compression {level}"
 
 
-def test_a_real_archives_segments_are_written_as_whoosh_writes_them(seeded, index):
+@pytest.mark.parametrize("gathered", [None, 4096])
+def test_a_real_archives_segments_are_written_as_whoosh_writes_them(seeded, index, monkeypatch, gathered):
     """The seeds' passages (the archive's own schema and analysis), rewritten from the index's
-    segments as a merge does."""
+    segments as a merge does; also with the writes gathered 4 KB at a time, as a rebuild's large
+    segments are a megabyte at a time."""
+    if gathered:
+        monkeypatch.setattr(whoosh_internals, "GATHERED", gathered)
     readers = [leaf.reader() for leaf, _ in index.searcher().searcher.leaf_searchers()]
     assert sum(r.doc_count() for r in readers) > 100
 

@@ -157,8 +157,6 @@ class ShowTimeline:
     months: dict[str, int]  # "2024-03" → matching passages in that show's episodes aired that month
 
 
-# An episode's air date as the ISO text both databases give for it (SQLite stores it so; PostgreSQL's
-# date → text is ISO): sorted as text, its month is its first seven characters.
 # A search without words lists what its filters hold: "speaker", that person's passages, or
 # "guest", their episodes; newest first, both.
 BROWSE_SPEAKER, BROWSE_GUEST = "speaker", "guest"

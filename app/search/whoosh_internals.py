@@ -191,6 +191,8 @@ if FAST:
             column = self._cached_reader(_lenfield(fieldname), LENGTHS_COLUMN)
             return None if column is None else bytes(column)
 
+    GATHERED = 1 << 20  # bytes of a file's writes held before they are written (a rebuild's segments: hundreds of MB)
+
     class _PostingsInOneLoop(W3FieldWriter):
         """W3FieldWriter whose add_postings() writes the same bytes to the terms and postings files
         as Whoosh's (W3PostingsWriter's blocks, W3TermInfo's rows, OrderedHashWriter's entries) in
@@ -214,7 +216,7 @@ if FAST:
 
             def write_term(prefix, btext, fixedsize, table, ids, weights, values):
                 """One term's blocks to the postings file, its row to the terms file."""
-                nonlocal lastkey, posts, posts_at, terms
+                nonlocal lastkey, posts, posts_at, terms, terms_at
                 mini_values: tuple | bytes | None  # as W3PostingsWriter._mini_values gives them
                 mini_weights: tuple | float | None
                 start = posts_at + len(posts)
@@ -296,10 +298,14 @@ if FAST:
                 terms += value
                 h = int.from_bytes(md5(key, usedforsecurity=False).digest()[12:]) if md5_keys else hash_of(key)
                 buckets[h & 255].append((h, at_term))
-                if len(posts) >= 1 << 20:
+                if len(posts) >= GATHERED:
                     postfile.write(bytes(posts))
                     posts_at += len(posts)
                     posts = bytearray()
+                if len(terms) >= GATHERED:
+                    termfile.write(bytes(terms))
+                    terms_at += len(terms)
+                    terms = bytearray()
 
             field = text = None
             prefix = b""
