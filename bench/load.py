@@ -20,7 +20,8 @@ All the while four writers add new generated episodes: two upload them with `POS
 (bearer token), two run `plateau ingest`, one a file at a time, the other small folders. Then a
 Markdown table: requests per second, p50 and p99 latency and errors per class (an error: no
 connection, a read, write or timeout error, or a status of 400 and up), episodes added per
-minute and failures per writer, what the server logged and `plateau check` afterwards.
+minute and failures per writer, what the server logged and `plateau check` afterwards, and where
+the CPU went meanwhile (the server's processes, the niced ones, the rest).
 """
 
 import argparse
@@ -202,6 +203,51 @@ def server_log_errors(log: Path) -> tuple[Counter, int]:
     return statuses, tracebacks
 
 
+# --- where the CPU went -------------------------------------------------------------------------
+
+TICK = os.sysconf("SC_CLK_TCK")
+
+
+@dataclass
+class CpuUse:
+    """CPU seconds spent, all processes of the machine (busy: not idle nor waiting for the disk),
+    those at a lower priority (nice: the indexing processes, `plateau ingest`), and the server's
+    processes (its workers and their indexing processes)."""
+
+    busy: float
+    niced: float
+    server: float
+
+    def __sub__(self, other: "CpuUse") -> "CpuUse":
+        return CpuUse(self.busy - other.busy, self.niced - other.niced, self.server - other.server)
+
+
+def cpu_use(server_pid: int) -> CpuUse:
+    with open("/proc/stat") as fh:
+        user, nice, system, _idle, _iowait, irq, softirq, steal = map(int, fh.readline().split()[1:9])
+    parents: dict[int, int] = {}
+    spent: dict[int, int] = {}
+    for entry in os.scandir("/proc"):
+        if entry.name.isdigit():
+            try:
+                with open(f"/proc/{entry.name}/stat") as fh:
+                    fields = fh.read().rsplit(")", 1)[1].split()
+            except (OSError, IndexError):
+                continue
+            parents[int(entry.name)] = int(fields[1])
+            spent[int(entry.name)] = int(fields[11]) + int(fields[12])  # utime + stime, of live processes
+
+    def in_server(pid: int) -> bool:
+        while pid > 1:
+            if pid == server_pid:
+                return True
+            pid = parents.get(pid, 0)
+        return False
+
+    server = sum(t for pid, t in spent.items() if in_server(pid))
+    return CpuUse((user + nice + system + irq + softirq + steal) / TICK, nice / TICK, server / TICK)
+
+
 # --- the writers ------------------------------------------------------------------------------
 
 
@@ -372,6 +418,7 @@ def report(
     health: str,
     check: str,
     log_errors: tuple[Counter, int],
+    cpu: CpuUse,
 ) -> None:
     cpus = os.cpu_count()
     print(
@@ -409,6 +456,13 @@ def report(
         + (f" ({', '.join(f'{s} × {n}' for s, n in sorted(statuses.items()))})" if statuses else "")
         + f", {tracebacks} trace(s) d'erreur. CPU : {cpus} (`os.cpu_count()`), charge moyenne "
         f"sur 1 min à la fin : {fmt(os.getloadavg()[0], 2)}."
+    )
+    print(
+        f"\nCPU pendant la mesure ({args.seconds} s × {cpus} CPU = {fmt(args.seconds * (cpus or 1), 0)} s) : "
+        f"{fmt(cpu.busy)} s de calcul, dont {fmt(cpu.niced)} s à priorité basse (`nice` : les processus "
+        f"d'indexation du serveur et `plateau ingest`) ; processus du serveur (travailleurs et leurs "
+        f"processus d'indexation) : {fmt(cpu.server)} s ; le reste (écrivains hors serveur, wrk, ce banc, "
+        f"le système) : {fmt(cpu.busy - cpu.server)} s."
     )
     print(
         f"\nObjectifs (issue 10) : 0 erreur — {total_errors} ; p99 de la recherche ≤ "
@@ -458,9 +512,11 @@ def run(args: argparse.Namespace, work: Path) -> None:
         writing = "" if args.no_writers else " et 4 écrivains"
         note(f"{args.connections} connexions wrk{writing} pendant {args.seconds} s")
         stop = threading.Event()
+        before = cpu_use(server.process.pid)
         writers, threads = ([], []) if args.no_writers else start_writers(server.url, pool, env, stop)
         try:
             results = run_wrk(urls, server.url, args.connections, args.seconds, args.timeout, args.seed, work)
+            cpu = cpu_use(server.process.pid) - before
         finally:
             stop.set()
             if threads:
@@ -486,6 +542,7 @@ def run(args: argparse.Namespace, work: Path) -> None:
         health=health,
         check=check,
         log_errors=server_log_errors(log),
+        cpu=cpu,
     )
 
 
