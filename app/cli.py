@@ -85,7 +85,8 @@ class Output:
         if self.is_terminal:
             self.console.print(*objects, markup=markup, highlight=highlight)
         else:
-            print(*objects, file=self.stream)
+            # flushed at once, as Rich does: stdout and stderr sent to one log keep their order
+            print(*objects, file=self.stream, flush=True)
 
 
 out = Output()

@@ -76,3 +76,26 @@ def test_a_file_name_is_shown_as_it_is_even_with_what_looks_like_an_emoji_code(t
     result = run(tmp_path / "data", "ingest", str(folder))
     assert result.returncode == 0, result.stderr
     assert "ajouté : debat:fire:.txt →" in result.stdout
+
+
+def test_messages_keep_their_order_when_stdout_and_stderr_go_to_one_log(tmp_path):
+    """`plateau ingest ... > log 2>&1`: each message is written when it is said, whatever stream
+    it goes to (a block-buffered stdout would come out after every line of stderr)."""
+    folder = tmp_path / "lot"
+    folder.mkdir()
+    (folder / "000_bon.txt").write_bytes((SEEDS / "000_6bda1f189f294344.txt").read_bytes())
+    (folder / "zz_vide.txt").write_bytes(b"")
+    environ = {**os.environ, "PLATEAU_DATA_DIR": str(tmp_path / "data")}
+    environ.pop("PYTHONUNBUFFERED", None)
+    done = subprocess.run(
+        [PLATEAU, "ingest", str(folder)], env=environ, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
+    assert done.returncode == 1, done.stdout
+    lines = done.stdout.splitlines()
+
+    def at(start: str) -> int:
+        return next(i for i, line in enumerate(lines) if line.startswith(start))
+
+    added, failed = at("ajouté : 000_bon.txt"), at("échec : zz_vide.txt")
+    summary, advice = at("1 ajouté(s)"), at("Des fichiers ont été refusés")
+    assert added < failed < summary < advice, lines

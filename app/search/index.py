@@ -563,12 +563,17 @@ class SearchIndex:
         run there (the caller then indexes them itself)."""
         from concurrent.futures.process import BrokenProcessPool  # loaded by _apart_pool() already
 
+        settings = self.apart  # read once: the server's stop sets it to None (stop_writing_apart)
+        if settings is None:
+            return False
         session.commit()  # a read begun before the child's commit would not see the states it records
         try:
-            self.last_write_error = _apart_pool().submit(_index_in_child, self.apart, ids).result()
+            self.last_write_error = _apart_pool().submit(_index_in_child, settings, ids).result()
         except BrokenProcessPool:
             log.warning("the indexing process died; indexing in the worker", exc_info=True)
             _forget_apart_pool()
+            return False
+        except RuntimeError:  # the pool shut down by the server's stop since: written here
             return False
         session.expire_all()  # episodes loaded in this session see the states the child recorded
         return True
