@@ -6,6 +6,7 @@ from collections import Counter
 
 import pytest
 from sqlmodel import Session, select
+from whoosh.filedb.filestore import FileStorage
 
 from app.db import get_engine
 from app.models import Episode
@@ -135,6 +136,50 @@ def test_concurrent_writers_wait_for_the_lock(session, index, settings):
     states = set(session.exec(select(Episode.index_state)).all())
     assert states == {"indexed"}
     assert len(found(index, session, "5G")) == 8 and index.check(session) == []
+
+
+def test_a_commit_elsewhere_while_a_writer_opens_the_index_is_waited_out(session, index, settings, monkeypatch):
+    """Another process commits, replacing the table of segments (`_MAIN_N.toc`) and removing the
+    old one, just as this writer opens it, at each of the moments the write opens one: the write
+    goes in all the same. (`plateau ingest` beside uploads died on it: FileNotFoundError.)"""
+    mine = [add_episode(session, index, f"moi-{i}", [f"la fibre numéro {i}"], indexed=False) for i in range(12)]
+    others = iter(add_episode(session, index, f"autre-{i}", ["le satellite"], indexed=False) for i in range(12))
+    real_open = FileStorage.open_file
+    armed = {"at": -1, "seen": 0}
+    elsewhere: list[threading.Thread] = []
+
+    def commit_elsewhere():
+        with Session(get_engine(settings)) as own:
+            SearchIndex(settings.index_dir).index_episodes(own, [next(others).id])
+
+    def open_file(storage, name, **kwargs):
+        if name.endswith(".toc") and threading.current_thread() is threading.main_thread():
+            if armed["seen"] == armed["at"]:
+                thread = threading.Thread(target=commit_elsewhere)
+                elsewhere.append(thread)
+                thread.start()
+                thread.join(2)  # unless it waits for this writer's lock: then it commits after
+            armed["seen"] += 1
+        return real_open(storage, name, **kwargs)
+
+    monkeypatch.setattr(FileStorage, "open_file", open_file)
+    for at, episode in enumerate(mine):
+        armed.update(at=at, seen=0)
+        index.index_episodes(session, [episode.id])
+        if armed["seen"] <= at:  # every opening of this write has had a commit elsewhere
+            break
+    else:
+        raise AssertionError("a write opened tables of segments more often than the test covers")
+    for thread in elsewhere:
+        thread.join()
+    monkeypatch.undo()
+    assert len(elsewhere) == at >= 2
+    session.expire_all()
+    stored = {e.slug: e.index_state for e in session.exec(select(Episode))}
+    written = [e.slug for e in mine[: at + 1]] + [f"autre-{i}" for i in range(at)]
+    assert {slug: stored[slug] for slug in written} == dict.fromkeys(written, "indexed")
+    assert found(index, session, "fibre") == {e.slug for e in mine[: at + 1]}
+    assert len(found(index, session, "satellite")) == at
 
 
 def test_an_index_written_with_another_layout_is_rebuilt_at_start(session, index, monkeypatch):

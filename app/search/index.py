@@ -41,6 +41,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 CURRENT = "CURRENT"  # names the generation folder in use; replaced atomically by a rebuild
+REOPEN_PAUSES = (0.01, 0.02, 0.04, 0.08)  # seconds; a table of segments replaced while it was opened
 
 
 def tier_to_merge(segments) -> list | None:
@@ -338,9 +339,15 @@ class SearchIndex:
         return name or None
 
     def _exists(self, generation: str | None) -> bool:
+        """Whether the generation holds a table of segments: its folder listed, no table opened.
+        (Whoosh's exists_in opens the newest table, which another process's commit may have just
+        replaced and removed: it raised FileNotFoundError on a healthy index.)"""
         if not generation:
             return False
-        return windex.exists_in(str(self.index_dir / generation))
+        try:
+            return TOC._latest_generation(FileStorage(str(self.index_dir / generation)), "MAIN") > -1
+        except OSError:  # the folder is gone (pruned after a swap)
+            return False
 
     @contextmanager
     def _folder_lock(self, name: str):
@@ -413,7 +420,16 @@ class SearchIndex:
         return removed
 
     def _open(self, generation: str):
-        return windex.open_dir(str(self.index_dir / generation), schema=self.schema)
+        """The generation's index. Opening reads its newest table of segments, which another
+        process's commit may replace and remove between the folder's listing and the reading: the
+        folder is listed again then, as Whoosh's own reader() does."""
+        path = str(self.index_dir / generation)
+        for pause in REOPEN_PAUSES:
+            try:
+                return windex.open_dir(path, schema=self.schema)
+            except FileNotFoundError:
+                time.sleep(pause)
+        return windex.open_dir(path, schema=self.schema)
 
     # --- writing --------------------------------------------------------------------------
 
