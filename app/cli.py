@@ -36,10 +36,10 @@ with loaded_for_good():
     import typer
     from sqlmodel import Session, col, func, select
 
-    from app import limits
     from app.config import Settings, get_settings
     from app.db import get_engine
     from app.models import Episode
+    from app.priority import lower_priority
     from app.search import IndexBusy, get_search_index
     from app.services.ingest import ingest_paths
     from app.services.revisions import EDITS
@@ -108,9 +108,9 @@ def ready() -> Settings:
 
 
 def yield_to_the_server() -> None:
-    """Batch work runs at a lower CPU priority, so a server on the same machine keeps answering."""
-    with suppress(OSError):
-        os.nice(limits.BATCH_NICENESS)
+    """Batch work runs at a lower CPU priority, so a server on the same machine keeps answering (the
+    `plateau` command has lowered it already; not `python -m app.cli`)."""
+    lower_priority()
 
 
 class NoBar:
@@ -239,7 +239,17 @@ def serve(host: str = "127.0.0.1", port: int = 8000, workers: int = typer.Option
     import uvicorn
 
     settings = ready()
-    uvicorn.run("app.main:create_app", factory=True, host=host, port=port, workers=workers, **proxy_options(settings))
+    options = {"app": "app.main:create_app", "factory": True, "host": host, "port": port, **proxy_options(settings)}
+    if workers == 1:
+        uvicorn.run(**options)
+        return
+    from app.serving import serve_workers
+
+    try:
+        serve_workers(workers, **options)
+    except OSError as exc:
+        err.print(f"Impossible d'écouter sur {host}:{port} ({exc.strerror}) : choisissez un autre port avec --port.")
+        raise typer.Exit(1) from exc
 
 
 def proxy_options(settings: Settings) -> dict:

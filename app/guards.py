@@ -3,6 +3,7 @@ addresses that end with a slash."""
 
 from urllib.parse import quote
 
+import anyio
 from starlette.datastructures import Headers
 from starlette.responses import JSONResponse, RedirectResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -12,6 +13,7 @@ from app.api.auth import token_refusal
 from app.config import get_settings
 
 WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+READS = frozenset({"GET", "HEAD"})
 
 
 class WriteGuard:
@@ -99,3 +101,47 @@ class TrailingSlash:
             await response(scope, receive, send)
             return
         await self.app(scope, receive, send)
+
+
+class ReadersInTurn:
+    """Page and API reads (GET, HEAD) go to work READERS_PER_WORKER at a time, in the order they
+    came; the others wait their turn at the door. Writes and the paths under `passing` (/healthz,
+    the static files: no work to speak of) do not queue.
+
+    Every request runs in a thread of this worker, and its threads share one GIL: twenty reads at
+    once each get a twentieth of a core, so a search that takes 40 ms alone took a second, and any
+    one of them could be the unlucky one. In turn, a read waits for those before it and then runs at
+    full speed. Writes keep their own threads: an upload waiting for SQLite's lock would otherwise
+    hold a reader's turn for seconds."""
+
+    def __init__(self, app: ASGIApp, turns: int = limits.READERS_PER_WORKER, passing: tuple[str, ...] = ()):
+        self.app = app
+        self.turns = turns
+        self.passing = passing
+        self._semaphore: anyio.Semaphore | None = None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] not in READS or scope["path"].startswith(self.passing):
+            await self.app(scope, receive, send)
+            return
+        if self._semaphore is None:  # made in the server's event loop
+            self._semaphore = anyio.Semaphore(self.turns)
+        turn = self._semaphore
+        await turn.acquire()
+        held = True
+
+        def give_back() -> None:
+            nonlocal held
+            if held:
+                held = False
+                turn.release()
+
+        async def sending(message: Message) -> None:
+            if message["type"] == "http.response.body" and not message.get("more_body", False):
+                give_back()  # the work is done: a slow client reading the answer holds no turn
+            await send(message)
+
+        try:
+            await self.app(scope, receive, sending)
+        finally:
+            give_back()

@@ -97,9 +97,6 @@ MERGE_TIER = 8  # index segments of about one size merged together once there ar
 MERGE_MAX_DOCS = 50_000  # but not into a segment of more documents than this (about 300 episodes)
 MERGE_IDLE_SECONDS = 10.0  # the server merges them once no write has come for this long
 BULK_EPISODES = 20  # from this many episodes in one write, the writer processes are used
-# `plateau ingest` and `reindex` lower their CPU priority by this much (nice): on a machine that also
-# serves the archive, batch work takes what the server leaves, and readers keep their latency
-BATCH_NICENESS = 10
 # The server's indexing process (uploads, edits): below the searches of its worker.
 INDEX_NICENESS = 10
 # Requests a server worker process works on at once (its thread pool; Starlette's default is 40).
@@ -108,6 +105,11 @@ INDEX_NICENESS = 10
 # a search p99 of 1.6 s, 8 threads 80 req/s and 0.92 s, 4 threads 94 req/s and 0.79 s. Eight, not
 # four: an upload or a write waiting for SQLite's lock holds a thread for seconds.
 THREADS_PER_WORKER = 8
+# Reads (GET, HEAD) a worker works on at once; the others wait their turn (guards.ReadersInTurn).
+# `make load` (2,000 episodes, 32 connections, 4 writers): 1 gave a search p99 of 0.95 to 1.24 s,
+# 2 gave 1.03 to 1.09 s, 3 gave 1.33 s, no limit (the 8 threads) 2.8 s. Two, so that one long
+# request (a metadata build after a write, a three-hour transcript) does not hold up the others.
+READERS_PER_WORKER = 2
 # What the main process holds besides the writers' posting buffers (the app, SQLAlchemy, Whoosh,
 # the documents on their way to the writers, a writer process's own state), measured at 5,000
 # episodes, where 300 let the peak pass the budget by 2 to 7 %. The rest of the memory

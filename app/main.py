@@ -18,10 +18,10 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from app import limits
 from app.config import get_settings
 from app.db import get_engine, storage_state
-from app.guards import TrailingSlash, WriteGuard
+from app.guards import ReadersInTurn, TrailingSlash, WriteGuard
 from app.proxies import ForwardedHeaders, proxy_middleware
 from app.search import IndexDamaged, get_search_index
-from app.startup import prepare_data
+from app.startup import prepare_data, warm_up
 from app.web.media import EMBED_ORIGINS
 from app.web.static import MOUNT, VersionedStaticFiles, versions
 
@@ -118,6 +118,12 @@ async def lifespan(app: FastAPI):
             pass  # repairing in the background
         except Exception:
             log.warning("the index could not be brought up to date at startup; serving what it holds", exc_info=True)
+        try:
+            warm_up(settings, session)
+        except IndexDamaged:
+            pass  # said at the first search; repairing
+        except Exception:  # the pages do not wait for it
+            log.warning("warming up the search failed", exc_info=True)
     # What startup built (modules, ORM and templates, the index's readers) lives as long as the
     # process: left to the collector, every full collection walks it again (60 ms at 2,000 episodes,
     # about one request in ten), paid by whichever request sets it off.
@@ -150,6 +156,7 @@ def create_app() -> FastAPI:
     app.add_middleware(SecurityHeaders)
     app.add_middleware(GZipMiddleware, minimum_size=GZIP_MINIMUM_SIZE, compresslevel=GZIP_LEVEL)
     app.add_middleware(ServerTiming)
+    app.add_middleware(ReadersInTurn, passing=("/healthz", f"{MOUNT}/"))
     # outermost: the client, scheme and host a trusted proxy forwards, before anything reads them
     forwarded = proxy_middleware(get_settings())
     if forwarded is not None:

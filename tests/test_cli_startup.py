@@ -99,3 +99,32 @@ def test_messages_keep_their_order_when_stdout_and_stderr_go_to_one_log(tmp_path
     added, failed = at("ajouté : 000_bon.txt"), at("échec : zz_vide.txt")
     summary, advice = at("1 ajouté(s)"), at("Des fichiers ont été refusés")
     assert added < failed < summary < advice, lines
+
+
+def test_ingest_and_reindex_lower_their_priority_before_loading_anything(tmp_path):
+    """`plateau ingest` and `reindex` take the batch priority before SQLAlchemy, Whoosh or the app
+    load (their start ran at the server's priority); other commands keep the caller's."""
+    code = (
+        "import os, sys\n"
+        "seen = {}\n"
+        "class Watch:\n"
+        "    def find_spec(self, name, path=None, target=None):\n"
+        "        if name == 'sqlalchemy':\n"
+        "            seen.setdefault('nice', os.getpriority(os.PRIO_PROCESS, 0))\n"
+        "sys.meta_path.insert(0, Watch())\n"
+        "sys.argv = ['plateau', *sys.argv[1:]]\n"
+        "from app.entry import main\n"
+        "try:\n"
+        "    main()\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "print('NICE', seen.get('nice'))\n"
+    )
+    environ = {**os.environ, "PLATEAU_DATA_DIR": str(tmp_path / "data")}
+    caller = os.getpriority(os.PRIO_PROCESS, 0)
+    for command, expected in (("ingest", max(caller, 10)), ("reindex", max(caller, 10)), ("check", caller)):
+        done = subprocess.run(
+            [sys.executable, "-c", code, command, "--help"], env=environ, capture_output=True, text=True, timeout=120
+        )
+        assert done.stdout.strip().splitlines()[-1] == f"NICE {expected}", (command, done.stdout, done.stderr)
+    assert Path(PLATEAU).read_text().count("from app.entry import main") == 1  # the installed command

@@ -1,9 +1,12 @@
 """Episodes found by title, guests, show or description; corrected results when a query finds nothing."""
 
+import threading
 from urllib.parse import parse_qs, urlsplit
 
 import html5lib
+from sqlmodel import Session
 
+from app.db import get_engine
 from app.search import metadata
 from app.search.metadata import known_names, metadata_index, name_variants
 from app.services.episodes import delete_episode, edit_episode
@@ -268,3 +271,43 @@ def test_the_index_after_a_change_is_the_one_a_full_build_makes(session, index):
     assert {w for words in after.words.values() for w in words} >= {"souverainete", "cloud", "staron"}
     assert not any("pillot" in words for words in after.words.values())
     assert {name: {w: set(ids) for w, ids in words.items()} for name, words in before.words.items()} == words_before
+
+
+def test_searches_while_it_is_rebuilt_read_the_last_one_and_the_next_the_new(session, index, settings, monkeypatch):
+    """The request that finds the metadata changed rebuilds the index; the others, meanwhile, read
+    the last one instead of waiting (writes in a row had a worker's searches queue behind six
+    builds in two seconds); once built, everyone reads the new one."""
+    add_episode(session, index, "un", ["du texte"], guests=("Garance Mathias",))
+    before = metadata_index(session)
+    add_episode(session, index, "deux", ["du texte"], guests=("Julien Pillot",))
+    building, finish = threading.Event(), threading.Event()
+    real_build = metadata._build
+
+    def slow_build(*args, **kwargs):
+        building.set()
+        finish.wait(30)
+        return real_build(*args, **kwargs)
+
+    monkeypatch.setattr(metadata, "_build", slow_build)
+    engine = get_engine(settings)
+    read: dict[str, metadata.MetadataIndex] = {}
+
+    def read_in(name: str) -> None:
+        with Session(engine) as own:
+            read[name] = metadata_index(own)
+
+    builder = threading.Thread(target=read_in, args=("builder",))
+    builder.start()
+    assert building.wait(30)
+    meanwhile = threading.Thread(target=read_in, args=("meanwhile",))
+    meanwhile.start()
+    meanwhile.join(10)
+    finished_meanwhile = not meanwhile.is_alive()
+    finish.set()
+    builder.join(30)
+    meanwhile.join(30)
+    assert finished_meanwhile, "a search waited for another's build"
+    assert read["meanwhile"] is before
+    new = read["builder"]
+    assert new is not before and {e.slug for e in new.episodes.values()} == {"un", "deux"}
+    assert metadata_index(session) is new

@@ -236,23 +236,33 @@ def _apply(index: dict[str, set[int]], changes: list[tuple[int, set[str], set[st
 # --- building it, once per change of the metadata ----------------------------------------------
 
 _cache: dict[str, tuple[tuple, MetadataIndex]] = {}  # database URL -> (signature, index)
-_build_lock = threading.Lock()  # one build at a time: searches arriving meanwhile wait for it
+_build_locks: dict[str, threading.Lock] = {}  # database URL -> one build at a time
 
 
 def metadata_index(session: Session) -> MetadataIndex:
     """The metadata index of this session's database, rebuilt when an ingest, an edit, a merge or a
-    deletion has changed the metadata since it was built (about a second at 5,000 episodes)."""
+    deletion has changed the metadata since it was built (about a second at 5,000 episodes).
+
+    The request that finds it changed builds the new one; the requests that come while it builds
+    read the last one rather than queue behind the build (writers in a row had a worker's searches
+    wait for six builds in two seconds), as they would have had they come a moment earlier."""
     key = str(session.get_bind().engine.url)
     signature = _signature(session)
     cached = _cache.get(key)
     if cached is not None and cached[0] == signature:
         return cached[1]
-    with _build_lock:
+    lock = _build_locks.setdefault(key, threading.Lock())
+    if not lock.acquire(blocking=cached is None):
+        assert cached is not None  # a lock taken without waiting only when there is one to read
+        return cached[1]
+    try:
         cached = _cache.get(key)
         if cached is not None and cached[0] == signature:
             return cached[1]  # built by another search while this one waited
         built = _build(session, before=cached[1] if cached is not None else None)
         _cache[key] = (signature, built)
+    finally:
+        lock.release()
     return built
 
 
