@@ -109,10 +109,9 @@ class ReadersInTurn:
     the static files: no work to speak of) do not queue.
 
     Every request runs in a thread of this worker, and its threads share one GIL: twenty reads at
-    once each get a twentieth of a core, so a search that takes 40 ms alone took a second, and any
-    one of them could be the unlucky one. In turn, a read waits for those before it and then runs at
-    full speed. Writes keep their own threads: an upload waiting for SQLite's lock would otherwise
-    hold a reader's turn for seconds."""
+    once each get a twentieth of a core, and a search of 40 ms takes twenty times that. In turn, a
+    read waits for those before it and then runs at full speed. Writes keep their own threads: an
+    upload waiting for SQLite's lock would otherwise hold a reader's turn for seconds."""
 
     def __init__(self, app: ASGIApp, turns: int = limits.READERS_PER_WORKER, passing: tuple[str, ...] = ()):
         self.app = app
