@@ -66,11 +66,17 @@ def test_an_upload_waiting_for_the_index_blocks_no_one_and_says_it_is_not_search
     assert uploaded.json()["status"] == "added" and uploaded.json()["searchable"] is False
 
 
-def test_an_unchanged_upload_retries_what_the_index_could_not_take(admin_token, client, settings, monkeypatch):
+@pytest.fixture
+def short_writer_timeout(monkeypatch, settings) -> None:
+    """Writers give up on a held index after 0.3 s: set before the app starts, whose indexing
+    process keeps the settings it was started with (else each wait lasted the default 30 s)."""
     from app.config import get_settings
 
     monkeypatch.setenv("PLATEAU_INDEX_WRITER_TIMEOUT", "0.3")
     get_settings.cache_clear()
+
+
+def test_an_unchanged_upload_retries_what_the_index_could_not_take(admin_token, short_writer_timeout, client, settings):
     held = hold_the_index(settings)
     try:
         first = client.post("/api/episodes", files={"file": (SEED.name, SEED.read_bytes())}, headers=AUTH)
