@@ -243,13 +243,16 @@ def serve(host: str = "127.0.0.1", port: int = 8000, workers: int = typer.Option
     if workers == 1:
         uvicorn.run(**options)
         return
-    from app.serving import serve_workers
+    from app.serving import PortUnavailable, check_port, serve_workers
 
     try:
-        serve_workers(workers, **options)
-    except OSError as exc:
-        err.print(f"Impossible d'écouter sur {host}:{port} ({exc.strerror}) : choisissez un autre port avec --port.")
+        check_port(host, port)
+    except PortUnavailable as exc:
+        err.print(
+            f"Impossible d'écouter sur {host}:{port} : {exc}. Choisissez un autre port (--port) ou hôte (--host)."
+        )
         raise typer.Exit(1) from exc
+    raise typer.Exit(serve_workers(workers, **options))
 
 
 def proxy_options(settings: Settings) -> dict:

@@ -6,6 +6,7 @@ import signal
 import socket
 import subprocess
 import time
+from contextlib import suppress
 from pathlib import Path
 
 import anyio
@@ -29,8 +30,8 @@ def workers_of(server: subprocess.Popen) -> list[int]:
     children = Path(f"/proc/{server.pid}/task/{server.pid}/children").read_text().split()
     workers = []
     for pid in children:
-        with open(f"/proc/{pid}/cmdline", "rb") as fh:
-            if b"spawn_main" in fh.read():
+        with suppress(FileNotFoundError, ProcessLookupError):  # ended meanwhile
+            if b"spawn_main" in Path(f"/proc/{pid}/cmdline").read_bytes():
                 workers.append(int(pid))
     return workers
 
@@ -122,21 +123,43 @@ def test_a_worker_that_dies_is_replaced_and_the_stop_leaves_nothing_running(arch
         first, second = workers_of(server)
         os.kill(first, signal.SIGKILL)
         deadline = time.monotonic() + 40
-        while not (len(workers_of(server)) == 2 and first not in workers_of(server)):
+        while not (replaced := set(workers_of(server))) - {first, second}:  # a new worker, started
             assert time.monotonic() < deadline, "the dead worker was not replaced"
             time.sleep(0.2)
-        replaced = workers_of(server)
-        assert second in replaced
-        with httpx.Client(base_url=url, timeout=30) as http:  # new connections reach both again
+        assert first not in replaced and second in replaced
+        deadline = time.monotonic() + 60
+        while len(sockets_on(port, "0A")) < 2:  # the new worker listens
+            assert time.monotonic() < deadline, "the new worker never listened"
+            time.sleep(0.1)
+        with httpx.Client(base_url=url, timeout=30) as http:
             assert {http.get("/api/search", params={"q": "cloud"}).status_code for _ in range(20)} == {200}
     finally:
         errors = stop(server)
     assert server.returncode == 0, errors[-2000:]
-    assert "est reparti" in errors  # the log says a worker was restarted
+    assert f"le processus de service [{first}] s'est arrêté (code -9) : il est reparti" in errors
     for pid in replaced:
         assert not Path(f"/proc/{pid}").exists() or "zombie" in Path(f"/proc/{pid}/status").read_text()
     with pytest.raises(httpx.TransportError):
         httpx.get(f"{url}/healthz", timeout=2)
+
+
+def test_workers_that_die_at_their_start_again_and_again_stop_the_server(archive):
+    """A worker that cannot start (a setting, a database it cannot open) is not started again forever:
+    after three deaths in a row soon after their start, the server stops with an error."""
+    port = free_port()
+    server = start(archive, port)
+    killed: set[int] = set()
+    deadline = time.monotonic() + 90
+    while server.poll() is None:
+        assert time.monotonic() < deadline, "the server went on starting workers that died"
+        with suppress(FileNotFoundError):  # the server has just ended
+            for pid in set(workers_of(server)) - killed:
+                os.kill(pid, signal.SIGKILL)
+                killed.add(pid)
+        time.sleep(0.05)
+    errors = server.communicate(timeout=60)[1]
+    assert server.returncode == 1, errors[-2000:]
+    assert "meurent à leur démarrage" in errors and 3 <= len(killed) <= 5
 
 
 def test_a_port_taken_by_another_program_is_said_plainly(archive):

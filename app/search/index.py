@@ -344,10 +344,8 @@ class SearchIndex:
         replaced and removed: it raised FileNotFoundError on a healthy index.)"""
         if not generation:
             return False
-        try:
-            return TOC._latest_generation(FileStorage(str(self.index_dir / generation)), "MAIN") > -1
-        except OSError:  # the folder is gone (pruned after a swap)
-            return False
+        # a folder gone (pruned after a swap) lists as empty
+        return TOC._latest_generation(FileStorage(str(self.index_dir / generation)), "MAIN") > -1
 
     @contextmanager
     def _folder_lock(self, name: str):

@@ -245,7 +245,8 @@ def metadata_index(session: Session) -> MetadataIndex:
 
     The request that finds it changed builds the new one; the requests that come while it builds
     read the last one rather than queue behind the build (writers in a row had a worker's searches
-    wait for six builds in two seconds), as they would have had they come a moment earlier."""
+    wait for six builds in two seconds). For them, an episode added or edited a moment ago is left
+    out of the results, or filtered by its old show, guests and date, until the build is done."""
     key = str(session.get_bind().engine.url)
     signature = _signature(session)
     cached = _cache.get(key)
