@@ -107,12 +107,6 @@ def ready() -> Settings:
     return settings
 
 
-def yield_to_the_server() -> None:
-    """Batch work runs at a lower CPU priority, so a server on the same machine keeps answering (the
-    `plateau` command has lowered it already; not `python -m app.cli`)."""
-    lower_priority()
-
-
 class NoBar:
     """progress_bar() away from a terminal (a log, a pipe, a test), where Rich's bar would show
     nothing: its live display is not loaded for nothing."""
@@ -161,7 +155,7 @@ def ingest(
     """Ajoute ou met à jour des épisodes depuis des transcriptions."""
     if edits not in EDITS:
         raise typer.BadParameter(f"« {edits} » : keep ou replace", param_hint="--edits")
-    yield_to_the_server()
+    lower_priority()  # the `plateau` command has already; not app.cli's main called otherwise
     settings = ready()
     index = get_search_index(settings)
     with Session(get_engine(settings)) as session:
@@ -265,7 +259,7 @@ def proxy_options(settings: Settings) -> dict:
 @cli.command()
 def reindex():
     """Reconstruit l'index de recherche depuis la base, dans un nouveau dossier mis en place d'un coup."""
-    yield_to_the_server()
+    lower_priority()  # the `plateau` command has already; not app.cli's main called otherwise
     settings = ready()
     with Session(get_engine(settings)) as session, progress_bar() as bar:
         task = bar.add_task("Indexation", total=None)

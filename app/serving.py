@@ -30,7 +30,7 @@ class PortUnavailable(Exception):
 
 
 def address(host: str, port: int) -> tuple[int, tuple]:
-    """The socket family and address of host:port, as the kernel resolves them (the first one)."""
+    """The socket family and address of host:port, the first that getaddrinfo gives."""
     family, _, _, _, where = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)[0]
     return family, where
 
