@@ -126,3 +126,20 @@ def test_an_upload_is_indexed_by_a_quieter_process_that_ends_with_its_worker(tmp
     while alive(indexer[0]) and time.monotonic() < deadline:
         time.sleep(0.1)
     assert not alive(indexer[0]), "the indexing process outlived its server"
+
+
+def test_the_indexing_process_starts_at_its_lower_priority_and_the_worker_keeps_its_own():
+    """Its start (a new interpreter importing the app, a second of CPU) used to run at the worker's
+    priority until its initializer lowered it: at the first uploads under load, searches took twice
+    their time for two seconds. Read at once, while the process is still importing."""
+    from app.search import index as index_module
+
+    own = os.getpriority(os.PRIO_PROCESS, 0)
+    try:
+        index_module._apart_pool().submit(int)  # what an upload does first
+        (indexer,) = [nice for _, nice, command in children_of(os.getpid()) if "spawn_main" in command]
+        assert indexer == min(19, own + 10)  # limits.INDEX_NICENESS
+        assert os.getpriority(os.PRIO_PROCESS, 0) == own
+    finally:
+        index_module._forget_apart_pool(wait=True)
+    assert [command for _, _, command in children_of(os.getpid()) if "spawn_main" in command] == []
