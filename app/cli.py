@@ -173,6 +173,7 @@ def ingest(
                 edits=edits,
                 on_total=lambda n: bar.update(task, total=n),
                 progress=lambda o: bar.update(task, advance=1, description=f"{Path(o.source).name[:40]}"),
+                on_indexing=lambda: bar.update(task, description="Écriture de l'index"),
             )
     counts = dict.fromkeys(STATUS_LABELS, 0)
     unsearchable = 0

@@ -217,3 +217,142 @@ def test_the_quick_look_at_introductions_finds_every_name_the_full_comparison_fi
     monkeypatch.setattr(guests, "INTRODUCTION_PREFILTER", 0)
     assert len(quick) > 500
     assert guests.introduction_names(words_of, known) == quick
+
+
+def episodes_found(index, session, q) -> int:
+    return index.search(session, SearchRequest(q=q)).episodes
+
+
+def segment_count(settings: Settings) -> int:
+    return len(get_search_index(settings)._segments())
+
+
+def in_a_thread(work):
+    """What another writer (an upload, another command) does meanwhile: its own thread and session."""
+    import threading
+
+    found: list = []
+    thread = threading.Thread(target=lambda: found.append(work()))
+    thread.start()
+    thread.join()
+    return found[0]
+
+
+def test_a_bulk_ingest_leaves_one_segment_per_writer_process_and_the_index_free_meanwhile(tmp_path, monkeypatch):
+    """Each batch used to commit two segments of its own: 20 at 2,000 episodes, which every search
+    reads. Written aside, four batches leave two; the index's lock stays free meanwhile, so that
+    another writer's episode is searchable at once, and its folder is kept while it is in use."""
+    write_pages(tmp_path / "lot", 75)
+    monkeypatch.setattr(limits, "BATCH_FILES", 20)
+    settings = archive(tmp_path, "data")
+    index = get_search_index(settings)
+    monkeypatch.setattr(index, "writer_timeout", 1.0)  # a writer held for the ingest would fail this
+    index_dir = Path(settings.index_dir)
+    during = {}
+
+    def upload():
+        with Session(get_engine(settings)) as other:
+            seed = SEED_FILES[0]
+            return ingest_bytes(other, seed.name, seed.read_bytes(), index=get_search_index(settings))
+
+    def meanwhile(outcome):
+        if Path(outcome.source).name == "episode_050.txt":  # two batches indexed, aside
+            during["upload"] = in_a_thread(upload)
+            during["aside"] = sorted(p.name for p in index_dir.glob("aside-*"))
+            index.remove_stale_generations()  # what a command starting now does
+            during["kept"] = sorted(p.name for p in index_dir.glob("aside-*"))
+            with Session(get_engine(settings)) as other:
+                during["found"] = hits(index, other, "souveraineté")[1]
+
+    with Session(get_engine(settings)) as session:
+        outcomes = ingest_paths(session, [tmp_path / "lot"], index=index, progress=meanwhile)
+        assert [(o.status, o.searchable) for o in outcomes] == [("added", True)] * 75
+        assert during["upload"].status == "added" and during["upload"].searchable
+        assert len(during["aside"]) == 1 and during["kept"] == during["aside"]
+        # the ingest's episodes are searchable at its end; the upload's at once
+        assert during["found"] == [SEED_FILES[0].name]
+        assert episodes_found(index, session, "souveraineté") == 76
+        assert hits(index, session, "numéro 44")[1] == ["episode_044.txt"]
+        assert index.check(session) == []
+    assert segment_count(settings) == limits.WRITER_PROCS + 1  # and the upload's
+    assert list(index_dir.glob("aside-*")) == []
+
+
+def test_an_episode_changed_during_a_bulk_ingest_keeps_its_new_text(tmp_path, monkeypatch):
+    """A file of the ingest sent again, changed, while the ingest still writes aside: the index ends
+    with the new text, not the copy written aside before."""
+    write_pages(tmp_path / "lot", 45)
+    monkeypatch.setattr(limits, "BATCH_FILES", 20)
+    settings = archive(tmp_path, "data")
+    index = get_search_index(settings)
+    changed = page(3).replace("souveraineté", "zeppelin")
+
+    def resend():
+        with Session(get_engine(settings)) as other:
+            return ingest_bytes(other, "episode_003.txt", changed.encode(), index=get_search_index(settings))
+
+    def meanwhile(outcome):
+        if Path(outcome.source).name == "episode_030.txt":  # the first batch is indexed, aside
+            assert in_a_thread(resend).status == "updated"
+
+    with Session(get_engine(settings)) as session:
+        outcomes = ingest_paths(session, [tmp_path / "lot"], index=index, progress=meanwhile)
+        assert all(o.searchable for o in outcomes)
+        assert hits(index, session, "zeppelin")[1] == ["episode_003.txt"]
+        assert "episode_003.txt" not in hits(index, session, "souveraineté")[1]
+        assert episodes_found(index, session, "souveraineté") == 44
+        assert index.check(session) == []
+
+
+KILLED_INGEST = """
+import os, sys
+from pathlib import Path
+from sqlmodel import Session
+from app import limits
+from app.config import Settings
+from app.db import get_engine
+from app.search import get_search_index
+from app.services.ingest import ingest_paths
+
+limits.BATCH_FILES = 20
+settings = Settings(data_dir=Path(sys.argv[1]))
+
+def die(outcome):
+    if Path(outcome.source).name == "episode_050.txt":
+        os._exit(9)  # killed, two batches written aside
+
+with Session(get_engine(settings)) as session:
+    ingest_paths(session, [Path(sys.argv[2])], index=get_search_index(settings), progress=die)
+"""
+
+
+def test_a_killed_bulk_ingest_leaves_nothing_that_the_next_command_does_not_finish(tmp_path):
+    import subprocess
+    import sys
+
+    write_pages(tmp_path / "lot", 75)
+    settings = archive(tmp_path, "data")
+    script = tmp_path / "killed.py"
+    script.write_text(KILLED_INGEST)
+    done = subprocess.run(
+        [sys.executable, str(script), str(settings.data_dir), str(tmp_path / "lot")],
+        cwd=Path(__file__).parent.parent,
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 9, done.stderr
+    index_dir = Path(settings.index_dir)
+    assert len(list(index_dir.glob("aside-*"))) == 1
+    index = get_search_index(settings)
+    with Session(get_engine(settings)) as session:
+        stored = session.exec(select(Episode.index_state)).all()
+        assert len(stored) == 51 and set(stored) == {"pending"}  # stored, none searchable yet
+        assert hits(index, session, "souveraineté") == (0, [])
+    prepare_data(settings)  # the start of any command
+    assert list(index_dir.glob("aside-*")) == []
+    with Session(get_engine(settings)) as session:
+        outcomes = ingest_paths(session, [tmp_path / "lot"], index=index)
+        assert sorted(o.status for o in outcomes) == ["added"] * 24 + ["unchanged"] * 51
+        assert all(o.searchable for o in outcomes)
+        assert episodes_found(index, session, "souveraineté") == 75
+        assert index.check(session) == []

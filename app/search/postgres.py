@@ -16,6 +16,7 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable
+from contextlib import nullcontext
 
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError, OperationalError
@@ -234,6 +235,11 @@ class PostgresSearch:
 
     def remove_stale_generations(self) -> list[str]:
         return []  # no generation folders
+
+    def writing_aside(self, session: Session):
+        """Each batch of a bulk ingest writes its passages as it comes: rows have no segments to
+        gather (SearchIndex.writing_aside)."""
+        return nullcontext()
 
     def write_apart(self, settings) -> None:
         """Writes stay in the request: PostgreSQL analyses nothing; the Python analysis is cheap

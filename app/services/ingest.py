@@ -10,6 +10,7 @@ import re
 import stat
 import unicodedata
 from collections.abc import Callable, Iterable
+from contextlib import nullcontext
 from dataclasses import asdict, dataclass
 from datetime import date
 from pathlib import Path
@@ -143,6 +144,7 @@ def ingest_bytes(
     )
     try:
         batch.finish()
+        batch.read_index_states()
     finally:
         batch.running.close()
     return outcome
@@ -186,6 +188,7 @@ class IngestBatch:
         self.session = session
         self.index = index
         self.written: list[IngestOutcome] = []
+        self.indexing: list[IngestOutcome] = []  # written, given to the index: read_index_states()
         self.running = RunningBatches(index.index_dir if index is not None else None)
         # Work an earlier batch left undone: episodes whose indexing failed are tried again, and
         # episodes committed by a batch that never finished (pending) mean its people were never
@@ -285,17 +288,21 @@ class IngestBatch:
             log.exception("linking the guests of episodes %s failed", ids)
         if self.index is not None:
             self.index.index_episodes(self.session, ids + list(self.unfinished))
-            failed = set(
-                self.session.exec(
-                    select(Episode.id).where(col(Episode.id).in_(ids), Episode.index_state != "indexed")
-                ).all()
-            )
-            for outcome in self.written:
-                outcome.searchable = outcome.episode_id not in failed
+            self.indexing.extend(self.written)
         # read when the batch takes another file, not here: most batches end with this finish
         self.known_stale = True
         self.written = []
         self.unfinished = {}
+
+    def read_index_states(self) -> None:
+        """Whether each episode written is searchable, once its index write is done: after finish(),
+        or after the end of SearchIndex.writing_aside() when the index was written aside."""
+        if not self.indexing:
+            return
+        waiting = set(self.session.exec(select(Episode.id).where(Episode.index_state != "indexed")).all())
+        for outcome in self.indexing:
+            outcome.searchable = outcome.episode_id not in waiting
+        self.indexing = []
 
 
 def _unchanged(session: Session, episode: Episode, edits: str) -> IngestOutcome | None:
@@ -513,12 +520,41 @@ def ingest_paths(
     media_url: str | None = None,
     progress: Callable[[IngestOutcome], None] | None = None,
     on_total: Callable[[int], None] | None = None,
+    on_indexing: Callable[[], None] | None = None,
     edits: str = "keep",
 ) -> list[IngestOutcome]:
+    """on_indexing: called once every file is stored, before the last batch's index write (and,
+    after a bulk ingest, the commit of what was written aside: SearchIndex.writing_aside)."""
     candidates, outcomes = collect(paths)
     if on_total:
         on_total(len(candidates))
     batch = IngestBatch(session, index)
+    try:
+        # more than one batch: one index written aside for them all, rather than segments per batch
+        with (
+            index.writing_aside(session)
+            if index is not None and len(candidates) > limits.BATCH_FILES
+            else nullcontext()
+        ):
+            _ingest_candidates(batch, candidates, outcomes, show, media_url, edits, progress)
+            if on_indexing:
+                on_indexing()
+            batch.finish()
+        batch.read_index_states()
+    finally:
+        batch.running.close()
+    return outcomes
+
+
+def _ingest_candidates(
+    batch: IngestBatch,
+    candidates: list[Candidate],
+    outcomes: list[IngestOutcome],
+    show: str | None,
+    media_url: str | None,
+    edits: str,
+    progress: Callable[[IngestOutcome], None] | None,
+) -> None:
     first_with_name: dict[str, Path] = {}
     for candidate in candidates:
         # An episode is known by its file name: a second file of the same name would overwrite the first.
@@ -544,8 +580,3 @@ def ingest_paths(
             progress(outcome)
         if len(batch.written) >= limits.BATCH_FILES:
             batch.finish()
-    try:
-        batch.finish()
-    finally:
-        batch.running.close()
-    return outcomes
