@@ -97,6 +97,9 @@ MERGE_TIER = 8  # index segments of about one size merged together once there ar
 MERGE_MAX_DOCS = 50_000  # but not into a segment of more documents than this (about 300 episodes)
 MERGE_IDLE_SECONDS = 10.0  # the server merges them once no write has come for this long
 BULK_EPISODES = 20  # from this many episodes in one write, the writer processes are used
+# Waits for the index's lock (each up to the writer timeout) before a bulk ingest gives up adding
+# the index it wrote aside (SearchIndex.writing_aside): minutes of work, behind a reindex's catch-up.
+ADOPT_ATTEMPTS = 4
 # The server's indexing process (uploads, edits): below the searches of its worker.
 INDEX_NICENESS = 10
 # Requests a server worker process works on at once (its thread pool; Starlette's default is 40).

@@ -1,5 +1,6 @@
 """Ingesting many files at once: batched work, the same archive as one file at a time, resumable."""
 
+import os
 from pathlib import Path
 
 from sqlmodel import Session, select
@@ -306,6 +307,7 @@ def test_an_episode_changed_during_a_bulk_ingest_keeps_its_new_text(tmp_path, mo
 
 KILLED_INGEST = """
 import os, sys
+import os
 from pathlib import Path
 from sqlmodel import Session
 from app import limits
@@ -339,6 +341,7 @@ def test_a_killed_bulk_ingest_leaves_nothing_that_the_next_command_does_not_fini
         cwd=Path(__file__).parent.parent,
         capture_output=True,
         text=True,
+        timeout=120,  # its writer processes, left waiting, would hold the pipes open
     )
     assert done.returncode == 9, done.stderr
     index_dir = Path(settings.index_dir)
@@ -356,3 +359,118 @@ def test_a_killed_bulk_ingest_leaves_nothing_that_the_next_command_does_not_fini
         assert all(o.searchable for o in outcomes)
         assert episodes_found(index, session, "souveraineté") == 75
         assert index.check(session) == []
+
+
+def test_a_speaker_given_during_a_bulk_ingest_is_kept(tmp_path, monkeypatch):
+    """A guest merge during the ingest rewrites the speaker of passages and indexes them again, with
+    the same stamp: the copy written aside before must not replace it."""
+    from sqlalchemy import update
+
+    from app.models import CaptionLine
+
+    write_pages(tmp_path / "lot", 45)
+    monkeypatch.setattr(limits, "BATCH_FILES", 20)
+    settings = archive(tmp_path, "data")
+    index = get_search_index(settings)
+
+    def name_the_speaker():
+        with Session(get_engine(settings)) as other:
+            episode = other.exec(select(Episode).where(Episode.source == "episode_003.txt")).one()
+            person = other.exec(select(Person).where(Person.name == "Julien Pillot")).one()
+            other.exec(update(CaptionLine).where(CaptionLine.episode_id == episode.id).values(person_id=person.id))
+            other.commit()
+            get_search_index(settings).index_episodes(other, [episode.id])  # as merge_guests does
+
+    def meanwhile(outcome):
+        if Path(outcome.source).name == "episode_030.txt":  # the first batch is indexed, aside
+            in_a_thread(name_the_speaker)
+
+    with Session(get_engine(settings)) as session:
+        ingest_paths(session, [tmp_path / "lot"], index=index, progress=meanwhile)
+        said = index.search(session, SearchRequest(q="souveraineté", speaker="julien-pillot", per_page=50))
+        assert {hit.episode.source for hit in said.hits} == {"episode_003.txt"}
+        assert index.check(session) == []
+
+
+def test_an_index_that_cannot_be_written_stops_no_bulk_ingest(tmp_path, monkeypatch):
+    """A full disk when the index written aside starts: every file is still stored, none is said
+    searchable, the summary's reason is the disk; the next ingest indexes them."""
+    import errno
+
+    from app.search import index as index_module
+
+    write_pages(tmp_path / "lot", 45)
+    monkeypatch.setattr(limits, "BATCH_FILES", 20)
+    settings = archive(tmp_path, "data")
+    index = get_search_index(settings)
+
+    def full(self, index):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    with Session(get_engine(settings)) as session:
+        with monkeypatch.context() as patched:
+            patched.setattr(index_module._Aside, "_open", full)
+            outcomes = ingest_paths(session, [tmp_path / "lot"], index=index)
+        assert [(o.status, o.searchable) for o in outcomes] == [("added", False)] * 45
+        assert index.last_write_error == "disque plein"
+        assert set(session.exec(select(Episode.index_state)).all()) == {"failed"}
+        assert list(Path(settings.index_dir).glob("aside-*")) == []
+        again = ingest_paths(session, [tmp_path / "lot"], index=index)
+        assert {o.status for o in again} == {"unchanged"}
+        assert episodes_found(index, session, "souveraineté") == 45
+        assert index.check(session) == []
+
+
+def test_a_writer_process_that_dies_loses_no_episode_silently(tmp_path, monkeypatch):
+    """Whoosh commits what its writer processes return and goes on without one that died: its
+    documents would be missing while their episodes were said searchable."""
+    import signal
+
+    write_pages(tmp_path / "lot", 65)
+    monkeypatch.setattr(limits, "BATCH_FILES", 20)
+    settings = archive(tmp_path, "data")
+    index = get_search_index(settings)
+
+    def kill_a_writer(outcome):
+        if Path(outcome.source).name == "episode_050.txt":  # two batches given to the writer
+            (task, *_) = index._aside.current.writer.tasks
+            os.kill(task.pid, signal.SIGKILL)
+            task.join(10)
+
+    with Session(get_engine(settings)) as session:
+        outcomes = ingest_paths(session, [tmp_path / "lot"], index=index, progress=kill_a_writer)
+        assert [o.status for o in outcomes] == ["added"] * 65
+        assert not any(o.searchable for o in outcomes)
+        assert index.check(session) != []
+        again = ingest_paths(session, [tmp_path / "lot"], index=index)
+        assert {o.status for o in again} == {"unchanged"}
+        assert episodes_found(index, session, "souveraineté") == 65
+        assert index.check(session) == []
+
+
+def test_a_server_retry_during_a_bulk_ingest_leaves_its_episodes_to_it(tmp_path, monkeypatch):
+    """The server indexes what waits at its start and after a failed upload (index_pending): a
+    running ingest's episodes wait for its end, and indexing them there would write the segments per
+    batch that the ingest writes aside to avoid."""
+    write_pages(tmp_path / "lot", 65)
+    monkeypatch.setattr(limits, "BATCH_FILES", 20)
+    settings = archive(tmp_path, "data")
+    index = get_search_index(settings)
+    done = []
+
+    def retry():
+        with Session(get_engine(settings)) as other:
+            return get_search_index(settings).index_pending(other)
+
+    def meanwhile(outcome):
+        if Path(outcome.source).name == "episode_050.txt":  # two batches pending, aside
+            done.append(in_a_thread(retry))
+
+    with Session(get_engine(settings)) as session:
+        outcomes = ingest_paths(session, [tmp_path / "lot"], index=index, progress=meanwhile)
+        assert all(o.searchable for o in outcomes)
+        assert done == [0]
+        assert episodes_found(index, session, "souveraineté") == 65
+    assert segment_count(settings) == limits.WRITER_PROCS
+    with Session(get_engine(settings)) as session:
+        assert index.index_pending(session) == 0  # and after it, nothing waits

@@ -7,6 +7,7 @@ import math
 import os
 import shutil
 import signal
+import sys
 import threading
 import time
 import uuid
@@ -42,6 +43,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 CURRENT = "CURRENT"  # names the generation folder in use; replaced atomically by a rebuild
+INGEST_LOCK = ".ingest.lock"  # held (shared) by every running ingest batch: services/ingest.RunningBatches
 REOPEN_PAUSES = (0.01, 0.02, 0.04, 0.08)  # seconds; a table of segments replaced while it was opened
 
 
@@ -90,26 +92,47 @@ def cancel(writer) -> None:
             task.join(5)
 
 
-_forking: list[int] = []  # the pid of the process forking now (_end_with_parent)
+_forking: list = []  # [pid of the process forking now, its prctl or None] (_end_with_parent)
 
 
 def _end_with_parent() -> None:
     """In a process forked by this one (Whoosh's writer processes): end when the thread that forked
     it ends (Linux's parent-death signal). A command killed outright (SIGKILL, the OOM killer) would
-    otherwise leave them waiting on their queue forever."""
-    with suppress(Exception):
-        import ctypes
-
-        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-        if _forking and os.getppid() != _forking[0]:
-            os._exit(1)  # the parent died before the signal was asked for
+    otherwise leave them waiting on their queue forever. Every os.fork() of a process that loaded
+    this module gets it: a child forked by a short-lived thread would end with that thread."""
+    if not _forking or _forking[1] is None:
+        return
+    parent, prctl = _forking
+    prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    if os.getppid() != parent:
+        os._exit(1)  # the parent died before the signal was asked for
 
 
 def _before_fork() -> None:
-    _forking[:] = [os.getpid()]
+    # resolved in the parent: loading a library in the child of a process with threads can
+    # deadlock on a lock another thread held at the fork
+    prctl = _forking[1] if _forking else None
+    if prctl is None and sys.platform.startswith("linux"):
+        with suppress(Exception):
+            import ctypes
+
+            prctl = ctypes.CDLL(None, use_errno=True).prctl
+    _forking[:] = [os.getpid(), prctl]
 
 
 os.register_at_fork(before=_before_fork, after_in_child=_end_with_parent)
+
+
+def ingest_running(index_dir: Path) -> bool:
+    """Whether an ingest batch runs, in any process (it holds INGEST_LOCK shared)."""
+    try:
+        with open(index_dir / INGEST_LOCK, "a+") as fh:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    except OSError:
+        return False  # a read-only folder: no batch writes there
+    return False
 
 
 def write_failure(error: BaseException) -> str:
@@ -630,13 +653,17 @@ class SearchIndex:
 
     def _adopt(self, session: Session, aside: "_Aside") -> None:
         """The end of writing_aside(): the index written aside joins the current generation. The
-        copies of its episodes already there (an update, or another writer's retry meanwhile) are
-        deleted in the same commit; the episodes changed since they were written aside are then
-        indexed again, from the database."""
+        copies of its episodes already there (an update, or another writer's meanwhile) are deleted
+        in the same commit. Then indexed again from the database: the episodes changed since they
+        were written aside, and those another writer indexed meanwhile (a guest merge rewrites the
+        speakers of passages, which the stamp does not show)."""
         if not aside.touched:
             aside.discard()
             return
+        again: set[int] = set()
         try:
+            if aside.error is not None:
+                raise aside.error
             segments = aside.finish()
             storage = FileStorage(str(aside.path)) if segments else None
 
@@ -648,21 +675,34 @@ class SearchIndex:
                         os.replace(aside.path / name, Path(writer.storage.folder) / name)
                 return current + segments
 
-            with self._writer(mergetype=adopt) as writer:
-                for eid in sorted(aside.touched):
-                    writer.delete_by_term(EPISODE, str(eid))
+            for attempt in range(limits.ADOPT_ATTEMPTS):
+                try:
+                    with self._writer(mergetype=adopt) as writer:
+                        held = self._indexed_stamps()  # under the lock: no commit comes in between
+                        rewritten = {eid for eid, stamp in aside.stamps.items() if held.get(eid) == stamp}
+                        for eid in sorted(aside.touched):
+                            writer.delete_by_term(EPISODE, str(eid))
+                    break
+                except IndexBusy:
+                    if attempt + 1 == limits.ADOPT_ATTEMPTS:
+                        raise  # the work written aside is lost: the episodes are marked failed
         except Exception as exc:
             log.exception("adding the index written aside failed for %d episodes", len(aside.touched))
             self.last_write_error = write_failure(exc)
-            states = dict.fromkeys(aside.stamps.keys() | aside.failed, "failed")
-            again: set[int] = set()
+            states = dict.fromkeys(aside.touched, "failed")
         else:
-            latest: dict[int, str] = {}
-            for chunk in _chunks(sorted(aside.stamps), 500):
-                latest.update(episode_stamps(session, chunk))
-            again = aside.again | {eid for eid, stamp in aside.stamps.items() if latest.get(eid) != stamp}
-            states = {eid: "indexed" for eid in aside.stamps if eid not in again}
-            states.update(dict.fromkeys(aside.failed - again, "failed"))
+            states = {}
+            try:
+                latest: dict[int, str] = {}
+                for chunk in _chunks(sorted(aside.stamps), 500):
+                    latest.update(episode_stamps(session, chunk))
+                again = aside.again | rewritten | {e for e, stamp in aside.stamps.items() if latest.get(e) != stamp}
+                states = {eid: "indexed" for eid in aside.stamps if eid not in again}
+                states.update(dict.fromkeys(aside.failed - again, "failed"))
+            except Exception as exc:  # the episodes stay "pending": indexed again at the next write or start
+                session.rollback()
+                log.exception("reading the stamps of %d episodes failed", len(aside.stamps))
+                self.last_write_error = write_failure(exc)
         finally:
             aside.discard()
         try:
@@ -746,6 +786,10 @@ class SearchIndex:
         todo = {eid for eid, stamp in stamps.items() if held.get(eid) != stamp}
         pending = session.exec(select(Episode.id).where(Episode.index_state != "indexed"))
         todo |= {eid for eid in pending if eid is not None}  # a stored episode's id never is
+        if ingest_running(self.index_dir):
+            # its episodes, pending until its batch ends (a bulk ingest's, until its whole index
+            # written aside is added): its work, which the next command or start takes up if it dies
+            todo -= set(session.exec(select(Episode.id).where(Episode.index_state == "pending")))
         orphans = set(held) - set(stamps)
         if orphans:
             with self._writer() as writer:
@@ -1043,6 +1087,7 @@ class _Aside:
         self.failed: set[int] = set()  # its documents could not be made
         self.again: set[int] = set()  # given twice: indexed again from the database at the end
         self.added = 0  # documents written
+        self.error: Exception | None = None  # the write failed: every episode given is marked failed
 
     def _open(self, index: SearchIndex) -> None:
         # made under a name no one removes, locked, then named: the lock follows the file
@@ -1056,36 +1101,52 @@ class _Aside:
         self.writer = ix.writer(**index.writer_options(limits.WRITER_PROCS))
 
     def add(self, index: SearchIndex, session: Session, ids: list[int]) -> None:
-        """index_episodes() within writing_aside(): their documents to the writer."""
-        if self.writer is None:
-            self._open(index)
+        """index_episodes() within writing_aside(): their documents to the writer. An error (a
+        read-only or full index folder) ends the writing, not the ingest: the files go on being
+        stored, and their episodes are marked failed at the end, as a failed write marks them."""
         self.again.update(self.touched.intersection(ids))
         fresh = [eid for eid in ids if eid not in self.touched]
         self.touched.update(fresh)
-        for eid, stamp in episode_stamps(session, fresh).items():
-            try:
-                docs = index._documents(session, eid, stamp)
-            except Exception:
-                log.exception("indexing episode %s failed", eid)
-                self.failed.add(eid)
-                continue
-            for doc in docs:
-                self.writer.add_document(**doc)
-            self.added += len(docs)
-            self.stamps[eid] = stamp
+        if self.error is not None:
+            return
+        try:
+            if self.writer is None:
+                self._open(index)
+            for eid, stamp in episode_stamps(session, fresh).items():
+                try:
+                    docs = index._documents(session, eid, stamp)
+                except Exception:
+                    log.exception("indexing episode %s failed", eid)
+                    self.failed.add(eid)
+                    continue
+                for doc in docs:
+                    self.writer.add_document(**doc)
+                self.added += len(docs)
+                self.stamps[eid] = stamp
+        except Exception as exc:
+            log.exception("writing the index aside failed")
+            self.error = exc
+            self.discard()
 
     def finish(self) -> list:
-        """Commit the writer (its processes write their segments); the segments written."""
+        """Commit the writer (its processes write their segments); the segments written. Whoosh
+        takes what its writer processes return and goes on without those that died (killed, or a
+        full disk): their documents would be lost, and their episodes marked indexed."""
         if self.writer is None:
             return []
         if not self.added:
             cancel(self.writer)
             self.writer = None
             return []
+        tasks = list(getattr(self.writer, "tasks", ()))
         self.writer.commit()  # on failure, discard() ends its processes
         self.writer = None
         assert self.path is not None  # opened with the writer
-        return TOC.read(FileStorage(str(self.path)), "MAIN").segments
+        segments = TOC.read(FileStorage(str(self.path)), "MAIN").segments
+        written = sum(segment.doc_count_all() for segment in segments)
+        if written != self.added or any(task.exitcode for task in tasks):
+            raise OSError(errno.EIO, f"{written} documents écrits sur {self.added}")
+        return segments
 
     def discard(self) -> None:
         """Cancel what is left of the writer, and remove the folder."""
@@ -1095,6 +1156,7 @@ class _Aside:
             self.writer = None
         if self.path is not None:
             shutil.rmtree(self.path, ignore_errors=True)
+            self.path = None
         if self._lock is not None:
             self._lock.close()
             self._lock = None
@@ -1147,16 +1209,19 @@ def _apart_pool() -> "ProcessPoolExecutor":
             # inherits (on Linux, a thread's own). Its start, a new interpreter importing the app, is
             # a second of CPU: started from a thread of lower priority, so that the searches of the
             # worker go first (at the first uploads under load, they took twice their time for 2 s).
-            starter = threading.Thread(target=_submit_at_low_priority, args=(pool,), name="start-indexing")
-            starter.start()
-            starter.join()
+            # Only the process: the pool's own threads, started at the first submit, stay at the
+            # worker's priority (niced, one could be descheduled holding the GIL).
+            if sys.platform.startswith("linux") and hasattr(pool, "_adjust_process_count"):
+                starter = threading.Thread(target=_start_at_low_priority, args=(pool,), name="start-indexing")
+                starter.start()
+                starter.join()
             _apart.append(pool)
         return _apart[0]
 
 
-def _submit_at_low_priority(pool: "ProcessPoolExecutor") -> None:
-    os.nice(limits.INDEX_NICENESS)  # this thread's only, and it ends here
-    pool.submit(int)  # starts the process; its start runs at this priority
+def _start_at_low_priority(pool: "ProcessPoolExecutor") -> None:
+    os.nice(limits.INDEX_NICENESS)  # this thread's only (Linux), and it ends here
+    pool._adjust_process_count()  # starts the process, which inherits it
 
 
 def _start_apart(worker: int) -> None:

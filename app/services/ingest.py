@@ -160,8 +160,10 @@ class RunningBatches:
         self._file = None
         if folder is None:
             return
+        from app.search.index import INGEST_LOCK  # loaded with the index that gave the folder
+
         try:
-            self._file = open(folder / ".ingest.lock", "a+")  # noqa: SIM115  (held for the batch's life, closed by close())
+            self._file = open(folder / INGEST_LOCK, "a+")  # noqa: SIM115  (held for the batch's life, closed by close())
         except OSError:
             return  # a read-only folder: no batch writes there anyway
         try:
