@@ -541,6 +541,18 @@ class SearchIndex:
     def _documents(self, session: Session, episode_id: int, stamp: str) -> list[dict]:
         return list(passage_documents(episode_id, stamp, cut_passages(episode_lines(session, episode_id))))
 
+    def _write_episode(self, writer, session: Session, episode_id: int, stamp: str) -> int | None:
+        """Add an episode's documents to a writer: how many, or None when they could not be made
+        (logged; the other episodes go on)."""
+        try:
+            docs = self._documents(session, episode_id, stamp)
+        except Exception:
+            log.exception("indexing episode %s failed", episode_id)
+            return None
+        for doc in docs:
+            writer.add_document(**doc)
+        return len(docs)
+
     def merge_when_idle(self, delay: float = limits.MERGE_IDLE_SECONDS) -> None:
         """merge_segments() once no write has come for `delay` seconds, in a thread of its own: a
         merge holds the index for a second or more, and uploads in a row would otherwise queue
@@ -608,14 +620,8 @@ class SearchIndex:
                     writer.delete_by_term(EPISODE, str(eid))
                     if eid not in stamps:
                         continue  # gone from the database: only removed from the index
-                    try:
-                        docs = self._documents(session, eid, stamps[eid])
-                    except Exception:
-                        log.exception("indexing episode %s failed", eid)
+                    if self._write_episode(writer, session, eid, stamps[eid]) is None:
                         failed.add(eid)
-                        continue
-                    for doc in docs:
-                        writer.add_document(**doc)
         except Exception as exc:
             log.exception("index write failed for episodes %s", ids)
             self.last_write_error = write_failure(exc)
@@ -645,10 +651,10 @@ class SearchIndex:
         try:
             yield
         except BaseException:
-            self._aside.current = None
             aside.discard()
             raise
-        self._aside.current = None
+        finally:
+            self._aside.current = None
         self._adopt(session, aside)
 
     def _adopt(self, session: Session, aside: "_Aside") -> None:
@@ -816,14 +822,9 @@ class SearchIndex:
         total = len(stamps)
         try:
             for n, (eid, stamp) in enumerate(sorted(stamps.items()), 1):
-                try:
-                    docs = self._documents(session, eid, stamp)
-                except Exception:
-                    log.exception("indexing episode %s failed", eid)
+                if self._write_episode(writer, session, eid, stamp) is None:
                     failed.add(eid)
                     continue
-                for doc in docs:
-                    writer.add_document(**doc)
                 if progress:
                     progress(n, total)
             writer.commit()
@@ -1113,15 +1114,11 @@ class _Aside:
             if self.writer is None:
                 self._open(index)
             for eid, stamp in episode_stamps(session, fresh).items():
-                try:
-                    docs = index._documents(session, eid, stamp)
-                except Exception:
-                    log.exception("indexing episode %s failed", eid)
+                written = index._write_episode(self.writer, session, eid, stamp)
+                if written is None:
                     self.failed.add(eid)
                     continue
-                for doc in docs:
-                    self.writer.add_document(**doc)
-                self.added += len(docs)
+                self.added += written
                 self.stamps[eid] = stamp
         except Exception as exc:
             log.exception("writing the index aside failed")
